@@ -1,0 +1,140 @@
+// The Backend interface: every kernel the engine issues, in one place.
+// Ops (src/ops/*) call these; the CPU backend (src/backend/cpu) and the WebGPU
+// backend (src/backend/webgpu + kernels/*.wgsl) implement them.
+//
+// Conventions:
+// - A Storage is an opaque, contiguous, device-owned buffer of `size` elements.
+// - Kernels allocate and return their outputs; only names ending in `InPlace`
+//   write into an argument.
+// - Reductions and softmax-like kernels see a tensor as [outer, axis, inner]
+//   (the reduced axis in the middle), so any single axis maps onto one kernel.
+
+export type DType = 'f32' | 'i32';
+export type TypedArray = Float32Array | Int32Array;
+
+export interface Storage {
+  readonly size: number;
+  readonly dtype: DType;
+}
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
+  | 'relu' | 'step' | 'gelu' | 'geluGrad' | 'square' | 'reciprocal';
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
+
+export type ReduceOp = 'sum' | 'max' | 'min';
+
+/** Broadcast layout of an elementwise op: output shape plus per-input strides (0 on broadcast dims). */
+export interface BroadcastLayout {
+  outShape: number[];
+  stridesA: number[];
+  stridesB: number[];
+  stridesC?: number[]; // third input of `where`
+}
+
+/** [outer, axis, inner] view of a tensor around one axis. */
+export interface AxisLayout {
+  outer: number;
+  axis: number;
+  inner: number;
+}
+
+export interface MatmulLayout {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  transA: boolean; // A is stored as [k, m] per batch
+  transB: boolean; // B is stored as [n, k] per batch
+  batchStrideA: number; // 0 broadcasts A over the batch
+  batchStrideB: number;
+}
+
+export interface StridedCopy {
+  shape: number[];
+  srcOffset: number;
+  srcStrides: number[];
+  dstOffset: number;
+  dstStrides: number[];
+}
+
+export interface AdamWParams {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  step: number; // 1-based, for bias correction
+}
+
+/** CRF shapes: B = batch, T = time steps, C = tags. Emissions [B,T,C], mask [B,T] (f32 0/1, prefix of ones). */
+export interface CrfShape {
+  batch: number;
+  steps: number;
+  tags: number;
+}
+
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+
+  // ---- memory ----
+  fromArray(data: TypedArray): Storage;
+  zeros(size: number, dtype: DType): Storage;
+  fill(size: number, value: number): Storage;
+  read(s: Storage): Promise<TypedArray>;
+  free(s: Storage): void;
+  /** Buffers allocated and not yet freed; a leak test checks it returns to its start. */
+  liveBuffers(): number;
+
+  // ---- elementwise ----
+  unary(op: UnaryOp, x: Storage): Storage;
+  binary(op: BinaryOp, a: Storage, b: Storage, layout: BroadcastLayout): Storage;
+  /** cond ? a : b, cond nonzero = true. */
+  where(cond: Storage, a: Storage, b: Storage, layout: BroadcastLayout): Storage;
+  /** One strided copy into an existing buffer: permute, slice, expand, concat are all this. */
+  copyStridedInPlace(src: Storage, dst: Storage, copy: StridedCopy): void;
+  /** a = a + b, same size; gradient accumulation. */
+  addInPlace(a: Storage, b: Storage): void;
+
+  // ---- reductions over one axis ----
+  reduce(op: ReduceOp, x: Storage, layout: AxisLayout): Storage; // -> [outer, inner]
+  argmax(x: Storage, layout: AxisLayout): Storage; // i32 [outer, inner]
+  softmax(x: Storage, layout: AxisLayout, log: boolean): Storage;
+
+  // ---- linear algebra ----
+  matmul(a: Storage, b: Storage, layout: MatmulLayout): Storage; // -> [batch, m, n]
+
+  // ---- indexing ----
+  /** out[o, j, i] = x[o, index[j], i]; x is [outer, rows, inner]. */
+  indexSelect(x: Storage, index: Storage, layout: AxisLayout, count: number): Storage;
+  /** out = zeros([outer, rows, inner]); out[o, index[j], i] += grad[o, j, i]. */
+  indexAdd(grad: Storage, index: Storage, layout: AxisLayout, count: number): Storage;
+
+  // ---- fused layers ----
+  /** x [rows, dim]; returns y and the per-row mean and reciprocal std saved for backward. */
+  layerNorm(x: Storage, gamma: Storage, beta: Storage, rows: number, dim: number, eps: number): { y: Storage; mean: Storage; rstd: Storage };
+  layerNormBackward(dy: Storage, x: Storage, gamma: Storage, mean: Storage, rstd: Storage, rows: number, dim: number): { dx: Storage; dgamma: Storage; dbeta: Storage };
+  /** Per-row weighted NLL of log_softmax(logits) at the target, and the row's weight (0 when ignored). */
+  crossEntropy(logits: Storage, targets: Storage, classWeights: Storage | null, rows: number, classes: number, ignoreIndex: number): { loss: Storage; weight: Storage };
+  /** dlogits = (softmax(logits) - onehot(target)) * weight[target] * dloss[row]. */
+  crossEntropyBackward(logits: Storage, targets: Storage, classWeights: Storage | null, dloss: Storage, rows: number, classes: number, ignoreIndex: number): Storage;
+  /** Inverted-dropout mask: 0 or 1/(1-p), from a counter-based hash of (seed, index), identical on every backend. */
+  dropoutMask(size: number, p: number, seed: number): Storage;
+
+  // ---- sequence kernels (LSTM cell, linear-chain CRF) ----
+  /** gates [B, 4H] pre-activations in PyTorch order (i, f, g, o); returns h, c and the activated gates saved for backward. */
+  lstmCell(gates: Storage, cPrev: Storage, batch: number, hidden: number): { h: Storage; c: Storage; act: Storage };
+  lstmCellBackward(dh: Storage, dc: Storage, act: Storage, cPrev: Storage, c: Storage, batch: number, hidden: number): { dGates: Storage; dcPrev: Storage };
+  /** Forward algorithm in log space. alpha [B,T,C] is kept for the backward pass; logZ [B]. */
+  crfForward(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, shape: CrfShape): { logZ: Storage; alpha: Storage };
+  /** Gradient of sum_b dlogZ[b] * logZ[b] by forward-backward marginals (not autodiff through the recursion). */
+  crfBackward(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, alpha: Storage, dlogZ: Storage, shape: CrfShape): { dEmissions: Storage; dTransitions: Storage; dStart: Storage; dEnd: Storage };
+  /** Batched Viterbi with backtracking on the device: best tags i32 [B,T] (0 past the mask) and their scores [B]. */
+  viterbi(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, shape: CrfShape): { tags: Storage; score: Storage };
+
+  // ---- optimizer ----
+  adamwInPlace(param: Storage, grad: Storage, m: Storage, v: Storage, opts: AdamWParams): void;
+}

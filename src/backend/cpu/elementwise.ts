@@ -1,0 +1,129 @@
+// CPU kernels for elementwise ops and strided copies: the readable reference
+// for kernels/unary.wgsl, binary.wgsl, where.wgsl and copy_strided.wgsl.
+
+import type { BinaryOp, BroadcastLayout, StridedCopy, UnaryOp } from '../backend.js';
+import { contiguousStrides } from '../../tensor/shape.js';
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/** erf with |error| < 1.2e-7 (Numerical Recipes' erfc by Chebyshev fit); WGSL uses the same formula. */
+export function erf(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z - 1.26551223 +
+        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+export const unaryFunctions: Record<UnaryOp, (x: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  rsqrt: (x) => 1 / Math.sqrt(x),
+  abs: Math.abs,
+  sign: Math.sign,
+  tanh: Math.tanh,
+  sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+  relu: (x) => (x > 0 ? x : 0),
+  step: (x) => (x > 0 ? 1 : 0),
+  gelu: (x) => 0.5 * x * (1 + erf(x * SQRT1_2)),
+  geluGrad: (x) => 0.5 * (1 + erf(x * SQRT1_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x),
+  square: (x) => x * x,
+  reciprocal: (x) => 1 / x,
+};
+
+export const binaryFunctions: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  maximum: Math.max,
+  minimum: Math.min,
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+};
+
+export function unary(op: UnaryOp, x: Float32Array): Float32Array {
+  const f = unaryFunctions[op];
+  const y = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) y[i] = f(x[i]!);
+  return y;
+}
+
+/**
+ * Walk every index of `shape` in row-major order, calling visit(outIndex, offsets)
+ * with each operand's flat offset kept up to date incrementally (no divisions).
+ */
+function forEachStrided(shape: number[], strides: number[][], visit: (i: number, offsets: Int32Array) => void): void {
+  const rank = shape.length;
+  const total = shape.reduce((n, d) => n * d, 1);
+  const offsets = new Int32Array(strides.length);
+  const counter = new Int32Array(rank);
+  for (let i = 0; i < total; i++) {
+    visit(i, offsets);
+    for (let d = rank - 1; d >= 0; d--) {
+      counter[d]!++;
+      for (let s = 0; s < strides.length; s++) offsets[s]! += strides[s]![d]!;
+      if (counter[d]! < shape[d]!) break;
+      for (let s = 0; s < strides.length; s++) offsets[s]! -= strides[s]![d]! * shape[d]!;
+      counter[d] = 0;
+    }
+  }
+}
+
+function isContiguous(strides: number[], shape: number[]): boolean {
+  const c = contiguousStrides(shape);
+  return strides.every((s, i) => s === c[i] || shape[i] === 1);
+}
+
+export function binary(op: BinaryOp, a: Float32Array, b: Float32Array, layout: BroadcastLayout): Float32Array {
+  const f = binaryFunctions[op];
+  const n = layout.outShape.reduce((x, d) => x * d, 1);
+  const y = new Float32Array(n);
+  const aFull = isContiguous(layout.stridesA, layout.outShape) && a.length === n;
+  const bFull = isContiguous(layout.stridesB, layout.outShape) && b.length === n;
+  // Fast paths: same shapes, or one operand a scalar.
+  if (aFull && bFull) for (let i = 0; i < n; i++) y[i] = f(a[i]!, b[i]!);
+  else if (aFull && b.length === 1) for (let i = 0, s = b[0]!; i < n; i++) y[i] = f(a[i]!, s);
+  else if (bFull && a.length === 1) for (let i = 0, s = a[0]!; i < n; i++) y[i] = f(s, b[i]!);
+  else forEachStrided(layout.outShape, [layout.stridesA, layout.stridesB], (i, o) => (y[i] = f(a[o[0]!]!, b[o[1]!]!)));
+  return y;
+}
+
+export function where(cond: Float32Array, a: Float32Array, b: Float32Array, layout: BroadcastLayout): Float32Array {
+  const n = layout.outShape.reduce((x, d) => x * d, 1);
+  const y = new Float32Array(n);
+  forEachStrided(layout.outShape, [layout.stridesC!, layout.stridesA, layout.stridesB], (i, o) => {
+    y[i] = cond[o[0]!] !== 0 ? a[o[1]!]! : b[o[2]!]!;
+  });
+  return y;
+}
+
+export function copyStrided(src: Float32Array | Int32Array, dst: Float32Array | Int32Array, copy: StridedCopy): void {
+  const { shape } = copy;
+  const rank = shape.length;
+  // Fast path: the innermost axis is contiguous on both sides, copy rows with set().
+  if (rank > 0 && copy.srcStrides[rank - 1] === 1 && copy.dstStrides[rank - 1] === 1) {
+    const row = shape[rank - 1]!;
+    const outer = shape.slice(0, -1);
+    forEachStrided(outer, [copy.srcStrides.slice(0, -1), copy.dstStrides.slice(0, -1)], (_, o) => {
+      const s = copy.srcOffset + o[0]!;
+      dst.set(src.subarray(s, s + row), copy.dstOffset + o[1]!);
+    });
+    return;
+  }
+  forEachStrided(shape, [copy.srcStrides, copy.dstStrides], (_, o) => {
+    dst[copy.dstOffset + o[1]!] = src[copy.srcOffset + o[0]!]!;
+  });
+}

@@ -1,0 +1,191 @@
+// CPU kernels for the fused ops (layer_norm, cross-entropy, dropout mask),
+// embedding gather / scatter-add, the LSTM cell and the AdamW update.
+// Shape legend: N = rows, D = features, C = classes, B = batch, H = hidden.
+
+import type { AdamWParams, AxisLayout } from '../backend.js';
+import { hashUniform } from '../../tensor/random.js';
+
+export function layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, dim: number, eps: number) {
+  const y = new Float32Array(rows * dim);
+  const mean = new Float32Array(rows);
+  const rstd = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const base = r * dim;
+    let mu = 0;
+    for (let d = 0; d < dim; d++) mu += x[base + d]!;
+    mu /= dim;
+    let variance = 0;
+    for (let d = 0; d < dim; d++) variance += (x[base + d]! - mu) ** 2;
+    const inv = 1 / Math.sqrt(variance / dim + eps);
+    mean[r] = mu;
+    rstd[r] = inv;
+    for (let d = 0; d < dim; d++) y[base + d] = (x[base + d]! - mu) * inv * gamma[d]! + beta[d]!;
+  }
+  return { y, mean, rstd };
+}
+
+/** dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * gamma. */
+export function layerNormBackward(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, dim: number) {
+  const dx = new Float32Array(rows * dim);
+  const dgamma = new Float32Array(dim);
+  const dbeta = new Float32Array(dim);
+  for (let r = 0; r < rows; r++) {
+    const base = r * dim;
+    const mu = mean[r]!;
+    const inv = rstd[r]!;
+    let meanDxhat = 0;
+    let meanDxhatXhat = 0;
+    for (let d = 0; d < dim; d++) {
+      const xhat = (x[base + d]! - mu) * inv;
+      const dxhat = dy[base + d]! * gamma[d]!;
+      meanDxhat += dxhat;
+      meanDxhatXhat += dxhat * xhat;
+      dgamma[d]! += dy[base + d]! * xhat;
+      dbeta[d]! += dy[base + d]!;
+    }
+    meanDxhat /= dim;
+    meanDxhatXhat /= dim;
+    for (let d = 0; d < dim; d++) {
+      const xhat = (x[base + d]! - mu) * inv;
+      dx[base + d] = inv * (dy[base + d]! * gamma[d]! - meanDxhat - xhat * meanDxhatXhat);
+    }
+  }
+  return { dx, dgamma, dbeta };
+}
+
+function rowLogSumExp(logits: Float32Array, base: number, classes: number): number {
+  let max = -Infinity;
+  for (let c = 0; c < classes; c++) max = Math.max(max, logits[base + c]!);
+  let total = 0;
+  for (let c = 0; c < classes; c++) total += Math.exp(logits[base + c]! - max);
+  return max + Math.log(total);
+}
+
+function checkTarget(target: number, row: number, classes: number): void {
+  if (!Number.isInteger(target) || target < 0 || target >= classes) {
+    throw new Error(`crossEntropy: target ${target} at row ${row} is outside [0, ${classes})`);
+  }
+}
+
+export function crossEntropy(logits: Float32Array, targets: Int32Array, weights: Float32Array | null, rows: number, classes: number, ignoreIndex: number) {
+  const loss = new Float32Array(rows);
+  const weight = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r]!;
+    if (t === ignoreIndex) continue;
+    checkTarget(t, r, classes);
+    const w = weights ? weights[t]! : 1;
+    loss[r] = w * (rowLogSumExp(logits, r * classes, classes) - logits[r * classes + t]!);
+    weight[r] = w;
+  }
+  return { loss, weight };
+}
+
+export function crossEntropyBackward(logits: Float32Array, targets: Int32Array, weights: Float32Array | null, dloss: Float32Array, rows: number, classes: number, ignoreIndex: number): Float32Array {
+  const dlogits = new Float32Array(rows * classes);
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r]!;
+    if (t === ignoreIndex) continue;
+    const base = r * classes;
+    const lse = rowLogSumExp(logits, base, classes);
+    const scale = (weights ? weights[t]! : 1) * dloss[r]!;
+    for (let c = 0; c < classes; c++) dlogits[base + c] = scale * (Math.exp(logits[base + c]! - lse) - (c === t ? 1 : 0));
+  }
+  return dlogits;
+}
+
+export function dropoutMask(size: number, p: number, seed: number): Float32Array {
+  const mask = new Float32Array(size);
+  const scale = 1 / (1 - p);
+  for (let i = 0; i < size; i++) mask[i] = hashUniform(seed, i) >= p ? scale : 0;
+  return mask;
+}
+
+export function indexSelect(x: Float32Array | Int32Array, index: Int32Array, { outer, axis, inner }: AxisLayout, count: number): Float32Array | Int32Array {
+  const y = x instanceof Int32Array ? new Int32Array(outer * count * inner) : new Float32Array(outer * count * inner);
+  for (let j = 0; j < count; j++) {
+    const row = index[j]!;
+    if (row < 0 || row >= axis) throw new Error(`indexSelect: index ${row} at position ${j} is outside [0, ${axis})`);
+  }
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < count; j++) {
+      const src = (o * axis + index[j]!) * inner;
+      y.set(x.subarray(src, src + inner), (o * count + j) * inner);
+    }
+  }
+  return y;
+}
+
+export function indexAdd(grad: Float32Array, index: Int32Array, { outer, axis, inner }: AxisLayout, count: number): Float32Array {
+  const y = new Float32Array(outer * axis * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < count; j++) {
+      const dst = (o * axis + index[j]!) * inner;
+      const src = (o * count + j) * inner;
+      for (let i = 0; i < inner; i++) y[dst + i]! += grad[src + i]!;
+    }
+  }
+  return y;
+}
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/** PyTorch gate order i, f, g, o: c = f*cPrev + i*g, h = o*tanh(c). */
+export function lstmCell(gates: Float32Array, cPrev: Float32Array, batch: number, hidden: number) {
+  const h = new Float32Array(batch * hidden);
+  const c = new Float32Array(batch * hidden);
+  const act = new Float32Array(batch * 4 * hidden);
+  for (let b = 0; b < batch; b++) {
+    const g0 = b * 4 * hidden;
+    for (let j = 0; j < hidden; j++) {
+      const i = sigmoid(gates[g0 + j]!);
+      const f = sigmoid(gates[g0 + hidden + j]!);
+      const g = Math.tanh(gates[g0 + 2 * hidden + j]!);
+      const o = sigmoid(gates[g0 + 3 * hidden + j]!);
+      const cell = f * cPrev[b * hidden + j]! + i * g;
+      act[g0 + j] = i;
+      act[g0 + hidden + j] = f;
+      act[g0 + 2 * hidden + j] = g;
+      act[g0 + 3 * hidden + j] = o;
+      c[b * hidden + j] = cell;
+      h[b * hidden + j] = o * Math.tanh(cell);
+    }
+  }
+  return { h, c, act };
+}
+
+export function lstmCellBackward(dh: Float32Array, dc: Float32Array, act: Float32Array, cPrev: Float32Array, c: Float32Array, batch: number, hidden: number) {
+  const dGates = new Float32Array(batch * 4 * hidden);
+  const dcPrev = new Float32Array(batch * hidden);
+  for (let b = 0; b < batch; b++) {
+    const g0 = b * 4 * hidden;
+    for (let j = 0; j < hidden; j++) {
+      const k = b * hidden + j;
+      const i = act[g0 + j]!;
+      const f = act[g0 + hidden + j]!;
+      const g = act[g0 + 2 * hidden + j]!;
+      const o = act[g0 + 3 * hidden + j]!;
+      const tc = Math.tanh(c[k]!);
+      const dcTotal = dc[k]! + dh[k]! * o * (1 - tc * tc);
+      dGates[g0 + j] = dcTotal * g * i * (1 - i);
+      dGates[g0 + hidden + j] = dcTotal * cPrev[k]! * f * (1 - f);
+      dGates[g0 + 2 * hidden + j] = dcTotal * i * (1 - g * g);
+      dGates[g0 + 3 * hidden + j] = dh[k]! * tc * o * (1 - o);
+      dcPrev[k] = dcTotal * f;
+    }
+  }
+  return { dGates, dcPrev };
+}
+
+/** AdamW as torch.optim.AdamW: decoupled decay p -= lr*wd*p, then the bias-corrected Adam step. */
+export function adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, o: AdamWParams): void {
+  const correction1 = 1 - o.beta1 ** o.step;
+  const correction2 = 1 - o.beta2 ** o.step;
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i]!;
+    param[i]! -= o.lr * o.weightDecay * param[i]!;
+    m[i] = o.beta1 * m[i]! + (1 - o.beta1) * g;
+    v[i] = o.beta2 * v[i]! + (1 - o.beta2) * g * g;
+    param[i]! -= (o.lr * (m[i]! / correction1)) / (Math.sqrt(v[i]! / correction2) + o.eps);
+  }
+}

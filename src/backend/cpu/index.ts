@@ -1,0 +1,167 @@
+// The CPU backend: plain TypeScript over Float32Array / Int32Array. It is the
+// readable reference every WebGPU kernel is tested against.
+
+import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfShape, DType, MatmulLayout, ReduceOp, Storage, StridedCopy, TypedArray, UnaryOp } from '../backend.js';
+import * as elementwise from './elementwise.js';
+import * as reductions from './reduce.js';
+import { matmul } from './matmul.js';
+import * as fused from './fused.js';
+import * as crf from './crf.js';
+
+export class CpuStorage implements Storage {
+  freed = false;
+  constructor(readonly data: TypedArray) {}
+  get size(): number {
+    return this.data.length;
+  }
+  get dtype(): DType {
+    return this.data instanceof Int32Array ? 'i32' : 'f32';
+  }
+}
+
+function f32(s: Storage): Float32Array {
+  const { data, freed } = s as CpuStorage;
+  if (freed) throw new Error('cpu backend: buffer used after it was freed');
+  if (!(data instanceof Float32Array)) throw new Error('cpu backend: expected an f32 buffer, got i32');
+  return data;
+}
+
+function i32(s: Storage): Int32Array {
+  const { data, freed } = s as CpuStorage;
+  if (freed) throw new Error('cpu backend: buffer used after it was freed');
+  if (!(data instanceof Int32Array)) throw new Error('cpu backend: expected an i32 buffer, got f32');
+  return data;
+}
+
+function any(s: Storage): TypedArray {
+  const { data, freed } = s as CpuStorage;
+  if (freed) throw new Error('cpu backend: buffer used after it was freed');
+  return data;
+}
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  private live = 0;
+
+  private wrap(data: TypedArray): CpuStorage {
+    this.live++;
+    return new CpuStorage(data);
+  }
+
+  // ---- memory ----
+  fromArray(data: TypedArray): Storage {
+    return this.wrap(data.slice());
+  }
+  zeros(size: number, dtype: DType): Storage {
+    return this.wrap(dtype === 'i32' ? new Int32Array(size) : new Float32Array(size));
+  }
+  fill(size: number, value: number): Storage {
+    return this.wrap(new Float32Array(size).fill(value));
+  }
+  async read(s: Storage): Promise<TypedArray> {
+    return any(s).slice();
+  }
+  /** Synchronous read; the CPU backend only. */
+  readSync(s: Storage): TypedArray {
+    return any(s).slice();
+  }
+  free(s: Storage): void {
+    const storage = s as CpuStorage;
+    if (storage.freed) throw new Error('cpu backend: buffer freed twice');
+    storage.freed = true;
+    this.live--;
+  }
+  liveBuffers(): number {
+    return this.live;
+  }
+
+  // ---- elementwise ----
+  unary(op: UnaryOp, x: Storage): Storage {
+    return this.wrap(elementwise.unary(op, f32(x)));
+  }
+  binary(op: BinaryOp, a: Storage, b: Storage, layout: BroadcastLayout): Storage {
+    return this.wrap(elementwise.binary(op, f32(a), f32(b), layout));
+  }
+  where(cond: Storage, a: Storage, b: Storage, layout: BroadcastLayout): Storage {
+    return this.wrap(elementwise.where(f32(cond), f32(a), f32(b), layout));
+  }
+  copyStridedInPlace(src: Storage, dst: Storage, copy: StridedCopy): void {
+    elementwise.copyStrided(any(src), any(dst), copy);
+  }
+  addInPlace(a: Storage, b: Storage): void {
+    const x = f32(a);
+    const y = f32(b);
+    for (let i = 0; i < x.length; i++) x[i]! += y[i]!;
+  }
+
+  // ---- reductions ----
+  reduce(op: ReduceOp, x: Storage, layout: AxisLayout): Storage {
+    return this.wrap(reductions.reduce(op, f32(x), layout));
+  }
+  argmax(x: Storage, layout: AxisLayout): Storage {
+    return this.wrap(reductions.argmax(f32(x), layout));
+  }
+  softmax(x: Storage, layout: AxisLayout, log: boolean): Storage {
+    return this.wrap(reductions.softmax(f32(x), layout, log));
+  }
+
+  // ---- linear algebra ----
+  matmul(a: Storage, b: Storage, layout: MatmulLayout): Storage {
+    return this.wrap(matmul(f32(a), f32(b), layout));
+  }
+
+  // ---- indexing ----
+  indexSelect(x: Storage, index: Storage, layout: AxisLayout, count: number): Storage {
+    return this.wrap(fused.indexSelect(any(x), i32(index), layout, count));
+  }
+  indexAdd(grad: Storage, index: Storage, layout: AxisLayout, count: number): Storage {
+    return this.wrap(fused.indexAdd(f32(grad), i32(index), layout, count));
+  }
+
+  // ---- fused layers ----
+  layerNorm(x: Storage, gamma: Storage, beta: Storage, rows: number, dim: number, eps: number) {
+    const r = fused.layerNorm(f32(x), f32(gamma), f32(beta), rows, dim, eps);
+    return { y: this.wrap(r.y), mean: this.wrap(r.mean), rstd: this.wrap(r.rstd) };
+  }
+  layerNormBackward(dy: Storage, x: Storage, gamma: Storage, mean: Storage, rstd: Storage, rows: number, dim: number) {
+    const r = fused.layerNormBackward(f32(dy), f32(x), f32(gamma), f32(mean), f32(rstd), rows, dim);
+    return { dx: this.wrap(r.dx), dgamma: this.wrap(r.dgamma), dbeta: this.wrap(r.dbeta) };
+  }
+  crossEntropy(logits: Storage, targets: Storage, classWeights: Storage | null, rows: number, classes: number, ignoreIndex: number) {
+    const r = fused.crossEntropy(f32(logits), i32(targets), classWeights && f32(classWeights), rows, classes, ignoreIndex);
+    return { loss: this.wrap(r.loss), weight: this.wrap(r.weight) };
+  }
+  crossEntropyBackward(logits: Storage, targets: Storage, classWeights: Storage | null, dloss: Storage, rows: number, classes: number, ignoreIndex: number): Storage {
+    return this.wrap(fused.crossEntropyBackward(f32(logits), i32(targets), classWeights && f32(classWeights), f32(dloss), rows, classes, ignoreIndex));
+  }
+  dropoutMask(size: number, p: number, seed: number): Storage {
+    return this.wrap(fused.dropoutMask(size, p, seed));
+  }
+
+  // ---- sequence kernels ----
+  lstmCell(gates: Storage, cPrev: Storage, batch: number, hidden: number) {
+    const r = fused.lstmCell(f32(gates), f32(cPrev), batch, hidden);
+    return { h: this.wrap(r.h), c: this.wrap(r.c), act: this.wrap(r.act) };
+  }
+  lstmCellBackward(dh: Storage, dc: Storage, act: Storage, cPrev: Storage, c: Storage, batch: number, hidden: number) {
+    const r = fused.lstmCellBackward(f32(dh), f32(dc), f32(act), f32(cPrev), f32(c), batch, hidden);
+    return { dGates: this.wrap(r.dGates), dcPrev: this.wrap(r.dcPrev) };
+  }
+  crfForward(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, shape: CrfShape) {
+    const r = crf.crfForward(f32(emissions), f32(mask), f32(transitions), f32(start), f32(end), shape);
+    return { logZ: this.wrap(r.logZ), alpha: this.wrap(r.alpha) };
+  }
+  crfBackward(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, alpha: Storage, dlogZ: Storage, shape: CrfShape) {
+    const r = crf.crfBackward(f32(emissions), f32(mask), f32(transitions), f32(start), f32(end), f32(alpha), f32(dlogZ), shape);
+    return { dEmissions: this.wrap(r.dEmissions), dTransitions: this.wrap(r.dTransitions), dStart: this.wrap(r.dStart), dEnd: this.wrap(r.dEnd) };
+  }
+  viterbi(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, shape: CrfShape) {
+    const r = crf.viterbi(f32(emissions), f32(mask), f32(transitions), f32(start), f32(end), shape);
+    return { tags: this.wrap(r.tags), score: this.wrap(r.score) };
+  }
+
+  // ---- optimizer ----
+  adamwInPlace(param: Storage, grad: Storage, m: Storage, v: Storage, opts: AdamWParams): void {
+    fused.adamw(f32(param), f32(grad), f32(m), f32(v), opts);
+  }
+}

@@ -1,0 +1,91 @@
+// Module: a tree of named parameters and sub-modules, as torch.nn.Module.
+// Dotted names (encoder.layer.0.attention.self.query.weight) are the keys of the
+// state dict, so Hugging Face checkpoints load by name.
+
+import { Tensor } from '../tensor/tensor.js';
+import { keep } from '../tensor/scope.js';
+import { fmt } from '../tensor/shape.js';
+
+/** Mark a tensor as a trainable parameter: requires grad and is never freed by a tidy scope. */
+export function parameter(t: Tensor): Tensor {
+  return keep(t.setRequiresGrad(true));
+}
+
+export abstract class Module {
+  training = true;
+  private readonly params = new Map<string, Tensor>();
+  private readonly children = new Map<string, Module>();
+
+  /** Register (or replace) a parameter under `name`; returns it for `this.weight = this.param(...)`. */
+  protected param(name: string, t: Tensor): Tensor {
+    this.params.set(name, parameter(t));
+    t.name ??= name;
+    return t;
+  }
+
+  protected child<M extends Module>(name: string, module: M): M {
+    this.children.set(name, module);
+    return module;
+  }
+
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const result: [string, Tensor][] = [];
+    for (const [name, t] of this.params) result.push([prefix + name, t]);
+    for (const [name, m] of this.children) result.push(...m.namedParameters(`${prefix}${name}.`));
+    return result;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  namedModules(prefix = ''): [string, Module][] {
+    const result: [string, Module][] = [[prefix.replace(/\.$/, ''), this]];
+    for (const [name, m] of this.children) result.push(...m.namedModules(`${prefix}${name}.`));
+    return result;
+  }
+
+  stateDict(): Map<string, Tensor> {
+    return new Map(this.namedParameters());
+  }
+
+  /** Copy values in by name. strict: every parameter must be present and no extra names. */
+  loadStateDict(state: Map<string, Tensor>, strict = true): { missing: string[]; unexpected: string[] } {
+    const own = this.stateDict();
+    const missing = [...own.keys()].filter((k) => !state.has(k));
+    const unexpected = [...state.keys()].filter((k) => !own.has(k));
+    if (strict && (missing.length > 0 || unexpected.length > 0)) {
+      throw new Error(`loadStateDict: missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`);
+    }
+    for (const [name, t] of own) {
+      const source = state.get(name);
+      if (!source) continue;
+      if (source.shape.length !== t.shape.length || source.shape.some((d, i) => d !== t.shape[i])) {
+        throw new Error(`loadStateDict: ${name} has shape ${fmt(source.shape)} in the state dict but ${fmt(t.shape)} in the model`);
+      }
+      t.assign(source);
+    }
+    return { missing, unexpected };
+  }
+
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.zeroGrad();
+  }
+
+  /** Free every parameter and gradient buffer. */
+  dispose(): void {
+    for (const p of this.parameters()) {
+      p.zeroGrad();
+      p.dispose();
+    }
+  }
+}

@@ -1,0 +1,124 @@
+// Reductions (sum, mean, max, argmax, logsumexp) and softmax / log_softmax.
+// Kernels see one axis as [outer, axis, inner] (Backend.reduce, .softmax;
+// kernels/reduce.wgsl, kernels/softmax.wgsl); several axes reduce one at a time.
+
+import { Tensor } from '../tensor/tensor.js';
+import { axisLayout, normalizeAxis, shapeSize } from '../tensor/shape.js';
+import type { ReduceOp } from '../backend/backend.js';
+import { record } from '../autograd/backward.js';
+import { checkFloat, out } from './util.js';
+import { div, eq, mul, sub } from './elementwise.js';
+import { expand } from './shape.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { tidy } from '../tensor/scope.js';
+
+/** Give `t` another shape, passing ownership of its buffer to the returned view. */
+export function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
+  if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
+  const v = t.view(shape);
+  t.dispose();
+  return v;
+}
+
+function normalizeAxes(op: string, x: Tensor, axis?: number | number[]): number[] {
+  if (axis === undefined) return x.shape.map((_, i) => i);
+  const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => normalizeAxis(op, a, x.rank));
+  if (new Set(axes).size !== axes.length) throw new Error(`${op}: repeated axis in [${axis}]`);
+  return axes.sort((a, b) => b - a);
+}
+
+function keptShape(shape: readonly number[], axes: number[]): number[] {
+  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+function finalShape(shape: readonly number[], axes: number[], keepDim: boolean): number[] {
+  return keepDim ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
+}
+
+/** Reduce `axes` (descending) one kernel call each; returns the keepDim-shaped result. */
+function reduceKernel(op: ReduceOp, x: Tensor, axes: number[]): Tensor {
+  checkFloat(op, x);
+  let current = x;
+  let shape = [...x.shape];
+  for (const axis of axes) {
+    const storage = x.backend.reduce(op, current.storage, axisLayout(shape, axis));
+    shape = shape.map((d, i) => (i === axis ? 1 : d));
+    const next = out(storage, shape, x);
+    if (current !== x) current.dispose();
+    current = next;
+  }
+  return current === x ? x.view(x.shape) : current;
+}
+
+export function sum(x: Tensor, axis?: number | number[], keepDim = false): Tensor {
+  const axes = normalizeAxes('sum', x, axis);
+  const y = reshapeOwned(reduceKernel('sum', x, axes), finalShape(x.shape, axes, keepDim));
+  return record(y, 'sum', [x], (g) => [expand(g.view(keptShape(x.shape, axes)), x.shape)]);
+}
+
+export function mean(x: Tensor, axis?: number | number[], keepDim = false): Tensor {
+  const axes = normalizeAxes('mean', x, axis);
+  const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
+  return div(sum(x, axis, keepDim), count);
+}
+
+function extremum(op: 'max' | 'min', x: Tensor, axis: number | number[] | undefined, keepDim: boolean): Tensor {
+  const axes = normalizeAxes(op, x, axis);
+  const y = reshapeOwned(reduceKernel(op, x, axes), finalShape(x.shape, axes, keepDim));
+  // Ties share the gradient equally, as torch.amax does.
+  return record(y, op, [x], (g) => {
+    const winners = eq(x, y.view(keptShape(x.shape, axes)));
+    const share = div(winners, sum(winners, axes, true));
+    return [mul(share, g.view(keptShape(x.shape, axes)))];
+  });
+}
+
+export function max(x: Tensor, axis?: number | number[], keepDim = false): Tensor {
+  return extremum('max', x, axis, keepDim);
+}
+
+export function min(x: Tensor, axis?: number | number[], keepDim = false): Tensor {
+  return extremum('min', x, axis, keepDim);
+}
+
+/** Index of the largest value along one axis (i32, no gradient). */
+export function argmax(x: Tensor, axis = -1, keepDim = false): Tensor {
+  checkFloat('argmax', x);
+  const a = normalizeAxis('argmax', axis, x.rank);
+  const storage = x.backend.argmax(x.storage, axisLayout(x.shape, a));
+  return out(storage, finalShape(x.shape, [a], keepDim), x);
+}
+
+export function softmax(x: Tensor, axis = -1): Tensor {
+  checkFloat('softmax', x);
+  const a = normalizeAxis('softmax', axis, x.rank);
+  const y = out(x.backend.softmax(x.storage, axisLayout(x.shape, a), false), x.shape, x);
+  // dx = y * (g - sum(g * y))
+  return record(y, 'softmax', [x], (g) => [mul(y, sub(g, sum(mul(g, y), a, true)))]);
+}
+
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  checkFloat('logSoftmax', x);
+  const a = normalizeAxis('logSoftmax', axis, x.rank);
+  const y = out(x.backend.softmax(x.storage, axisLayout(x.shape, a), true), x.shape, x);
+  // dx = g - softmax(x) * sum(g)
+  return record(y, 'logSoftmax', [x], (g) => [sub(g, mul(softmax(x, a), sum(g, a, true)))]);
+}
+
+/** log(sum(exp(x))) along one axis, stable: max + log(sum(exp(x - max))). Gradient: softmax. */
+export function logsumexp(x: Tensor, axis: number, keepDim = false): Tensor {
+  checkFloat('logsumexp', x);
+  const a = normalizeAxis('logsumexp', axis, x.rank);
+  const kept = noGrad(() =>
+    tidy(() => {
+      const m = reduceKernel('max', x, [a]);
+      return sum(sub(x, m).exp(), a, true).log().add(m);
+    }),
+  );
+  const y = reshapeOwned(kept, finalShape(x.shape, [a], keepDim));
+  return record(y, 'logsumexp', [x], (g) => [mul(softmax(x, a), g.view(keptShape(x.shape, [a])))]);
+}
+
+export function numel(x: Tensor): number {
+  return shapeSize(x.shape);
+}

@@ -1,0 +1,80 @@
+// Central finite differences against the autodiff gradient. The loss is
+// sum(f(inputs) * w) with fixed random weights w, so every output element's
+// gradient path is exercised with a distinct upstream value.
+
+import { expect } from 'vitest';
+import { Rng, Tensor, noGrad, tensor, tidy } from '../../src/index.js';
+import { shapeSize } from '../../src/tensor/shape.js';
+
+export interface InputSpec {
+  shape: number[];
+  /** Values are drawn uniformly from [low, high] with a random sign when `signed`. */
+  low?: number;
+  high?: number;
+  signed?: boolean;
+}
+
+export function randomValues(spec: InputSpec, rng: Rng): Float32Array {
+  const low = spec.low ?? -2;
+  const high = spec.high ?? 2;
+  return Float32Array.from({ length: shapeSize(spec.shape) }, () => {
+    const v = rng.uniform(low, high);
+    return spec.signed && rng.next() < 0.5 ? -v : v;
+  });
+}
+
+function weightedSum(out: Tensor, weights: Float32Array): number {
+  const values = out.dataSync();
+  let total = 0;
+  for (let i = 0; i < values.length; i++) total += values[i]! * weights[i]!;
+  return total;
+}
+
+/**
+ * Checks the gradient of fn with respect to every input against central
+ * differences in float32 (step 1e-2, so tolerances are loose against rounding
+ * but far tighter than any wrong derivative).
+ */
+export function gradcheck(fn: (inputs: Tensor[]) => Tensor, specs: InputSpec[], seed: number, tolerance = { abs: 5e-3, rel: 2e-2 }): void {
+  const rng = new Rng(seed);
+  const values = specs.map((s) => randomValues(s, rng));
+  tidy(() => {
+    const inputs = values.map((v, i) => tensor(v, specs[i]!.shape, { requiresGrad: true }));
+    const out = fn(inputs);
+    const weights = Float32Array.from({ length: out.size }, () => rng.uniform(-1, 1));
+    out.backward(tensor(weights, out.shape));
+    const eps = 1e-2;
+    inputs.forEach((input, k) => {
+      const analytic = input.grad ? input.grad.dataSync() : new Float32Array(input.size);
+      for (let j = 0; j < input.size; j++) {
+        const evaluate = (delta: number): number =>
+          noGrad(() =>
+            tidy(() => {
+              const perturbed = values.map((v, i) => {
+                const copy = Float32Array.from(v);
+                if (i === k) copy[j]! += delta;
+                return tensor(copy, specs[i]!.shape);
+              });
+              return weightedSum(fn(perturbed), weights);
+            }),
+          );
+        const numeric = (evaluate(eps) - evaluate(-eps)) / (2 * eps);
+        const error = Math.abs(numeric - analytic[j]!);
+        if (error > tolerance.abs + tolerance.rel * Math.abs(numeric)) {
+          expect.fail(`input ${k} [${specs[k]!.shape}] element ${j}: autodiff ${analytic[j]} vs finite difference ${numeric}`);
+        }
+      }
+      input.zeroGrad();
+    });
+    return null;
+  });
+}
+
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i]!;
+    const a = actual[i]!;
+    if (!(Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)))) expect.fail(`element ${i}: got ${a}, expected ${e}`);
+  }
+}

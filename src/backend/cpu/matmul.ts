@@ -3,7 +3,9 @@
 // (16 accumulators in locals). Transposed operands cost only the packing.
 // bench/matmul.bench.ts compares it with the naive i-k-j loop below.
 
+import { availableParallelism } from 'node:os';
 import type { MatmulLayout } from '../backend.js';
+import { MatmulPool } from './parallel.js';
 
 /** Panel p holds rows 4p..4p+3 of op(A), k-major: packed[(p*k + kk)*4 + r]. Rows past m are zero. */
 function packRows(src: Float32Array, offset: number, rows: number, k: number, transposed: boolean, packed: Float32Array): void {
@@ -30,12 +32,14 @@ function packColumns(src: Float32Array, offset: number, k: number, cols: number,
   }
 }
 
-/** C[m, n] (at cOffset) = packed A panels x packed B panels. */
-function microKernels(ap: Float32Array, bp: Float32Array, c: Float32Array, cOffset: number, m: number, n: number, k: number): void {
-  const mPanels = Math.ceil(m / 4);
+/**
+ * C[m, n] (at cOffset) = packed A panels x packed B panels, for A's row panels
+ * [panelStart, panelEnd). Self-contained: src/backend/cpu/parallel.ts ships its source to a worker.
+ */
+export function microKernels(ap: Float32Array, bp: Float32Array, c: Float32Array, cOffset: number, m: number, n: number, k: number, panelStart = 0, panelEnd = Math.ceil(m / 4)): void {
   const nPanels = Math.ceil(n / 4);
   for (let jp = 0; jp < nPanels; jp++) {
-    for (let ip = 0; ip < mPanels; ip++) {
+    for (let ip = panelStart; ip < panelEnd; ip++) {
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
       let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
       let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
@@ -63,20 +67,38 @@ function microKernels(ap: Float32Array, bp: Float32Array, c: Float32Array, cOffs
   }
 }
 
-export function matmul(a: Float32Array, b: Float32Array, layout: MatmulLayout): Float32Array {
+/** Below this many multiply-adds per product, waking the second core costs more than it saves. */
+export const PARALLEL_THRESHOLD = 1 << 21;
+let pool: MatmulPool | null | undefined;
+
+/** The worker pool, unless MEDNER_THREADS=1 or there is one core. */
+function sharedPool(): MatmulPool | null {
+  if (pool === undefined) {
+    const threads = Number(process.env.MEDNER_THREADS ?? availableParallelism());
+    pool = threads > 1 ? new MatmulPool() : null;
+  }
+  return pool;
+}
+
+export function matmul(a: Float32Array, b: Float32Array, layout: MatmulLayout, parallel = true): Float32Array {
   const { batch, m, k, n, transA, transB, batchStrideA, batchStrideB } = layout;
-  const c = new Float32Array(batch * m * n);
-  const ap = new Float32Array(Math.ceil(m / 4) * 4 * k);
-  const bp = new Float32Array(Math.ceil(n / 4) * 4 * k);
+  const aSize = Math.ceil(m / 4) * 4 * k;
+  const bSize = Math.ceil(n / 4) * 4 * k;
+  const workers = parallel && m >= 8 && m * n * k >= PARALLEL_THRESHOLD ? sharedPool() : null;
+  workers?.reserve(aSize, bSize, batch * m * n);
+  const ap = workers ? workers.ap : new Float32Array(aSize);
+  const bp = workers ? workers.bp : new Float32Array(bSize);
+  const c = workers ? workers.c : new Float32Array(batch * m * n);
   let packedA = -1;
   let packedB = -1;
   for (let bi = 0; bi < batch; bi++) {
     // A broadcast over the batch (stride 0) is packed once.
     if (bi * batchStrideA !== packedA) packRows(a, (packedA = bi * batchStrideA), m, k, transA, ap);
     if (bi * batchStrideB !== packedB) packColumns(b, (packedB = bi * batchStrideB), k, n, transB, bp);
-    microKernels(ap, bp, c, bi * m * n, m, n, k);
+    if (workers) workers.run(bi * m * n, m, k, n);
+    else microKernels(ap, bp, c, bi * m * n, m, n, k);
   }
-  return c;
+  return workers ? c.slice(0, batch * m * n) : c;
 }
 
 /** The textbook i-k-j loop, kept as the baseline the benchmark compares against. */

@@ -1,0 +1,22 @@
+// `medner`: the command-line entry point. Each command lives in its own file
+// under src/cli and registers itself here.
+
+import { Command } from 'commander';
+
+export function buildProgram(): Command {
+  const program = new Command('medner')
+    .description('Medical named-entity recognition on a from-scratch TypeScript deep-learning engine (CPU and WebGPU)')
+    .version('0.1.0')
+    .showHelpAfterError();
+  return program;
+}
+
+// A one-line error and a non-zero exit; the stack only with MEDNER_DEBUG=1.
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`medner: ${message}`);
+  if (process.env.MEDNER_DEBUG && error instanceof Error) console.error(error.stack);
+  process.exitCode = 1;
+}

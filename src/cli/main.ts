@@ -2,12 +2,14 @@
 // under src/cli and registers itself here.
 
 import { Command } from 'commander';
+import { registerConvert } from './convert.js';
 
 export function buildProgram(): Command {
   const program = new Command('medner')
     .description('Medical named-entity recognition on a from-scratch TypeScript deep-learning engine (CPU and WebGPU)')
     .version('0.1.0')
     .showHelpAfterError();
+  registerConvert(program);
   return program;
 }
 

@@ -24,7 +24,7 @@ describe('creation', () => {
     const r = rand([1000], { rng: new Rng(7) }).dataSync();
     expect(Math.min(...r)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...r)).toBeLessThan(1);
-    const n = randn([20000], { rng: new Rng(3) }).dataSync();
+    const n = Array.from(randn([20000], { rng: new Rng(3) }).dataSync());
     const mean = n.reduce((s, v) => s + v, 0) / n.length;
     const variance = n.reduce((s, v) => s + (v - mean) ** 2, 0) / n.length;
     expect(Math.abs(mean)).toBeLessThan(0.03);

@@ -12,11 +12,24 @@ export interface InputSpec {
   low?: number;
   high?: number;
   signed?: boolean;
+  /**
+   * Minimum gap between any two values. Ops with kinks (max) or that amplify
+   * near-ties (layer_norm of nearly equal values) are only differentiable
+   * away from ties; the finite-difference step must not cross one.
+   */
+  distinct?: number;
 }
 
 export function randomValues(spec: InputSpec, rng: Rng): Float32Array {
   const low = spec.low ?? -2;
   const high = spec.high ?? 2;
+  const size = shapeSize(spec.shape);
+  if (spec.distinct) {
+    const slots = Math.floor((high - low) / spec.distinct) + 1;
+    if (slots < size) throw new Error(`randomValues: ${size} values with gap ${spec.distinct} do not fit in [${low}, ${high}]`);
+    const grid = rng.shuffle(Array.from({ length: slots }, (_, i) => low + i * spec.distinct!));
+    return Float32Array.from(grid.slice(0, size));
+  }
   return Float32Array.from({ length: shapeSize(spec.shape) }, () => {
     const v = rng.uniform(low, high);
     return spec.signed && rng.next() < 0.5 ? -v : v;

@@ -8,7 +8,7 @@ import type { MatmulLayout } from '../backend.js';
 import { MatmulPool } from './parallel.js';
 
 /** Panel p holds rows 4p..4p+3 of op(A), k-major: packed[(p*k + kk)*4 + r]. Rows past m are zero. */
-function packRows(src: Float32Array, offset: number, rows: number, k: number, transposed: boolean, packed: Float32Array): void {
+function packRows(src: Float32Array, offset: number, rows: number, k: number, transposed: boolean, packed: Float32Array<ArrayBufferLike>): void {
   const panels = Math.ceil(rows / 4);
   packed.fill(0, 0, panels * k * 4);
   for (let i = 0; i < rows; i++) {
@@ -21,7 +21,7 @@ function packRows(src: Float32Array, offset: number, rows: number, k: number, tr
 }
 
 /** Panel p holds columns 4p..4p+3 of op(B), k-major. */
-function packColumns(src: Float32Array, offset: number, k: number, cols: number, transposed: boolean, packed: Float32Array): void {
+function packColumns(src: Float32Array, offset: number, k: number, cols: number, transposed: boolean, packed: Float32Array<ArrayBufferLike>): void {
   const panels = Math.ceil(cols / 4);
   packed.fill(0, 0, panels * k * 4);
   for (let kk = 0; kk < k; kk++) {
@@ -36,7 +36,7 @@ function packColumns(src: Float32Array, offset: number, k: number, cols: number,
  * C[m, n] (at cOffset) = packed A panels x packed B panels, for A's row panels
  * [panelStart, panelEnd). Self-contained: src/backend/cpu/parallel.ts ships its source to a worker.
  */
-export function microKernels(ap: Float32Array, bp: Float32Array, c: Float32Array, cOffset: number, m: number, n: number, k: number, panelStart = 0, panelEnd = Math.ceil(m / 4)): void {
+export function microKernels(ap: Float32Array<ArrayBufferLike>, bp: Float32Array<ArrayBufferLike>, c: Float32Array<ArrayBufferLike>, cOffset: number, m: number, n: number, k: number, panelStart = 0, panelEnd = Math.ceil(m / 4)): void {
   const nPanels = Math.ceil(n / 4);
   for (let jp = 0; jp < nPanels; jp++) {
     for (let ip = panelStart; ip < panelEnd; ip++) {
@@ -98,7 +98,7 @@ export function matmul(a: Float32Array, b: Float32Array, layout: MatmulLayout, p
     if (workers) workers.run(bi * m * n, m, k, n);
     else microKernels(ap, bp, c, bi * m * n, m, n, k);
   }
-  return workers ? c.slice(0, batch * m * n) : c;
+  return workers ? new Float32Array(c.subarray(0, batch * m * n)) : (c as Float32Array);
 }
 
 /** The textbook i-k-j loop, kept as the baseline the benchmark compares against. */

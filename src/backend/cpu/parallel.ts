@@ -14,9 +14,9 @@ export class MatmulPool {
   private readonly control = new Int32Array(new SharedArrayBuffer(8 * 4));
   private readonly worker: Worker;
   private capacity = { a: 0, b: 0, c: 0 };
-  ap = new Float32Array(0);
-  bp = new Float32Array(0);
-  c = new Float32Array(0);
+  ap: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  bp: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  c: Float32Array<ArrayBufferLike> = new Float32Array(0);
 
   constructor() {
     // The worker's code is this module's own kernel, serialised, so it runs the

@@ -1,0 +1,10 @@
+// Public entry point of the data toolkit: corpus types, readers, writers, label schemes and maps.
+export * from './types.js';
+export * from './files.js';
+export * from './schemes.js';
+export * from './documents.js';
+export * from './conll.js';
+export * from './brat.js';
+export * from './pubtator.js';
+export * from './jsonl.js';
+export * from './label-maps.js';

@@ -7,3 +7,4 @@ export { getBackend, setBackend, cpuBackend } from './backend/registry.js';
 export type { Backend } from './backend/backend.js';
 export * as ops from './ops/index.js';
 export { Module, parameter } from './nn/module.js';
+export * from './crf/index.js';

@@ -1,0 +1,186 @@
+// Linear-chain CRF kernels on the CPU: the forward algorithm (log-partition),
+// its gradient by forward-backward marginals, and batched Viterbi. This is the
+// readable reference the WGSL kernels are checked against.
+//
+// B = batch, T = time steps, C = tags.
+// emissions   [B,T,C]  row-major, emissions[(b*T + t)*C + j]
+// mask        [B,T]    f32 0/1; the CRF layer guarantees a prefix of ones with mask[b,0] = 1
+// transitions [C,C]    transitions[i*C + j] = score of tag i followed by tag j (pytorch-crf)
+// start, end  [C]      score of the first / last tag
+// alpha       [B,T,C]  alpha[b,t,j] = log-sum of the scores of all prefixes ending in tag j at step t
+//
+// Masking: a masked step is skipped -- it carries the previous step's values forward
+// unchanged (as pytorch-crf's torch.where), so alpha[b,T-1] is alpha at the sequence's
+// last real token and no kernel needs the lengths. Step 0 always belongs to the sequence.
+// Arithmetic is in float64 inside a kernel; inputs and outputs are float32.
+
+import type { CrfShape } from '../backend.js';
+
+/** log(sum(exp(values))), shifted by the max so nothing overflows. */
+function logSumExp(values: Float64Array): number {
+  let max = -Infinity;
+  for (const v of values) if (v > max) max = v;
+  // Every term impossible (-Infinity scores): avoid -inf - -inf = NaN.
+  if (max === -Infinity) return -Infinity;
+  let sum = 0;
+  for (const v of values) sum += Math.exp(v - max);
+  return max + Math.log(sum);
+}
+
+// ---------- forward algorithm ----------
+
+/** logZ[b] = log of the sum over all tag paths of exp(path score); alpha is kept for the backward pass. */
+export function crfForward(
+  emissions: Float32Array, mask: Float32Array, transitions: Float32Array, start: Float32Array, end: Float32Array, shape: CrfShape,
+): { logZ: Float32Array; alpha: Float32Array } {
+  const { batch: B, steps: T, tags: C } = shape;
+  const alpha = new Float32Array(B * T * C);
+  const logZ = new Float32Array(B);
+  const prev = new Float64Array(C);
+  const next = new Float64Array(C);
+  const terms = new Float64Array(C);
+  for (let b = 0; b < B; b++) {
+    const base = b * T * C;
+    for (let j = 0; j < C; j++) prev[j] = start[j]! + emissions[base + j]!;
+    alpha.set(prev, base);
+    for (let t = 1; t < T; t++) {
+      const row = base + t * C;
+      if (mask[b * T + t] !== 0) {
+        // alpha[t,j] = logsumexp_i(alpha[t-1,i] + transitions[i,j]) + emissions[t,j]
+        for (let j = 0; j < C; j++) {
+          for (let i = 0; i < C; i++) terms[i] = prev[i]! + transitions[i * C + j]!;
+          next[j] = logSumExp(terms) + emissions[row + j]!;
+        }
+        prev.set(next);
+      }
+      alpha.set(prev, row);
+    }
+    for (let j = 0; j < C; j++) terms[j] = prev[j]! + end[j]!;
+    logZ[b] = logSumExp(terms);
+  }
+  return { logZ, alpha };
+}
+
+// ---------- backward: forward-backward marginals ----------
+
+/**
+ * Gradient of sum_b dlogZ[b] * logZ[b]. d logZ / d(a score) is the expected number of
+ * times the score is used by a path drawn from the CRF, so the gradients are marginals:
+ *   d/d emissions[t,j]     = P(y_t = j)                       (unary marginal)
+ *   d/d transitions[i,j]   = sum_t P(y_{t-1} = i, y_t = j)    (pairwise marginals)
+ *   d/d start[j]           = P(y_0 = j),  d/d end[j] = P(y_last = j)
+ * with P(y_t = j) = exp(alpha[t,j] + beta[t,j] - logZ), where beta[t,i] is the log-sum
+ * of the scores of all continuations after tag i at step t (not counting emissions[t]).
+ */
+export function crfBackward(
+  emissions: Float32Array, mask: Float32Array, transitions: Float32Array, start: Float32Array, end: Float32Array,
+  alpha: Float32Array, dlogZ: Float32Array, shape: CrfShape,
+): { dEmissions: Float32Array; dTransitions: Float32Array; dStart: Float32Array; dEnd: Float32Array } {
+  const { batch: B, steps: T, tags: C } = shape;
+  const dEmissions = new Float32Array(B * T * C);
+  // Summed over the batch in float64, rounded once at the end.
+  const dTransitions = new Float64Array(C * C);
+  const dStart = new Float64Array(C);
+  const dEnd = new Float64Array(C);
+  const beta = new Float64Array(T * C);
+  const terms = new Float64Array(C);
+  const active = (b: number, t: number): boolean => t === 0 || mask[b * T + t] !== 0;
+  for (let b = 0; b < B; b++) {
+    const g = dlogZ[b]!;
+    const base = b * T * C;
+    const last = base + (T - 1) * C; // alpha's last row is the last real token's (masked steps carry it)
+    // logZ again from the stored alpha, so the marginals are normalised against the same numbers.
+    for (let j = 0; j < C; j++) terms[j] = alpha[last + j]! + end[j]!;
+    const logZ = logSumExp(terms);
+
+    // beta, right to left; a masked step t+1 is skipped by carrying beta[t+1] back unchanged.
+    for (let i = 0; i < C; i++) beta[(T - 1) * C + i] = end[i]!;
+    for (let t = T - 2; t >= 0; t--) {
+      if (!active(b, t + 1)) {
+        beta.copyWithin(t * C, (t + 1) * C, (t + 2) * C);
+        continue;
+      }
+      const nextRow = base + (t + 1) * C;
+      for (let i = 0; i < C; i++) {
+        for (let j = 0; j < C; j++) terms[j] = transitions[i * C + j]! + emissions[nextRow + j]! + beta[(t + 1) * C + j]!;
+        beta[t * C + i] = logSumExp(terms);
+      }
+    }
+
+    // Unary marginals -> dEmissions (zero on masked steps), dStart; last tag -> dEnd.
+    for (let t = 0; t < T; t++) {
+      if (!active(b, t)) continue;
+      for (let j = 0; j < C; j++) dEmissions[base + t * C + j] = g * Math.exp(alpha[base + t * C + j]! + beta[t * C + j]! - logZ);
+    }
+    for (let j = 0; j < C; j++) {
+      dStart[j] += g * Math.exp(start[j]! + emissions[base + j]! + beta[j]! - logZ);
+      dEnd[j] += g * Math.exp(alpha[last + j]! + end[j]! - logZ);
+    }
+
+    // Pairwise marginals P(y_prev = i, y_t = j) = exp(alpha[prev,i] + transitions[i,j] + emissions[t,j] + beta[t,j] - logZ),
+    // where prev is the previous active step (its alpha was carried into row t-1).
+    for (let t = 1; t < T; t++) {
+      if (!active(b, t)) continue;
+      const prevRow = base + (t - 1) * C;
+      const row = base + t * C;
+      for (let i = 0; i < C; i++) {
+        for (let j = 0; j < C; j++) {
+          dTransitions[i * C + j] += g * Math.exp(alpha[prevRow + i]! + transitions[i * C + j]! + emissions[row + j]! + beta[t * C + j]! - logZ);
+        }
+      }
+    }
+  }
+  return { dEmissions, dTransitions: Float32Array.from(dTransitions), dStart: Float32Array.from(dStart), dEnd: Float32Array.from(dEnd) };
+}
+
+// ---------- Viterbi ----------
+
+/**
+ * The highest-scoring tag path per sequence and its score. The recursion is the forward
+ * algorithm with max in place of logsumexp; backpointers remember the argmax. Ties go to
+ * the lowest tag index. tags is 0 on masked steps.
+ */
+export function viterbi(
+  emissions: Float32Array, mask: Float32Array, transitions: Float32Array, start: Float32Array, end: Float32Array, shape: CrfShape,
+): { tags: Int32Array; score: Float32Array } {
+  const { batch: B, steps: T, tags: C } = shape;
+  const tags = new Int32Array(B * T);
+  const score = new Float32Array(B);
+  const prev = new Float64Array(C);
+  const next = new Float64Array(C);
+  const backpointers = new Int32Array(T * C); // backpointers[t*C + j] = best tag at the previous step given tag j at t
+  for (let b = 0; b < B; b++) {
+    const base = b * T * C;
+    for (let j = 0; j < C; j++) prev[j] = start[j]! + emissions[base + j]!;
+    for (let t = 1; t < T; t++) {
+      const masked = mask[b * T + t] === 0;
+      for (let j = 0; j < C; j++) {
+        if (masked) {
+          backpointers[t * C + j] = j; // a skipped step keeps the tag, so backtracking passes through it
+          continue;
+        }
+        let best = -Infinity;
+        let arg = 0;
+        for (let i = 0; i < C; i++) {
+          const s = prev[i]! + transitions[i * C + j]!;
+          if (s > best) [best, arg] = [s, i];
+        }
+        next[j] = best + emissions[base + t * C + j]!;
+        backpointers[t * C + j] = arg;
+      }
+      if (!masked) prev.set(next);
+    }
+    let best = -Infinity;
+    let tag = 0;
+    for (let j = 0; j < C; j++) {
+      const s = prev[j]! + end[j]!;
+      if (s > best) [best, tag] = [s, j];
+    }
+    score[b] = best;
+    for (let t = T - 1; t >= 0; t--) {
+      tags[b * T + t] = t === 0 || mask[b * T + t] !== 0 ? tag : 0;
+      tag = backpointers[t * C + tag]!;
+    }
+  }
+  return { tags, score };
+}

@@ -8,3 +8,5 @@ export type { Backend } from './backend/backend.js';
 export * as ops from './ops/index.js';
 export { Module, parameter } from './nn/module.js';
 export * from './crf/index.js';
+export * as optim from './optim/index.js';
+export * as io from './io/index.js';

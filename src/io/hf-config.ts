@@ -1,0 +1,328 @@
+// Hugging Face checkpoint directories: config.json -> a typed encoder config for
+// bert (BioBERT, BiomedBERT, Bioformer, bert-base-*), distilbert, roberta and albert;
+// the checkpoint's tensor names mapped onto the encoder's (prefixes stripped,
+// unused heads listed); and a shape check whose errors name the tensor and both shapes.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type EncoderType = 'bert' | 'distilbert' | 'roberta' | 'albert';
+
+/** One shape for every architecture; the HF field each came from is noted. */
+export interface EncoderConfig {
+  modelType: EncoderType;
+  vocabSize: number;
+  /** hidden_size (distilbert: dim). */
+  hiddenSize: number;
+  /** num_hidden_layers (distilbert: n_layers). */
+  numLayers: number;
+  /** num_attention_heads (distilbert: n_heads). */
+  numHeads: number;
+  /** intermediate_size (distilbert: hidden_dim). */
+  intermediateSize: number;
+  maxPositions: number;
+  /** type_vocab_size; 0 where the model has no token-type embeddings (distilbert). */
+  typeVocabSize: number;
+  layerNormEps: number;
+  /** hidden_act (distilbert: activation): gelu, gelu_new, relu, ... */
+  hiddenAct: string;
+  hiddenDropout: number;
+  attentionDropout: number;
+  padTokenId: number;
+  /**
+   * First position id: RoBERTa numbers positions from padding_idx + 1 (so 2 with
+   * pad 1), which is why its table has max_position_embeddings = 514 for 512 tokens.
+   */
+  positionOffset: number;
+  /** ALBERT's factorised embedding size (embedding_size); equals hiddenSize elsewhere. */
+  embeddingSize: number;
+  /** ALBERT: layers share weights within num_hidden_groups groups of inner_group_num layers. */
+  numHiddenGroups: number;
+  innerGroupNum: number;
+  /** DistilBERT's sinusoidal_pos_embds (fixed, not learned, position table). */
+  sinusoidalPositions: boolean;
+  /** The parsed JSON, for fields this type does not carry. */
+  raw: Record<string, unknown>;
+}
+
+const MODEL_TYPES: readonly EncoderType[] = ['bert', 'distilbert', 'roberta', 'albert'];
+
+/** Parse config.json text; errors name the file and the key. */
+export function parseHfConfig(text: string, file = 'config.json'): EncoderConfig {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${file}: not a JSON object`);
+  const modelType = raw.model_type;
+  if (typeof modelType !== 'string' || !MODEL_TYPES.includes(modelType as EncoderType)) {
+    throw new Error(`${file}: model_type ${JSON.stringify(modelType)} is not supported (supported: ${MODEL_TYPES.join(', ')}; BioBERT, BiomedBERT and Bioformer are 'bert')`);
+  }
+  const type = modelType as EncoderType;
+  const integer = (key: string, fallback?: number, min = 1): number => {
+    const value = raw[key] ?? fallback;
+    if (value === undefined) throw new Error(`${file}: ${key} is missing (needed for model_type '${type}')`);
+    if (!Number.isSafeInteger(value) || (value as number) < min) throw new Error(`${file}: ${key} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+    return value as number;
+  };
+  const number = (key: string, fallback: number): number => {
+    const value = raw[key] ?? fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${file}: ${key} must be a non-negative number, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  const string = (key: string, fallback: string): string => {
+    const value = raw[key] ?? fallback;
+    if (typeof value !== 'string') throw new Error(`${file}: ${key} must be a string, got ${JSON.stringify(value)}`);
+    return value;
+  };
+
+  let config: EncoderConfig;
+  if (type === 'distilbert') {
+    // Defaults as transformers' DistilBertConfig.
+    const hiddenSize = integer('dim', 768);
+    config = {
+      modelType: type, vocabSize: integer('vocab_size', 30522), hiddenSize, numLayers: integer('n_layers', 6), numHeads: integer('n_heads', 12),
+      intermediateSize: integer('hidden_dim', 3072), maxPositions: integer('max_position_embeddings', 512), typeVocabSize: 0,
+      layerNormEps: 1e-12, hiddenAct: string('activation', 'gelu'), hiddenDropout: number('dropout', 0.1), attentionDropout: number('attention_dropout', 0.1),
+      padTokenId: integer('pad_token_id', 0, 0), positionOffset: 0, embeddingSize: hiddenSize, numHiddenGroups: 1, innerGroupNum: 1,
+      sinusoidalPositions: raw.sinusoidal_pos_embds === true, raw,
+    };
+  } else {
+    // Defaults as transformers' BertConfig / RobertaConfig / AlbertConfig.
+    const hiddenSize = integer('hidden_size', type === 'albert' ? 4096 : 768);
+    const padTokenId = integer('pad_token_id', type === 'roberta' ? 1 : 0, 0);
+    const numLayers = integer('num_hidden_layers', 12);
+    config = {
+      modelType: type, vocabSize: integer('vocab_size', type === 'albert' ? 30000 : type === 'roberta' ? 50265 : 30522), hiddenSize, numLayers,
+      numHeads: integer('num_attention_heads', type === 'albert' ? 64 : 12), intermediateSize: integer('intermediate_size', type === 'albert' ? 16384 : 3072),
+      maxPositions: integer('max_position_embeddings', 512), typeVocabSize: integer('type_vocab_size', 2),
+      layerNormEps: number('layer_norm_eps', 1e-12), hiddenAct: string('hidden_act', type === 'albert' ? 'gelu_new' : 'gelu'),
+      hiddenDropout: number('hidden_dropout_prob', type === 'albert' ? 0 : 0.1), attentionDropout: number('attention_probs_dropout_prob', type === 'albert' ? 0 : 0.1),
+      padTokenId, positionOffset: type === 'roberta' ? padTokenId + 1 : 0,
+      embeddingSize: type === 'albert' ? integer('embedding_size', 128) : hiddenSize,
+      numHiddenGroups: type === 'albert' ? integer('num_hidden_groups', 1) : 1, innerGroupNum: type === 'albert' ? integer('inner_group_num', 1) : 1,
+      sinusoidalPositions: false, raw,
+    };
+    const positionType = raw.position_embedding_type ?? 'absolute';
+    if (positionType !== 'absolute') throw new Error(`${file}: position_embedding_type ${JSON.stringify(positionType)} is not supported (only "absolute")`);
+  }
+  if (config.hiddenSize % config.numHeads !== 0) {
+    throw new Error(`${file}: ${type === 'distilbert' ? 'dim' : 'hidden_size'} ${config.hiddenSize} is not divisible by ${type === 'distilbert' ? 'n_heads' : 'num_attention_heads'} ${config.numHeads}`);
+  }
+  if (config.numLayers % config.numHiddenGroups !== 0) throw new Error(`${file}: num_hidden_layers ${config.numLayers} is not divisible by num_hidden_groups ${config.numHiddenGroups}`);
+  if (config.padTokenId >= config.vocabSize) throw new Error(`${file}: pad_token_id ${config.padTokenId} is outside vocab_size ${config.vocabSize}`);
+  return config;
+}
+
+export function readHfConfig(dir: string): EncoderConfig {
+  const file = join(dir, 'config.json');
+  if (!existsSync(file)) throw new Error(`${dir}: no config.json (a Hugging Face model directory has config.json, vocab.txt or tokenizer.json, and model.safetensors)`);
+  return parseHfConfig(readFileSync(file, 'utf8'), file);
+}
+
+/** config.json for an encoder we save, in Hugging Face's field names, so transformers can load it. */
+export function toHfConfigJson(config: EncoderConfig): Record<string, unknown> {
+  const common = { ...config.raw, model_type: config.modelType, vocab_size: config.vocabSize, max_position_embeddings: config.maxPositions, pad_token_id: config.padTokenId };
+  if (config.modelType === 'distilbert') {
+    return {
+      ...common, architectures: ['DistilBertModel'], dim: config.hiddenSize, n_layers: config.numLayers, n_heads: config.numHeads, hidden_dim: config.intermediateSize,
+      activation: config.hiddenAct, dropout: config.hiddenDropout, attention_dropout: config.attentionDropout, sinusoidal_pos_embds: config.sinusoidalPositions,
+    };
+  }
+  const architecture = { bert: 'BertModel', roberta: 'RobertaModel', albert: 'AlbertModel' }[config.modelType];
+  return {
+    ...common, architectures: [architecture], hidden_size: config.hiddenSize, num_hidden_layers: config.numLayers, num_attention_heads: config.numHeads,
+    intermediate_size: config.intermediateSize, type_vocab_size: config.typeVocabSize, layer_norm_eps: config.layerNormEps, hidden_act: config.hiddenAct,
+    hidden_dropout_prob: config.hiddenDropout, attention_probs_dropout_prob: config.attentionDropout, position_embedding_type: 'absolute',
+    ...(config.modelType === 'albert' ? { embedding_size: config.embeddingSize, num_hidden_groups: config.numHiddenGroups, inner_group_num: config.innerGroupNum } : {}),
+  };
+}
+
+// ---------- checkpoint files ----------
+
+/** How to turn a pickle checkpoint into safetensors with the reference library (we never unpickle). */
+export function conversionHint(dir: string): string {
+  return [
+    'Convert it to safetensors once, in Python (pip install torch safetensors):',
+    '  import torch; from safetensors.torch import save_file',
+    `  state = torch.load("${join(dir, 'pytorch_model.bin')}", map_location="cpu")`,
+    `  save_file({k: v.clone().contiguous() for k, v in state.items()}, "${join(dir, 'model.safetensors')}", metadata={"format": "pt"})`,
+  ].join('\n');
+}
+
+/**
+ * The safetensors files of a model directory: model.safetensors, or the shards a
+ * model.safetensors.index.json lists. A directory with only pytorch_model.bin
+ * (a pickle, which can run code when loaded) gets instructions to convert it.
+ */
+export function checkpointFiles(dir: string): string[] {
+  const single = join(dir, 'model.safetensors');
+  if (existsSync(single)) return [single];
+  const index = join(dir, 'model.safetensors.index.json');
+  if (existsSync(index)) {
+    let weightMap: unknown;
+    try {
+      weightMap = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map?: unknown }).weight_map;
+    } catch (e) {
+      throw new Error(`${index}: not valid JSON (${(e as Error).message})`);
+    }
+    if (weightMap === null || typeof weightMap !== 'object') throw new Error(`${index}: weight_map is missing`);
+    const shards = [...new Set(Object.values(weightMap as Record<string, string>))].map((f) => join(dir, f));
+    for (const shard of shards) if (!existsSync(shard)) throw new Error(`${index}: lists ${shard}, which does not exist`);
+    return shards;
+  }
+  for (const pickle of ['pytorch_model.bin', 'pytorch_model.bin.index.json']) {
+    if (existsSync(join(dir, pickle))) {
+      throw new Error(`${dir}: has ${pickle} but no model.safetensors; medner reads only safetensors (pickle files can run code when loaded).\n${conversionHint(dir)}`);
+    }
+  }
+  throw new Error(`${dir}: no model.safetensors (nor model.safetensors.index.json) found`);
+}
+
+// ---------- tensor names ----------
+
+/** Prefixes a task model puts before the encoder's own names (BertForTokenClassification -> `bert.`). */
+const MODEL_PREFIXES: Record<EncoderType, string> = { bert: 'bert.', distilbert: 'distilbert.', roberta: 'roberta.', albert: 'albert.' };
+
+/** Heads that token classification does not use: pretraining heads and poolers, with why. */
+const IGNORED_HEADS: [RegExp, string][] = [
+  [/^(.*\.)?pooler\./, 'pooler (sentence-level head; NER uses the token states)'],
+  [/^cls\./, 'BERT pretraining head (masked LM / next sentence)'],
+  [/^lm_head\./, 'RoBERTa masked-LM head'],
+  [/^(vocab_transform|vocab_layer_norm|vocab_projector)\./, 'DistilBERT masked-LM head'],
+  [/^predictions\./, 'ALBERT masked-LM head'],
+  [/^sop_classifier\./, 'ALBERT sentence-order head'],
+  [/^(classifier|qa_outputs)\./, 'a task head trained for other labels'],
+  [/(^|\.)embeddings\.position_ids$/, 'position_ids buffer (recomputed, not a weight)'],
+];
+
+/** Why `name` (already without its model prefix) is not loaded, or null if it is a weight of the encoder. */
+export function ignoredHeadReason(name: string): string | null {
+  for (const [pattern, reason] of IGNORED_HEADS) if (pattern.test(name)) return reason;
+  return null;
+}
+
+/**
+ * A checkpoint name as the encoder names it: model prefix removed, and the old
+ * TensorFlow-converted LayerNorm names (gamma, beta) renamed as transformers does.
+ */
+export function normalizeTensorName(name: string, modelType: EncoderType): string {
+  const prefix = MODEL_PREFIXES[modelType];
+  let normalized = name.startsWith(prefix) ? name.slice(prefix.length) : name;
+  normalized = normalized.replace(/(LayerNorm|layer_norm)\.gamma$/, '$1.weight').replace(/(LayerNorm|layer_norm)\.beta$/, '$1.bias');
+  return normalized;
+}
+
+export interface NameMapping {
+  /** Encoder name -> checkpoint name. */
+  mapping: Map<string, string>;
+  /** Checkpoint tensors that are not loaded, each with the reason. */
+  ignored: { name: string; reason: string }[];
+  /** One line for logs: how many were ignored and which kinds. */
+  note: string;
+}
+
+export function mapCheckpointNames(checkpointNames: Iterable<string>, modelType: EncoderType): NameMapping {
+  const mapping = new Map<string, string>();
+  const ignored: { name: string; reason: string }[] = [];
+  for (const name of checkpointNames) {
+    const normalized = normalizeTensorName(name, modelType);
+    const reason = ignoredHeadReason(normalized);
+    if (reason) {
+      ignored.push({ name, reason });
+      continue;
+    }
+    const previous = mapping.get(normalized);
+    if (previous !== undefined) throw new Error(`checkpoint: tensors '${previous}' and '${name}' both map to '${normalized}'`);
+    mapping.set(normalized, name);
+  }
+  const reasons = [...new Set(ignored.map((i) => i.reason))];
+  const note = ignored.length === 0 ? 'no checkpoint tensors ignored' : `ignored ${ignored.length} checkpoint tensors not used for token classification: ${reasons.join('; ')}`;
+  return { mapping, ignored, note };
+}
+
+/** The encoder's tensor names and shapes under Hugging Face's names (without the model prefix). */
+export function expectedEncoderShapes(config: EncoderConfig): Map<string, number[]> {
+  const { hiddenSize: H, intermediateSize: I, vocabSize: V, maxPositions: P, typeVocabSize: T, embeddingSize: E } = config;
+  const shapes = new Map<string, number[]>();
+  const linear = (name: string, out: number, input: number): void => {
+    shapes.set(`${name}.weight`, [out, input]);
+    shapes.set(`${name}.bias`, [out]);
+  };
+  const norm = (name: string, dim: number): void => {
+    shapes.set(`${name}.weight`, [dim]);
+    shapes.set(`${name}.bias`, [dim]);
+  };
+  shapes.set('embeddings.word_embeddings.weight', [V, E]);
+  // DistilBERT's sinusoidal table is also stored (a frozen embedding), so it is expected either way.
+  shapes.set('embeddings.position_embeddings.weight', [P, E]);
+  if (T > 0) shapes.set('embeddings.token_type_embeddings.weight', [T, E]);
+  norm('embeddings.LayerNorm', E);
+  if (config.modelType === 'distilbert') {
+    for (let l = 0; l < config.numLayers; l++) {
+      const p = `transformer.layer.${l}`;
+      for (const q of ['q_lin', 'k_lin', 'v_lin', 'out_lin']) linear(`${p}.attention.${q}`, H, H);
+      norm(`${p}.sa_layer_norm`, H);
+      linear(`${p}.ffn.lin1`, I, H);
+      linear(`${p}.ffn.lin2`, H, I);
+      norm(`${p}.output_layer_norm`, H);
+    }
+  } else if (config.modelType === 'albert') {
+    linear('encoder.embedding_hidden_mapping_in', H, E);
+    for (let g = 0; g < config.numHiddenGroups; g++) {
+      for (let j = 0; j < config.innerGroupNum; j++) {
+        const p = `encoder.albert_layer_groups.${g}.albert_layers.${j}`;
+        for (const q of ['query', 'key', 'value', 'dense']) linear(`${p}.attention.${q}`, H, H);
+        norm(`${p}.attention.LayerNorm`, H);
+        linear(`${p}.ffn`, I, H);
+        linear(`${p}.ffn_output`, H, I);
+        norm(`${p}.full_layer_layer_norm`, H);
+      }
+    }
+  } else {
+    for (let l = 0; l < config.numLayers; l++) {
+      const p = `encoder.layer.${l}`;
+      for (const q of ['query', 'key', 'value']) linear(`${p}.attention.self.${q}`, H, H);
+      linear(`${p}.attention.output.dense`, H, H);
+      norm(`${p}.attention.output.LayerNorm`, H);
+      linear(`${p}.intermediate.dense`, I, H);
+      linear(`${p}.output.dense`, H, I);
+      norm(`${p}.output.LayerNorm`, H);
+    }
+  }
+  return shapes;
+}
+
+export interface ShapeCheck {
+  missing: string[];
+  mismatched: { name: string; expected: readonly number[]; actual: readonly number[] }[];
+  /** Checkpoint tensors the model does not have (after ignored heads were removed). */
+  unexpected: string[];
+}
+
+const fmtShape = (s: readonly number[]): string => `[${s.join(', ')}]`;
+
+/**
+ * Compare expected names and shapes with a checkpoint's (names already mapped).
+ * With `file`, throws one error listing every problem; each line names the tensor
+ * and, for a mismatch, both shapes.
+ */
+export function checkTensorShapes(expected: Map<string, readonly number[]>, actual: Map<string, readonly number[]>, file?: string): ShapeCheck {
+  const result: ShapeCheck = { missing: [], mismatched: [], unexpected: [] };
+  for (const [name, shape] of expected) {
+    const found = actual.get(name);
+    if (!found) result.missing.push(name);
+    else if (found.length !== shape.length || found.some((d, i) => d !== shape[i])) result.mismatched.push({ name, expected: shape, actual: found });
+  }
+  for (const name of actual.keys()) if (!expected.has(name)) result.unexpected.push(name);
+  if (file !== undefined && (result.missing.length > 0 || result.mismatched.length > 0)) {
+    const lines = [
+      ...result.mismatched.map((m) => `  ${m.name}: the checkpoint has ${fmtShape(m.actual)}, the model expects ${fmtShape(m.expected)}`),
+      ...result.missing.map((n) => `  ${n}: missing from the checkpoint (the model expects ${fmtShape(expected.get(n)!)})`),
+    ];
+    throw new Error(`${file}: ${result.mismatched.length} tensor(s) with the wrong shape and ${result.missing.length} missing (does config.json match the weights?):\n${lines.join('\n')}`);
+  }
+  return result;
+}

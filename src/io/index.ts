@@ -1,0 +1,3 @@
+// Checkpoint I/O: safetensors files and Hugging Face model directories.
+export * from './safetensors.js';
+export * from './hf-config.js';

@@ -10,3 +10,5 @@ export { Module, parameter } from './nn/module.js';
 export * from './crf/index.js';
 export * as optim from './optim/index.js';
 export * as io from './io/index.js';
+export * as nn from './nn/index.js';
+export * as models from './models/index.js';

@@ -1,0 +1,113 @@
+// BERT taggers: BERT -> subword-to-word pooling ('first' or 'mean') -> [BiLSTM] -> Linear ->
+// CRF or softmax over words. BertSoftmax, BertCrf and BertBiLstmCrf are its three settings.
+// Parameter names follow HF's BertForTokenClassification (bert.*, classifier.*) plus lstm.*
+// (torch.nn.LSTM) and crf.* (pytorch-crf), so a BERT checkpoint loads into `bert` as it is.
+// B = batch, S = subwords, T = words, H = BERT hidden, K = LSTM hidden per direction, C = tags
+
+import type { Tensor } from '../tensor/tensor.js';
+import { tidy } from '../tensor/scope.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { Module } from '../nn/module.js';
+import { Dropout, Linear } from '../nn/linear.js';
+import { BiLSTM } from '../nn/lstm.js';
+import { BertModel, type BertConfig } from '../nn/bert.js';
+import { CRF } from '../crf/crf.js';
+import { checkSubwords, checkWords, requireField, type NerBatch } from './batch.js';
+import { firstSubwordPooling, meanSubwordPooling, wordSpans, type WordPooling } from './pooling.js';
+import { headDecode, headLoss, type HeadKind } from './head.js';
+
+export interface BertTaggerOptions {
+  /** A config.json's fields; vocab_size is required, the rest default to bert-base. */
+  bert: Partial<BertConfig> & Pick<BertConfig, 'vocab_size'>;
+  numTags: number;
+  head?: HeadKind; // default 'crf'
+  /** Hidden size per direction of a BiLSTM between BERT and the classifier; 0 or absent = none. */
+  lstmHidden?: number;
+  pooling?: WordPooling; // default 'first'
+  /** Dropout before the classifier; default the config's hidden_dropout_prob (HF's classifier_dropout). */
+  dropout?: number;
+}
+
+export class BertTagger extends Module {
+  readonly head: HeadKind;
+  readonly pooling: WordPooling;
+  readonly bert: BertModel;
+  readonly lstm: BiLSTM | null;
+  readonly classifier: Linear;
+  readonly crf: CRF | null;
+  readonly dropout: Dropout;
+
+  constructor(readonly options: BertTaggerOptions, protected readonly kind = 'BertTagger') {
+    super();
+    this.head = options.head ?? 'crf';
+    this.pooling = options.pooling ?? 'first';
+    if (this.head !== 'crf' && this.head !== 'softmax') throw new Error(`${kind}: head must be 'crf' or 'softmax', got '${String(this.head)}'`);
+    if (this.pooling !== 'first' && this.pooling !== 'mean') throw new Error(`${kind}: pooling must be 'first' or 'mean', got '${String(this.pooling)}'`);
+    this.bert = this.child('bert', new BertModel(options.bert));
+    const H = this.bert.config.hidden_size;
+    const K = options.lstmHidden ?? 0;
+    this.lstm = K > 0 ? this.child('lstm', new BiLSTM(H, K)) : null;
+    this.classifier = this.child('classifier', new Linear(K > 0 ? 2 * K : H, options.numTags, { initStd: this.bert.config.initializer_range ?? 0.02 }));
+    this.crf = this.head === 'crf' ? this.child('crf', new CRF(options.numTags)) : null;
+    this.dropout = this.child('dropout', new Dropout(options.dropout ?? this.bert.config.hidden_dropout_prob));
+  }
+
+  /** Emission scores over words [B, T, C] and the sentence lengths (in words). */
+  emissions(batch: NerBatch, who = this.kind): { emissions: Tensor; lengths: number[] } {
+    const { B, T, lengths } = checkWords(who, batch, this.options.numTags);
+    const { starts, ends, subwordLengths } = checkSubwords(who, batch, B, T, lengths);
+    const subwordIds = requireField(who, batch, 'subwordIds');
+    const maxPositions = this.bert.config.max_position_embeddings;
+    if (subwordIds.shape[1]! > maxPositions) {
+      throw new Error(`${who}: subwordIds ${`[${subwordIds.shape.join(', ')}]`} hold ${subwordIds.shape[1]} subwords per sentence, more than BERT's position table (max_position_embeddings = ${maxPositions}); window long sentences (src/text/windows.ts)`);
+    }
+    const hidden = this.bert.forward(subwordIds, { attentionMask: batch.attentionMask, tokenTypeIds: batch.tokenTypeIds }).lastHiddenState;
+    let words =
+      this.pooling === 'first'
+        ? firstSubwordPooling(hidden, starts, lengths, T)
+        : meanSubwordPooling(hidden, starts, wordSpans(starts, ends, lengths, subwordLengths, T, who), lengths, T);
+    if (this.lstm) words = this.lstm.forward(words, lengths);
+    return { emissions: this.classifier.forward(this.dropout.forward(words)), lengths };
+  }
+
+  /** Mean loss over the batch (CRF NLL per sentence, or cross-entropy per word). */
+  loss(batch: NerBatch): Tensor {
+    const who = `${this.kind}.loss`;
+    const tags = requireField(who, batch, 'tags');
+    const { emissions, lengths } = this.emissions(batch, who);
+    return headLoss(this.head, this.crf, emissions, tags, batch.wordMask, lengths, who);
+  }
+
+  /** Best tag ids per sentence, trimmed to each sentence's length. */
+  async predict(batch: NerBatch): Promise<number[][]> {
+    const { emissions, lengths } = noGrad(() => tidy(() => this.emissions(batch, `${this.kind}.predict`)));
+    try {
+      return await headDecode(this.head, this.crf, emissions, batch.wordMask, lengths);
+    } finally {
+      emissions.dispose();
+    }
+  }
+}
+
+type Preset = Omit<BertTaggerOptions, 'head' | 'lstmHidden'>;
+
+/** BERT -> Linear -> softmax: the BertForTokenClassification baseline. */
+export class BertSoftmax extends BertTagger {
+  constructor(options: Preset) {
+    super({ ...options, head: 'softmax', lstmHidden: 0 }, 'BertSoftmax');
+  }
+}
+
+/** BERT -> Linear -> CRF. */
+export class BertCrf extends BertTagger {
+  constructor(options: Preset) {
+    super({ ...options, head: 'crf', lstmHidden: 0 }, 'BertCrf');
+  }
+}
+
+/** BERT -> BiLSTM -> Linear -> CRF; lstmHidden defaults to 256 per direction. */
+export class BertBiLstmCrf extends BertTagger {
+  constructor(options: Preset & { lstmHidden?: number; head?: HeadKind }) {
+    super({ ...options, head: options.head ?? 'crf', lstmHidden: options.lstmHidden ?? 256 }, 'BertBiLstmCrf');
+  }
+}

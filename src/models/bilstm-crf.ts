@@ -1,0 +1,82 @@
+// BiLSTM-CRF (Lample et al. 2016; Ma & Hovy 2016): word embeddings (+ char-CNN features)
+// -> dropout -> BiLSTM -> dropout -> Linear -> CRF (or softmax) over words.
+// B = batch, T = words, L = characters per word, E = word embedding, H = LSTM hidden per direction, C = tags
+
+import type { Tensor } from '../tensor/tensor.js';
+import { tidy } from '../tensor/scope.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { concat } from '../ops/index.js';
+import { Module } from '../nn/module.js';
+import { Dropout, Embedding, Linear } from '../nn/linear.js';
+import { BiLSTM } from '../nn/lstm.js';
+import { CharCNN, type CharCnnOptions } from '../nn/char-cnn.js';
+import { CRF } from '../crf/crf.js';
+import { checkWords, requireField, type NerBatch } from './batch.js';
+import { headDecode, headLoss, type HeadKind } from './head.js';
+
+export interface BiLstmCrfOptions {
+  vocabSize: number;
+  numTags: number;
+  wordDim?: number; // E, default 100
+  hiddenSize?: number; // H per direction, default 100
+  numLayers?: number; // default 1
+  /** Char-CNN word features, concatenated to the word embedding. */
+  chars?: CharCnnOptions;
+  dropout?: number; // default 0.5
+  head?: HeadKind; // default 'crf'
+  /** Word id of padding; its embedding starts at 0. Default 0. */
+  paddingIdx?: number;
+}
+
+export class BiLstmCrf extends Module {
+  readonly head: HeadKind;
+  readonly word_embeddings: Embedding;
+  readonly char_cnn: CharCNN | null;
+  readonly lstm: BiLSTM;
+  readonly classifier: Linear;
+  readonly crf: CRF | null;
+  readonly dropout: Dropout;
+
+  constructor(readonly options: BiLstmCrfOptions) {
+    super();
+    const wordDim = options.wordDim ?? 100;
+    const hidden = options.hiddenSize ?? 100;
+    this.head = options.head ?? 'crf';
+    if (this.head !== 'crf' && this.head !== 'softmax') throw new Error(`BiLstmCrf: head must be 'crf' or 'softmax', got '${String(this.head)}'`);
+    this.word_embeddings = this.child('word_embeddings', new Embedding(options.vocabSize, wordDim, { paddingIdx: options.paddingIdx ?? 0 }));
+    this.char_cnn = options.chars ? this.child('char_cnn', new CharCNN(options.chars)) : null;
+    const inputSize = wordDim + (this.char_cnn?.outputSize ?? 0);
+    this.lstm = this.child('lstm', new BiLSTM(inputSize, hidden, { numLayers: options.numLayers ?? 1 }));
+    this.classifier = this.child('classifier', new Linear(2 * hidden, options.numTags));
+    this.crf = this.head === 'crf' ? this.child('crf', new CRF(options.numTags)) : null;
+    this.dropout = this.child('dropout', new Dropout(options.dropout ?? 0.5));
+  }
+
+  /** Emission scores [B, T, C] and the sentence lengths. */
+  emissions(batch: NerBatch, who = 'BiLstmCrf'): { emissions: Tensor; lengths: number[] } {
+    const { lengths } = checkWords(who, batch, this.options.numTags);
+    const wordIds = requireField(who, batch, 'wordIds');
+    let features = this.word_embeddings.forward(wordIds, `${who}: wordIds`);
+    if (this.char_cnn) features = concat([features, this.char_cnn.forward(requireField(who, batch, 'charIds'))], 2);
+    const encoded = this.lstm.forward(this.dropout.forward(features), lengths);
+    return { emissions: this.classifier.forward(this.dropout.forward(encoded)), lengths };
+  }
+
+  /** Mean loss over the batch (CRF NLL per sentence, or cross-entropy per word). */
+  loss(batch: NerBatch): Tensor {
+    const who = 'BiLstmCrf.loss';
+    const tags = requireField(who, batch, 'tags');
+    const { emissions, lengths } = this.emissions(batch, who);
+    return headLoss(this.head, this.crf, emissions, tags, batch.wordMask, lengths, who);
+  }
+
+  /** Best tag ids per sentence (Viterbi for the CRF head), trimmed to each sentence's length. */
+  async predict(batch: NerBatch): Promise<number[][]> {
+    const { emissions, lengths } = noGrad(() => tidy(() => this.emissions(batch, 'BiLstmCrf.predict')));
+    try {
+      return await headDecode(this.head, this.crf, emissions, batch.wordMask, lengths);
+    } finally {
+      emissions.dispose();
+    }
+  }
+}

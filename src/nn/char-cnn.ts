@@ -1,0 +1,76 @@
+// Character-level word features (Ma & Hovy 2016): embed each character, slide a 1-D
+// convolution over the word, take the max over positions. The convolution is an unfold
+// (one indexSelect of every window) and one matmul; weights in torch.nn.Conv1d's layout.
+// B = batch, T = tokens (words), L = characters per word, E = char embedding, F = filters, K = kernel width
+
+import { tensor, zeros, type Tensor } from '../tensor/tensor.js';
+import { fmt } from '../tensor/shape.js';
+import { add, concat, indexSelect, matmul, max, permute, reshape, tanh } from '../ops/index.js';
+import { Module } from './module.js';
+import { Embedding } from './linear.js';
+import { torchDefaultUniform } from './init.js';
+
+export interface CharCnnOptions {
+  numChars: number;
+  charDim?: number; // E, default 30 as Ma & Hovy
+  filters?: number; // F, default 30
+  kernelSize?: number; // K, odd, default 3
+  /** Char id of padding inside a word (its embedding starts at 0). Default 0. */
+  paddingIdx?: number;
+}
+
+/** Conv1d parameters named as torch (`weight` [F, E, K], `bias` [F]) so a state dict maps one to one. */
+class Conv1dParams extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  constructor(inChannels: number, outChannels: number, kernelSize: number) {
+    super();
+    const fanIn = inChannels * kernelSize;
+    this.weight = this.param('weight', torchDefaultUniform([outChannels, inChannels, kernelSize], fanIn));
+    this.bias = this.param('bias', torchDefaultUniform([outChannels], fanIn));
+  }
+}
+
+export class CharCNN extends Module {
+  readonly embedding: Embedding;
+  readonly conv: Conv1dParams;
+  readonly charDim: number;
+  readonly filters: number;
+  readonly kernelSize: number;
+
+  constructor(readonly options: CharCnnOptions) {
+    super();
+    this.charDim = options.charDim ?? 30;
+    this.filters = options.filters ?? 30;
+    this.kernelSize = options.kernelSize ?? 3;
+    if (this.kernelSize % 2 !== 1) throw new Error(`CharCNN: kernelSize must be odd (same padding), got ${this.kernelSize}`);
+    // Variance 1/E, the same as Ma & Hovy's uniform(-sqrt(3/E), sqrt(3/E)).
+    this.embedding = this.child('embedding', new Embedding(options.numChars, this.charDim, { initStd: Math.sqrt(1 / this.charDim), paddingIdx: options.paddingIdx ?? 0 }));
+    this.conv = this.child('conv', new Conv1dParams(this.charDim, this.filters, this.kernelSize));
+  }
+
+  get outputSize(): number {
+    return this.filters;
+  }
+
+  /** charIds i32 [B, T, L] -> word features [B, T, F]. */
+  forward(charIds: Tensor): Tensor {
+    if (charIds.rank !== 3 || charIds.dtype !== 'i32') throw new Error(`CharCNN: charIds must be i32 [B, T, L], got ${charIds.dtype} ${fmt(charIds.shape)}`);
+    const [B, T, L] = charIds.shape as [number, number, number];
+    const E = this.charDim;
+    const K = this.kernelSize;
+    const pad = (K - 1) / 2;
+    let chars = reshape(this.embedding.forward(charIds, 'CharCNN.embedding'), [B * T, L, E]);
+    if (pad > 0) {
+      const border = zeros([B * T, pad, E], { backend: charIds.backend });
+      chars = concat([border, chars, border], 1); // [BT, L + 2 pad, E]
+    }
+    // Unfold: window p covers padded positions p..p+K-1.
+    const windows = tensor(Int32Array.from({ length: L * K }, (_, i) => Math.floor(i / K) + (i % K)), [L, K], { dtype: 'i32', backend: charIds.backend });
+    const unfolded = reshape(indexSelect(chars, 1, windows), [B * T, L, K * E]); // [BT, L, K, E] flattened
+    // torch's [F, E, K] as [F, K*E] in the unfolded (K, E) order.
+    const kernel = reshape(permute(this.conv.weight, [0, 2, 1]), [this.filters, K * E]);
+    const convolved = tanh(add(matmul(unfolded, kernel, { transB: true }), this.conv.bias)); // [BT, L, F]
+    return reshape(max(convolved, 1), [B, T, this.filters]);
+  }
+}

@@ -1,0 +1,8 @@
+// The layers: Module and the building blocks of BERT, BiLSTM and char-CNN features.
+export { Module, parameter } from './module.js';
+export { Linear, Embedding, LayerNorm, Dropout, type LinearOptions, type EmbeddingOptions } from './linear.js';
+export { MultiHeadAttention, BertAttention, BertSelfAttention, BertSelfOutput, attentionBias, MASKED_SCORE, type AttentionOptions } from './attention.js';
+export { BertModel, BertEmbeddings, BertEncoder, BertLayer, BertIntermediate, BertOutput, BertPooler, ModuleList, bertConfig, BERT_BASE, activation, type BertConfig, type BertModelOptions, type BertOutputs } from './bert.js';
+export { LSTM, BiLSTM, lstmRecurrence, type LstmOptions } from './lstm.js';
+export { CharCNN, type CharCnnOptions } from './char-cnn.js';
+export { lengthsFromMask, readHost } from './host.js';

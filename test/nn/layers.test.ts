@@ -1,0 +1,257 @@
+// Layer behaviour beyond the PyTorch fixtures: parameter names, initialisation, padding that
+// never leaks into real positions (attention keys, LSTM states), finite-difference gradients
+// of the LSTM recurrence op and the char-CNN, dropout modes, and memory released by scopes.
+
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rng, cpuBackend, manualSeed, ops, setBackend, tensor, tidy, type Tensor } from '../../src/index.js';
+import { BertModel, CharCNN, Dropout, Embedding, LSTM, Linear, MultiHeadAttention, lstmRecurrence } from '../../src/nn/index.js';
+import { gradcheck, expectClose } from '../helpers/gradcheck.js';
+import { backends } from './backends.js';
+
+/** Finite differences on a module's parameters (test/helpers/gradcheck checks function inputs). */
+function moduleGradcheck(fn: () => Tensor, params: [string, Tensor][], seed: number): void {
+  const rng = new Rng(seed);
+  tidy(() => {
+    const outShape = fn().shape;
+    const weights = tensor(Float32Array.from({ length: outShape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1)), outShape);
+    const objective = () => tidy(() => ops.sum(ops.mul(fn(), weights)).dataSync()[0]!);
+    tidy(() => {
+      ops.sum(ops.mul(fn(), weights)).backward();
+      return null;
+    });
+    for (const [name, p] of params) {
+      const analytic = p.grad!.dataSync();
+      const base = p.dataSync();
+      for (let j = 0; j < p.size; j++) {
+        const at = (delta: number) => {
+          const copy = Float32Array.from(base);
+          copy[j]! += delta;
+          p.assign(tensor(copy, p.shape));
+          return objective();
+        };
+        const numeric = (at(1e-2) - at(-1e-2)) / 2e-2;
+        p.assign(tensor(base, p.shape));
+        if (Math.abs(numeric - analytic[j]!) > 5e-3 + 2e-2 * Math.abs(numeric)) expect.fail(`${name}[${j}]: autodiff ${analytic[j]} vs finite difference ${numeric}`);
+      }
+      p.zeroGrad();
+    }
+    return null;
+  });
+}
+
+const tiny = { vocab_size: 20, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 10, type_vocab_size: 2 };
+
+function stats(values: ArrayLike<number>) {
+  let sum = 0;
+  let sq = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < values.length; i++) {
+    sum += values[i]!;
+    sq += values[i]! ** 2;
+    maxAbs = Math.max(maxAbs, Math.abs(values[i]!));
+  }
+  const mean = sum / values.length;
+  return { mean, std: Math.sqrt(sq / values.length - mean * mean), maxAbs };
+}
+
+describe.each(backends)('layers on %s', (_name, backend) => {
+  beforeAll(() => setBackend(backend));
+  afterAll(() => setBackend(cpuBackend));
+
+  it('BertModel uses Hugging Face parameter names and shapes', () => {
+    const bert = new BertModel(tiny, { addPooler: true });
+    const shapes = Object.fromEntries(bert.namedParameters().map(([n, t]) => [n, t.shape.join('x')]));
+    const layer = 'encoder.layer.0.';
+    expect(shapes).toEqual({
+      'embeddings.word_embeddings.weight': '20x8',
+      'embeddings.position_embeddings.weight': '10x8',
+      'embeddings.token_type_embeddings.weight': '2x8',
+      'embeddings.LayerNorm.weight': '8',
+      'embeddings.LayerNorm.bias': '8',
+      ...Object.fromEntries(
+        ['attention.self.query', 'attention.self.key', 'attention.self.value', 'attention.output.dense'].flatMap((m) => [
+          [`${layer}${m}.weight`, '8x8'],
+          [`${layer}${m}.bias`, '8'],
+        ]),
+      ),
+      [`${layer}attention.output.LayerNorm.weight`]: '8',
+      [`${layer}attention.output.LayerNorm.bias`]: '8',
+      [`${layer}intermediate.dense.weight`]: '16x8',
+      [`${layer}intermediate.dense.bias`]: '16',
+      [`${layer}output.dense.weight`]: '8x16',
+      [`${layer}output.dense.bias`]: '8',
+      [`${layer}output.LayerNorm.weight`]: '8',
+      [`${layer}output.LayerNorm.bias`]: '8',
+      'pooler.dense.weight': '8x8',
+      'pooler.dense.bias': '8',
+    });
+    bert.dispose();
+  });
+
+  it('LSTM uses PyTorch parameter names', () => {
+    const lstm = new LSTM(3, 4, { numLayers: 2, bidirectional: true });
+    const names = lstm.namedParameters().map(([n, t]) => `${n}:${t.shape.join('x')}`);
+    expect(names).toEqual([
+      'weight_ih_l0:16x3', 'weight_hh_l0:16x4', 'bias_ih_l0:16', 'bias_hh_l0:16',
+      'weight_ih_l0_reverse:16x3', 'weight_hh_l0_reverse:16x4', 'bias_ih_l0_reverse:16', 'bias_hh_l0_reverse:16',
+      'weight_ih_l1:16x8', 'weight_hh_l1:16x4', 'bias_ih_l1:16', 'bias_hh_l1:16',
+      'weight_ih_l1_reverse:16x8', 'weight_hh_l1_reverse:16x4', 'bias_ih_l1_reverse:16', 'bias_hh_l1_reverse:16',
+    ]);
+    expect(lstm.outputSize).toBe(8);
+    lstm.dispose();
+  });
+
+  it('initialises as PyTorch / Hugging Face, reproducibly from the seed', () => {
+    manualSeed(5);
+    const linear = new Linear(64, 32);
+    const w = stats(linear.weight.dataSync());
+    expect(w.maxAbs).toBeLessThanOrEqual(1 / 8); // kaiming-uniform(a=sqrt(5)): bound 1/sqrt(fan_in)
+    expect(w.std).toBeCloseTo(1 / 8 / Math.sqrt(3), 2);
+    const bert = new BertModel({ ...tiny, hidden_size: 32, intermediate_size: 64 });
+    const q = stats(bert.encoder.layer[0]!.attention.self.query.weight.dataSync());
+    expect(q.std).toBeGreaterThan(0.018);
+    expect(q.std).toBeLessThan(0.022);
+    expect(Array.from(bert.encoder.layer[0]!.attention.self.query.bias!.dataSync()).every((v) => v === 0)).toBe(true);
+    expect(Array.from(bert.embeddings.LayerNorm.weight.dataSync()).every((v) => v === 1)).toBe(true);
+    // pad_token_id 0: HF zeroes the padding row of the word embeddings.
+    expect(Array.from(bert.embeddings.word_embeddings.weight.dataSync().subarray(0, 32)).every((v) => v === 0)).toBe(true);
+    const lstm = new LSTM(4, 16);
+    for (const [, p] of lstm.namedParameters()) expect(stats(p.dataSync()).maxAbs).toBeLessThanOrEqual(0.25);
+    manualSeed(5);
+    expect(Array.from(new Linear(64, 32).weight.dataSync())).toEqual(Array.from(linear.weight.dataSync()));
+    for (const m of [linear, bert, lstm]) m.dispose();
+  });
+
+  it('attention: values at padded key positions never reach real positions', () => {
+    manualSeed(3);
+    const attention = new MultiHeadAttention({ hiddenSize: 8, numHeads: 2 });
+    const rng = new Rng(4);
+    const x = Float32Array.from({ length: 2 * 5 * 8 }, () => rng.normal());
+    const mask = tensor([1, 1, 1, 1, 1, 1, 1, 1, 0, 0], [2, 5]);
+    const run = (values: Float32Array) => tidy(() => attention.forward(tensor(values, [2, 5, 8]), mask).dataSync());
+    const before = run(x);
+    const changed = Float32Array.from(x);
+    for (let i = (5 + 3) * 8; i < 10 * 8; i++) changed[i] = 100 * rng.normal(); // sentence 1, positions 3..4
+    const after = run(changed);
+    expectClose(after.subarray(0, 8 * 8), before.subarray(0, 8 * 8), 1e-6); // sentence 0 and sentence 1's real positions
+    attention.dispose();
+  });
+
+  it('LSTM: padding never reaches a state; padded outputs are 0; a batch equals its sentences run alone', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 1000 }), (lengths, seed) => {
+        manualSeed(seed);
+        const lstm = new LSTM(3, 4, { numLayers: 2, bidirectional: true });
+        const T = Math.max(...lengths);
+        const rng = new Rng(seed);
+        const x = Float32Array.from({ length: lengths.length * T * 3 }, () => rng.normal());
+        tidy(() => {
+          const batched = lstm.forward(tensor(x, [lengths.length, T, 3]), lengths).dataSync();
+          lengths.forEach((length, b) => {
+            const alone = lstm.forward(tensor(x.subarray(b * T * 3, (b * T + length) * 3), [1, length, 3]), [length]).dataSync();
+            expectClose(batched.subarray(b * T * 8, (b * T + length) * 8), alone, 1e-5);
+            for (let i = (b * T + length) * 8; i < (b + 1) * T * 8; i++) expect(batched[i] === 0).toBe(true);
+          });
+          return null;
+        });
+        lstm.dispose();
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('lstmRecurrence: explicit BPTT matches finite differences', () => {
+    // xProj [B=2, T=3, 4H=8], weightHH [8, 2]
+    gradcheck(([xProj, weightHH]) => lstmRecurrence(xProj!, weightHH!), [{ shape: [2, 3, 8], low: -1, high: 1 }, { shape: [8, 2], low: -1, high: 1 }], 11);
+  });
+
+  it('LSTM gradients with variable lengths match finite differences', () => {
+    manualSeed(9);
+    const lstm = new LSTM(2, 3, { bidirectional: true });
+    gradcheck(([x]) => lstm.forward(x!, [3, 1]), [{ shape: [2, 3, 2], low: -1, high: 1 }], 12);
+    lstm.dispose();
+  });
+
+  it('CharCNN: shape, max over positions, gradients by finite differences', () => {
+    manualSeed(4);
+    const cnn = new CharCNN({ numChars: 6, charDim: 3, filters: 4, kernelSize: 3 });
+    // No repeated windows: at a tie of the max the gradient is a subgradient and differences disagree.
+    const ids = tensor([1, 2, 3, 0, 4, 5, 0, 0, 2, 3, 1, 4], [1, 3, 4], { dtype: 'i32' });
+    tidy(() => {
+      const features = cnn.forward(ids);
+      expect(features.shape).toEqual([1, 3, 4]);
+      return null;
+    });
+    moduleGradcheck(() => cnn.forward(ids), cnn.namedParameters(), 13);
+    cnn.dispose();
+  });
+
+  it('Dropout: identity in eval mode, inverted scaling in training', () => {
+    const dropout = new Dropout(0.5);
+    tidy(() => {
+      const x = tensor(new Float32Array(4000).fill(1), [4000]);
+      const kept = Array.from(dropout.forward(x).dataSync());
+      expect(new Set(kept)).toEqual(new Set([0, 2]));
+      expect(Math.abs(kept.filter((v) => v === 0).length / 4000 - 0.5)).toBeLessThan(0.05);
+      dropout.eval();
+      expect(dropout.forward(x)).toBe(x);
+      return null;
+    });
+  });
+
+  it('a training step of BERT + BiLSTM releases every temporary buffer', () => {
+    manualSeed(6);
+    const bert = new BertModel(tiny);
+    const lstm = new LSTM(8, 4, { bidirectional: true });
+    const ids = tensor([1, 2, 3, 4, 5, 6, 0, 0], [2, 4], { dtype: 'i32' });
+    const mask = tensor([1, 1, 1, 1, 1, 1, 0, 0], [2, 4]);
+    const step = () =>
+      tidy(() => {
+        const hidden = bert.forward(ids, { attentionMask: mask }).lastHiddenState;
+        ops.sum(lstm.forward(hidden, [4, 2])).backward();
+        return null;
+      });
+    // Two warm-up steps: after the first, bias_ih and bias_hh share one gradient buffer
+    // (the gradient of their sum); accumulation gives each its own.
+    step();
+    step();
+    const before = backend.liveBuffers();
+    step(); // gradients accumulate into the existing .grad buffers: no new live buffers
+    expect(backend.liveBuffers()).toBe(before);
+    bert.zeroGrad();
+    lstm.zeroGrad();
+    bert.dispose();
+    lstm.dispose();
+  });
+});
+
+describe('bad input: errors say what and where', () => {
+  it('Linear and Embedding', () => {
+    const linear = new Linear(4, 2);
+    expect(() => linear.forward(tensor(new Float32Array(6), [2, 3]))).toThrow(/Linear\(4 -> 2\): input \[2, 3\] must end in 4/);
+    const embedding = new Embedding(5, 2);
+    expect(() => embedding.forward(tensor([1, 7, 2], [1, 3], { dtype: 'i32' }))).toThrow(/id 7 at position \[0, 1\] of ids \[1, 3\] is outside the table of 5 rows/);
+    expect(() => embedding.forward(tensor([1, 2], [2]))).toThrow(/ids must be i32/);
+  });
+
+  it('BERT: longer than the position table, mask off at [CLS], mask of the wrong shape', () => {
+    const bert = new BertModel(tiny);
+    const ids = (n: number) => tensor(Int32Array.from({ length: n }, (_, i) => i % 20), [1, n], { dtype: 'i32' });
+    expect(() => bert.forward(ids(11))).toThrow(/sequence of 11 subwords is longer than the position table \(max_position_embeddings = 10\)/);
+    expect(() => bert.forward(ids(4), { attentionMask: tensor([0, 1, 1, 1], [1, 4]) })).toThrow(/attentionMask row 0 starts with 0/);
+    expect(() => bert.forward(ids(4), { attentionMask: tensor([1, 1, 1], [1, 3]) })).toThrow(/attentionMask must be f32 \[1, 4\]/);
+    expect(() => new BertModel({ ...tiny, hidden_size: 9 })).toThrow(/hidden_size 9 is not a multiple of num_attention_heads 2/);
+    bert.dispose();
+  });
+
+  it('LSTM: wrong input width, lengths outside 1..T', () => {
+    const lstm = new LSTM(3, 2);
+    const x = tensor(new Float32Array(2 * 4 * 3), [2, 4, 3]);
+    expect(() => lstm.forward(tensor(new Float32Array(8), [1, 4, 2]), [4])).toThrow(/input must be \[B, T, 3\], got \[1, 4, 2\]/);
+    expect(() => lstm.forward(x, [4, 5])).toThrow(/length 5 of sequence 1 is outside 1..4/);
+    expect(() => lstm.forward(x, [4])).toThrow(/1 lengths given for a batch of 2/);
+    expect(() => lstm.forward(x, [0, 2])).toThrow(/length 0 of sequence 0/);
+  });
+});
+

@@ -1,0 +1,93 @@
+// Layer parity with PyTorch 1.13: Linear, LayerNorm, attention with a padding mask, a 2-layer
+// BERT encoder and a 2-layer BiLSTM over variable lengths replay the forward values and every
+// gradient written by tools/reference/make_fixtures.py (forward <= 1e-4, gradients <= 1e-3 relative).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpuBackend, ops, setBackend, tidy, type Module, type Tensor } from '../../src/index.js';
+import { BertModel, LayerNorm, Linear, LSTM, MultiHeadAttention } from '../../src/nn/index.js';
+import { backends } from './backends.js';
+import { ErrorLog, FORWARD_TOLERANCE, GRADIENT_TOLERANCE, decode, forwardError, gradientError, loadFixture, loadParams } from './reference.js';
+
+const log = new ErrorLog();
+
+describe.each(backends)('parity with PyTorch on %s', (name, backend) => {
+  beforeAll(() => setBackend(backend));
+  afterAll(() => {
+    setBackend(cpuBackend);
+    log.print(`parity (${name}): worst forward / gradient errors`);
+  });
+
+  /** Runs forward, backward of sum(output * upstream), and compares output and every gradient. */
+  function check(label: string, fixture: ReturnType<typeof loadFixture>, module: Module, run: (input: Tensor | null) => Tensor, input: Tensor | null): void {
+    tidy(() => {
+      const output = run(input);
+      const forward = log.note(`${label} forward`, forwardError(output.dataSync(), fixture.output.data));
+      expect(forward).toBeLessThanOrEqual(FORWARD_TOLERANCE);
+      ops.sum(ops.mul(output, decode(fixture.upstream, backend))).backward();
+      for (const [param, tensor] of module.namedParameters()) {
+        const expected = fixture.grads[param];
+        expect(expected, `fixture has a gradient for ${param}`).toBeDefined();
+        const actual = tensor.grad!.dataSync();
+        if (param.endsWith('self.key.bias')) {
+          // Analytically 0 (softmax ignores q.b_k, a shift shared by every key): both sides hold
+          // only rounding, so a relative comparison is meaningless; check that ours is ~0 too.
+          const largest = Math.max(...Array.from(actual, Math.abs), ...expected.data.map(Math.abs));
+          expect(log.note(`${label} key-bias |grad| (exactly 0 in theory)`, largest)).toBeLessThanOrEqual(1e-5);
+          continue;
+        }
+        const error = log.note(`${label} gradients`, gradientError(actual, expected.data));
+        expect(error, `gradient of ${param}`).toBeLessThanOrEqual(GRADIENT_TOLERANCE);
+      }
+      if (input && fixture.inputGrad) {
+        const error = log.note(`${label} gradients`, gradientError(input.grad!.dataSync(), fixture.inputGrad.data));
+        expect(error, 'gradient of the input').toBeLessThanOrEqual(GRADIENT_TOLERANCE);
+      }
+      module.zeroGrad();
+      return null;
+    });
+  }
+
+  it('Linear', () => {
+    const f = loadFixture('linear');
+    const linear = new Linear(8, 5);
+    loadParams(linear, f.params, backend);
+    check('Linear', f, linear, (x) => linear.forward(x!), decode(f.input, backend, { requiresGrad: true }));
+    linear.dispose();
+  });
+
+  it('LayerNorm', () => {
+    const f = loadFixture('layer_norm');
+    const norm = new LayerNorm(8, f.eps);
+    loadParams(norm, f.params, backend);
+    check('LayerNorm', f, norm, (x) => norm.forward(x!), decode(f.input, backend, { requiresGrad: true }));
+    norm.dispose();
+  });
+
+  it('multi-head attention with a padding mask (BertSelfAttention + BertSelfOutput)', () => {
+    const f = loadFixture('attention');
+    const attention = new MultiHeadAttention(f.config);
+    loadParams(attention, f.params, backend);
+    const mask = decode(f.attentionMask, backend);
+    check('attention', f, attention, (x) => attention.forward(x!, mask), decode(f.input, backend, { requiresGrad: true }));
+    attention.dispose();
+  });
+
+  it('2-layer BERT encoder (embeddings + encoder, HF parameter names)', () => {
+    const f = loadFixture('bert_encoder');
+    const bert = new BertModel(f.config);
+    loadParams(bert, f.params, backend);
+    const ids = decode(f.inputIds, backend);
+    const types = decode(f.tokenTypeIds, backend);
+    const mask = decode(f.attentionMask, backend);
+    check('BERT encoder', f, bert, () => bert.forward(ids, { attentionMask: mask, tokenTypeIds: types }).lastHiddenState, null);
+    bert.dispose();
+  });
+
+  it('2-layer BiLSTM over variable lengths (pack_padded_sequence semantics)', () => {
+    const f = loadFixture('bilstm');
+    const lstm = new LSTM(f.config.inputSize, f.config.hiddenSize, { numLayers: f.config.numLayers, bidirectional: true });
+    loadParams(lstm, f.params, backend);
+    check('BiLSTM', f, lstm, (x) => lstm.forward(x!, f.lengths), decode(f.input, backend, { requiresGrad: true }));
+    lstm.dispose();
+  });
+});

@@ -3,12 +3,18 @@
 
 import { Command } from 'commander';
 import { registerConvert } from './convert.js';
+import { registerTrain } from './train.js';
+import { registerEval } from './eval.js';
+import { registerPredict } from './predict.js';
 
 export function buildProgram(): Command {
   const program = new Command('medner')
     .description('Medical named-entity recognition on a from-scratch TypeScript deep-learning engine (CPU and WebGPU)')
     .version('0.1.0')
     .showHelpAfterError();
+  registerTrain(program);
+  registerEval(program);
+  registerPredict(program);
   registerConvert(program);
   return program;
 }

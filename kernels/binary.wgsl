@@ -1,0 +1,73 @@
+// binary.wgsl: y = a OP b with NumPy broadcasting. Each input is read through
+// its own strides (0 on broadcast dimensions); the host first merges dimensions
+// that are contiguous in every operand, so plain same-shape ops run at rank 1.
+// Reference: src/backend/cpu/elementwise.ts (binaryFunctions, binary).
+// Bindings: 0 params {shape, stridesA, stridesB: up to 8 dims as 2 x vec4u; rank, size},
+//           1 a: f32, 2 b: f32, 3 y: f32[size] (contiguous, row-major in `shape`).
+// Dispatch: one invocation per output element (x, then y beyond 65535 workgroups).
+
+override WORKGROUP_SIZE: u32 = 256;
+// Codes follow BINARY_OPS in src/backend/webgpu/kernels.ts.
+override OP: u32 = 0;
+
+struct Params {
+  shape: array<vec4u, 2>,
+  stridesA: array<vec4u, 2>,
+  stridesB: array<vec4u, 2>,
+  rank: u32,
+  size: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+fn at(values: array<vec4u, 2>, d: u32) -> u32 {
+  return values[d / 4u][d % 4u];
+}
+
+/// Math.pow semantics where WGSL's pow (exp2(b * log2(a))) differs: a <= 0 and b == 0.
+fn power(base: f32, exponent: f32) -> f32 {
+  if (exponent == 0.0) { return 1.0; }
+  let magnitude = pow(abs(base), exponent);
+  if (base >= 0.0) { return magnitude; }
+  if (fract(exponent) != 0.0) { var nanBits = 0x7fc00000u; return bitcast<f32>(nanBits); } // NaN, as Math.pow(-2, 0.5)
+  let odd = fract(exponent * 0.5) != 0.0;
+  return select(magnitude, -magnitude, odd);
+}
+
+fn apply(l: f32, r: f32) -> f32 {
+  switch OP {
+    case 0u: { return l + r; }
+    case 1u: { return l - r; }
+    case 2u: { return l * r; }
+    case 3u: { return l / r; }
+    case 4u: { return power(l, r); }
+    case 5u: { return max(l, r); }
+    case 6u: { return min(l, r); }
+    case 7u: { return select(0.0, 1.0, l == r); }
+    case 8u: { return select(0.0, 1.0, l != r); }
+    case 9u: { return select(0.0, 1.0, l > r); }
+    case 10u: { return select(0.0, 1.0, l >= r); }
+    case 11u: { return select(0.0, 1.0, l < r); }
+    default: { return select(0.0, 1.0, l <= r); }
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let index = id.x + id.y * groups.x * WORKGROUP_SIZE;
+  if (index >= params.size) { return; }
+  var rest = index;
+  var offsetA = 0u;
+  var offsetB = 0u;
+  for (var d = i32(params.rank) - 1; d >= 0; d--) {
+    let extent = at(params.shape, u32(d));
+    let coordinate = rest % extent;
+    rest = rest / extent;
+    offsetA += coordinate * at(params.stridesA, u32(d));
+    offsetB += coordinate * at(params.stridesB, u32(d));
+  }
+  y[index] = apply(a[offsetA], b[offsetB]);
+}

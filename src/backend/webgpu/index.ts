@@ -1,0 +1,470 @@
+// The WebGPU backend: every Backend kernel as a dispatch of a WGSL file in
+// kernels/ (interfaces in ./kernels.ts). Outputs are allocated from a buffer
+// pool; nothing is read back to the host except by read().
+// createWebGpuBackend() finds a device (./device.ts) and loads the kernels.
+
+import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfShape, DType, MatmulLayout, ReduceOp, Storage, StridedCopy, TypedArray, UnaryOp } from '../backend.js';
+import { contiguousStrides } from '../../tensor/shape.js';
+import { hash32 } from '../../tensor/random.js';
+import { acquireDevice, type AdapterReport, type DeviceOptions } from './device.js';
+import { BINARY_OPS, KERNELS, MAX_DIMS, REDUCE_OPS, UNARY_OPS, maxStorageBindings, type KernelSpec } from './kernels.js';
+import { Runtime, loadKernelSources, nodeKernelLoader, type KernelLoader } from './runtime.js';
+
+export type { AdapterReport } from './device.js';
+export type { KernelLoader } from './runtime.js';
+
+/** kernels/matmul_vec4.wgsl or the general kernels/matmul.wgsl. */
+export type MatmulVersion = 'vec4' | 'general';
+
+export class WebGpuStorage implements Storage {
+  freed = false;
+  constructor(readonly buffer: GPUBuffer, readonly size: number, readonly dtype: DType) {}
+}
+
+/** Largest tag set the CRF kernels hold in workgroup memory (MAX_TAGS in crf_*.wgsl, viterbi.wgsl). */
+const MAX_CRF_TAGS = 256;
+const MAX_GROUPS_PER_DIMENSION = 65535;
+
+/**
+ * Drop size-1 dimensions and merge neighbours that are contiguous in every operand,
+ * so a same-shape elementwise op becomes rank 1 and a broadcast [N, D] + [D] rank 2;
+ * fewer dimensions mean fewer divisions per element in the kernel.
+ */
+export function mergeDimensions(shape: readonly number[], strideSets: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const mergedShape: number[] = [];
+  const merged: number[][] = strideSets.map(() => []);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const extent = shape[d]!;
+    if (extent === 1) continue;
+    const last = mergedShape.length - 1;
+    if (last >= 0 && strideSets.every((s, k) => s[d] === merged[k]![last]! * mergedShape[last]!)) {
+      mergedShape[last]! *= extent;
+      continue;
+    }
+    mergedShape.push(extent);
+    strideSets.forEach((s, k) => merged[k]!.push(s[d]!));
+  }
+  if (mergedShape.length === 0) return { shape: [1], strides: strideSets.map(() => [0]) };
+  return { shape: mergedShape.reverse(), strides: merged.map((s) => s.reverse()) };
+}
+
+function checkRank(op: string, shape: number[]): void {
+  if (shape.length > MAX_DIMS) throw new Error(`webgpu ${op}: ${shape.length} dimensions after merging [${shape}]; the kernel takes at most ${MAX_DIMS}`);
+}
+
+export interface WebGpuBackendOptions extends DeviceOptions {
+  /** How to load kernels/*.wgsl; Node reads them from the package, a browser must pass a fetcher. */
+  loadKernel?: KernelLoader;
+  /** Use this device instead of finding one (a browser page that already has one). */
+  device?: GPUDevice;
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+
+  constructor(readonly runtime: Runtime, readonly adapter: AdapterReport) {}
+
+  // ---------- helpers ----------
+
+  private allocate(size: number, dtype: DType): WebGpuStorage {
+    return new WebGpuStorage(this.runtime.storagePool.acquire(size * 4), size, dtype);
+  }
+
+  private buffer(s: Storage, op: string, dtype?: DType): GPUBuffer {
+    if (!(s instanceof WebGpuStorage)) throw new Error(`webgpu ${op}: the storage belongs to another backend`);
+    if (s.freed) throw new Error(`webgpu ${op}: buffer used after it was freed`);
+    if (dtype && s.dtype !== dtype) throw new Error(`webgpu ${op}: expected an ${dtype} buffer, got ${s.dtype}`);
+    return s.buffer;
+  }
+
+  private runCounted(spec: KernelSpec, count: number, buffers: Record<string, GPUBuffer>, uniforms: Record<string, number | readonly number[]>, constants = {}): void {
+    if (count === 0) return;
+    this.runtime.run(spec, buffers, uniforms, Runtime.grid(spec, count), constants);
+  }
+
+  private runPerSequence(spec: KernelSpec, batch: number, buffers: Record<string, GPUBuffer>, shape: CrfShape): void {
+    if (batch > MAX_GROUPS_PER_DIMENSION) throw new Error(`webgpu ${spec.file}: batch ${batch} exceeds ${MAX_GROUPS_PER_DIMENSION} sequences per dispatch`);
+    if (batch === 0 || shape.steps === 0 || shape.tags === 0) return;
+    this.runtime.run(spec, buffers, { batch: shape.batch, steps: shape.steps, tags: shape.tags }, [batch, 1, 1]);
+  }
+
+  private checkCrfShape(op: string, shape: CrfShape): void {
+    if (shape.tags > MAX_CRF_TAGS) throw new Error(`webgpu ${op}: ${shape.tags} tags; the CRF kernels hold at most ${MAX_CRF_TAGS} in workgroup memory`);
+  }
+
+  /** Scratch buffers live only for the kernels of one call; queue order makes the early release safe. */
+  private withScratch<T>(sizes: number[], body: (buffers: GPUBuffer[]) => T): T {
+    const buffers = sizes.map((n) => this.runtime.storagePool.acquire(n * 4));
+    try {
+      return body(buffers);
+    } finally {
+      for (const b of buffers) this.runtime.storagePool.release(b);
+    }
+  }
+
+  // ---------- memory ----------
+
+  fromArray(data: TypedArray): Storage {
+    const s = this.allocate(data.length, data instanceof Int32Array ? 'i32' : 'f32');
+    this.runtime.write(s.buffer, data);
+    return s;
+  }
+
+  zeros(size: number, dtype: DType): Storage {
+    const s = this.allocate(size, dtype);
+    this.runtime.clear(s.buffer, size * 4);
+    return s;
+  }
+
+  fill(size: number, value: number): Storage {
+    const s = this.allocate(size, 'f32');
+    this.runCounted(KERNELS.fill, size, { y: s.buffer }, { size, value });
+    return s;
+  }
+
+  async read(s: Storage): Promise<TypedArray> {
+    const bytes = await this.runtime.read(this.buffer(s, 'read'), s.size * 4);
+    return s.dtype === 'i32' ? new Int32Array(bytes) : new Float32Array(bytes);
+  }
+
+  free(s: Storage): void {
+    const storage = s as WebGpuStorage;
+    if (storage.freed) throw new Error('webgpu backend: buffer freed twice');
+    storage.freed = true;
+    this.runtime.storagePool.release(storage.buffer);
+  }
+
+  liveBuffers(): number {
+    return this.runtime.storagePool.live;
+  }
+
+  /** Wait for all submitted work (benchmarks time with this or a read). */
+  async synchronize(): Promise<void> {
+    await this.runtime.finish();
+  }
+
+  /** Release the device; the backend is unusable afterwards. */
+  destroy(): void {
+    this.runtime.storagePool.trim();
+    this.runtime.device.destroy();
+  }
+
+  // ---------- elementwise ----------
+
+  unary(op: UnaryOp, x: Storage): Storage {
+    const y = this.allocate(x.size, 'f32');
+    this.runCounted(KERNELS.unary, x.size, { x: this.buffer(x, op, 'f32'), y: y.buffer }, { size: x.size }, { OP: UNARY_OPS.indexOf(op) });
+    return y;
+  }
+
+  binary(op: BinaryOp, a: Storage, b: Storage, layout: BroadcastLayout): Storage {
+    const size = layout.outShape.reduce((n, d) => n * d, 1);
+    const { shape, strides } = mergeDimensions(layout.outShape, [layout.stridesA, layout.stridesB]);
+    checkRank(op, shape);
+    const y = this.allocate(size, 'f32');
+    this.runCounted(
+      KERNELS.binary, size,
+      { a: this.buffer(a, op, 'f32'), b: this.buffer(b, op, 'f32'), y: y.buffer },
+      { shape, stridesA: strides[0]!, stridesB: strides[1]!, rank: shape.length, size },
+      { OP: BINARY_OPS.indexOf(op) },
+    );
+    return y;
+  }
+
+  where(cond: Storage, a: Storage, b: Storage, layout: BroadcastLayout): Storage {
+    const size = layout.outShape.reduce((n, d) => n * d, 1);
+    const stridesCond = layout.stridesC ?? contiguousStrides(layout.outShape);
+    const { shape, strides } = mergeDimensions(layout.outShape, [stridesCond, layout.stridesA, layout.stridesB]);
+    checkRank('where', shape);
+    const y = this.allocate(size, 'f32');
+    this.runCounted(
+      KERNELS.where, size,
+      { cond: this.buffer(cond, 'where', 'f32'), a: this.buffer(a, 'where', 'f32'), b: this.buffer(b, 'where', 'f32'), y: y.buffer },
+      { shape, stridesCond: strides[0]!, stridesA: strides[1]!, stridesB: strides[2]!, rank: shape.length, size },
+    );
+    return y;
+  }
+
+  copyStridedInPlace(src: Storage, dst: Storage, copy: StridedCopy): void {
+    const size = copy.shape.reduce((n, d) => n * d, 1);
+    const { shape, strides } = mergeDimensions(copy.shape, [copy.srcStrides, copy.dstStrides]);
+    checkRank('copyStrided', shape);
+    this.runCounted(
+      KERNELS.copyStrided, size,
+      { src: this.buffer(src, 'copyStrided'), dst: this.buffer(dst, 'copyStrided') },
+      { shape, srcStrides: strides[0]!, dstStrides: strides[1]!, rank: shape.length, size, srcOffset: copy.srcOffset, dstOffset: copy.dstOffset },
+    );
+  }
+
+  addInPlace(a: Storage, b: Storage): void {
+    if (a.size !== b.size) throw new Error(`webgpu addInPlace: sizes differ (${a.size} and ${b.size})`);
+    this.runCounted(KERNELS.addInPlace, a.size, { a: this.buffer(a, 'addInPlace', 'f32'), b: this.buffer(b, 'addInPlace', 'f32') }, { size: a.size });
+  }
+
+  // ---------- reductions ----------
+
+  reduce(op: ReduceOp, x: Storage, layout: AxisLayout): Storage {
+    const outputs = layout.outer * layout.inner;
+    const y = this.allocate(outputs, 'f32');
+    // Few outputs over a long axis: a workgroup per output, so the axis is split across lanes.
+    const wide = layout.axis >= 64 && outputs < 1024;
+    const spec = wide ? KERNELS.reduceWide : KERNELS.reduceColumns;
+    this.runCounted(spec, outputs, { x: this.buffer(x, op, 'f32'), y: y.buffer }, { ...layout }, { OP: REDUCE_OPS.indexOf(op) });
+    return y;
+  }
+
+  argmax(x: Storage, layout: AxisLayout): Storage {
+    const outputs = layout.outer * layout.inner;
+    const y = this.allocate(outputs, 'i32');
+    this.runCounted(KERNELS.argmax, outputs, { x: this.buffer(x, 'argmax', 'f32'), y: y.buffer }, { ...layout });
+    return y;
+  }
+
+  softmax(x: Storage, layout: AxisLayout, log: boolean): Storage {
+    const y = this.allocate(x.size, 'f32');
+    this.runCounted(KERNELS.softmax, layout.outer * layout.inner, { x: this.buffer(x, 'softmax', 'f32'), y: y.buffer }, { ...layout }, { LOG: log });
+    return y;
+  }
+
+  // ---------- linear algebra ----------
+
+  matmul(a: Storage, b: Storage, layout: MatmulLayout): Storage {
+    const { k, m, n, transA, transB } = layout;
+    // The vec4 kernel reads whole vec4s along k (and along m when A is transposed, n when B is not).
+    const aligned =
+      k % 4 === 0 && (!transA || m % 4 === 0) && (transB || n % 4 === 0) && layout.batchStrideA % 4 === 0 && layout.batchStrideB % 4 === 0;
+    return this.matmulUsing(aligned ? 'vec4' : 'general', a, b, layout);
+  }
+
+  /** matmul with a chosen kernel version (the benchmark compares them); 'vec4' requires the alignment matmul() checks. */
+  matmulUsing(version: MatmulVersion, a: Storage, b: Storage, layout: MatmulLayout): Storage {
+    const { batch, m, k, n, transA, transB } = layout;
+    if (batch > MAX_GROUPS_PER_DIMENSION) throw new Error(`webgpu matmul: batch ${batch} exceeds ${MAX_GROUPS_PER_DIMENSION}`);
+    const c = this.allocate(batch * m * n, 'f32');
+    // 8 x 8 invocations per workgroup, 4 x 4 outputs each: 32 x 32 outputs per workgroup.
+    const grid: [number, number, number] = [Math.ceil(n / 32), Math.ceil(m / 32), batch];
+    this.runtime.run(
+      version === 'vec4' ? KERNELS.matmulVec4 : KERNELS.matmul,
+      { a: this.buffer(a, 'matmul', 'f32'), b: this.buffer(b, 'matmul', 'f32'), c: c.buffer },
+      { batch, m, k, n, batchStrideA: layout.batchStrideA, batchStrideB: layout.batchStrideB },
+      grid,
+      { TRANS_A: transA, TRANS_B: transB },
+    );
+    return c;
+  }
+
+  // ---------- indexing ----------
+
+  indexSelect(x: Storage, index: Storage, layout: AxisLayout, count: number): Storage {
+    const size = layout.outer * count * layout.inner;
+    const y = this.allocate(size, x.dtype);
+    this.runCounted(
+      KERNELS.indexSelect, size,
+      { x: this.buffer(x, 'indexSelect'), index: this.buffer(index, 'indexSelect', 'i32'), y: y.buffer },
+      { outer: layout.outer, rows: layout.axis, inner: layout.inner, count },
+    );
+    return y;
+  }
+
+  indexAdd(grad: Storage, index: Storage, layout: AxisLayout, count: number): Storage {
+    const y = this.zeros(layout.outer * layout.axis * layout.inner, 'f32') as WebGpuStorage;
+    const uniforms = { outer: layout.outer, rows: layout.axis, inner: layout.inner, count };
+    const indexBuffer = this.buffer(index, 'indexAdd', 'i32');
+    this.withScratch([count, count], ([next, first]) => {
+      this.runCounted(KERNELS.indexAddLink, count, { index: indexBuffer, next: next!, first: first! }, uniforms);
+      this.runCounted(
+        KERNELS.indexAddAccumulate, layout.outer * count * layout.inner,
+        { grad: this.buffer(grad, 'indexAdd', 'f32'), index: indexBuffer, next: next!, first: first!, y: y.buffer },
+        uniforms,
+      );
+    });
+    return y;
+  }
+
+  // ---------- fused layers ----------
+
+  layerNorm(x: Storage, gamma: Storage, beta: Storage, rows: number, dim: number, eps: number) {
+    const y = this.allocate(rows * dim, 'f32');
+    const mean = this.allocate(rows, 'f32');
+    const rstd = this.allocate(rows, 'f32');
+    this.runCounted(
+      KERNELS.layerNorm, rows,
+      { x: this.buffer(x, 'layerNorm', 'f32'), gamma: this.buffer(gamma, 'layerNorm', 'f32'), beta: this.buffer(beta, 'layerNorm', 'f32'), y: y.buffer, mean: mean.buffer, rstd: rstd.buffer },
+      { rows, dim, eps },
+    );
+    return { y, mean, rstd };
+  }
+
+  layerNormBackward(dy: Storage, x: Storage, gamma: Storage, mean: Storage, rstd: Storage, rows: number, dim: number) {
+    const dx = this.allocate(rows * dim, 'f32');
+    const dgamma = this.allocate(dim, 'f32');
+    const dbeta = this.allocate(dim, 'f32');
+    const inputs = {
+      dy: this.buffer(dy, 'layerNormBackward', 'f32'), x: this.buffer(x, 'layerNormBackward', 'f32'), gamma: this.buffer(gamma, 'layerNormBackward', 'f32'),
+      mean: this.buffer(mean, 'layerNormBackward', 'f32'), rstd: this.buffer(rstd, 'layerNormBackward', 'f32'),
+    };
+    this.runCounted(KERNELS.layerNormInputGrad, rows, { ...inputs, dx: dx.buffer }, { rows, dim });
+    this.runCounted(KERNELS.layerNormParamGrads, dim, { ...inputs, dgamma: dgamma.buffer, dbeta: dbeta.buffer }, { rows, dim });
+    return { dx, dgamma, dbeta };
+  }
+
+  /** Bind the class weights, or a 1-element placeholder when there are none (bindings cannot be empty). */
+  private withClassWeights<T>(classWeights: Storage | null, body: (weights: GPUBuffer) => T): T {
+    if (classWeights) return body(this.buffer(classWeights, 'crossEntropy', 'f32'));
+    return this.withScratch([1], ([placeholder]) => body(placeholder!));
+  }
+
+  crossEntropy(logits: Storage, targets: Storage, classWeights: Storage | null, rows: number, classes: number, ignoreIndex: number) {
+    const loss = this.allocate(rows, 'f32');
+    const weight = this.allocate(rows, 'f32');
+    this.withClassWeights(classWeights, (weights) =>
+      this.runCounted(
+        KERNELS.crossEntropy, rows,
+        { logits: this.buffer(logits, 'crossEntropy', 'f32'), targets: this.buffer(targets, 'crossEntropy', 'i32'), classWeights: weights, loss: loss.buffer, weight: weight.buffer },
+        { rows, classes, ignoreIndex, hasWeights: classWeights ? 1 : 0 },
+      ),
+    );
+    return { loss, weight };
+  }
+
+  crossEntropyBackward(logits: Storage, targets: Storage, classWeights: Storage | null, dloss: Storage, rows: number, classes: number, ignoreIndex: number): Storage {
+    const dlogits = this.allocate(rows * classes, 'f32');
+    this.withClassWeights(classWeights, (weights) =>
+      this.runCounted(
+        KERNELS.crossEntropyBackward, rows,
+        {
+          logits: this.buffer(logits, 'crossEntropyBackward', 'f32'), targets: this.buffer(targets, 'crossEntropyBackward', 'i32'),
+          classWeights: weights, dloss: this.buffer(dloss, 'crossEntropyBackward', 'f32'), dlogits: dlogits.buffer,
+        },
+        { rows, classes, ignoreIndex, hasWeights: classWeights ? 1 : 0 },
+      ),
+    );
+    return dlogits;
+  }
+
+  dropoutMask(size: number, p: number, seed: number): Storage {
+    if (!(p >= 0 && p < 1)) throw new Error(`webgpu dropoutMask: p must be in [0, 1), got ${p}`);
+    const mask = this.allocate(size, 'f32');
+    // hashUniform(seed, i) >= p  <=>  top24(hash) >= ceil(p * 2^24): exact integers, so the mask matches the CPU bit for bit.
+    this.runCounted(
+      KERNELS.dropoutMask, size, { mask: mask.buffer },
+      { size, seededKey: hash32(seed >>> 0), threshold: Math.ceil(p * 16777216), scale: Math.fround(1 / (1 - p)) },
+    );
+    return mask;
+  }
+
+  // ---------- sequence kernels ----------
+
+  lstmCell(gates: Storage, cPrev: Storage, batch: number, hidden: number) {
+    const h = this.allocate(batch * hidden, 'f32');
+    const c = this.allocate(batch * hidden, 'f32');
+    const act = this.allocate(batch * 4 * hidden, 'f32');
+    this.runCounted(
+      KERNELS.lstmCell, batch * hidden,
+      { gates: this.buffer(gates, 'lstmCell', 'f32'), cPrev: this.buffer(cPrev, 'lstmCell', 'f32'), h: h.buffer, c: c.buffer, act: act.buffer },
+      { batch, hidden },
+    );
+    return { h, c, act };
+  }
+
+  lstmCellBackward(dh: Storage, dc: Storage, act: Storage, cPrev: Storage, c: Storage, batch: number, hidden: number) {
+    const dGates = this.allocate(batch * 4 * hidden, 'f32');
+    const dcPrev = this.allocate(batch * hidden, 'f32');
+    const op = 'lstmCellBackward';
+    this.runCounted(
+      KERNELS.lstmCellBackward, batch * hidden,
+      {
+        dh: this.buffer(dh, op, 'f32'), dc: this.buffer(dc, op, 'f32'), act: this.buffer(act, op, 'f32'),
+        cPrev: this.buffer(cPrev, op, 'f32'), c: this.buffer(c, op, 'f32'), dGates: dGates.buffer, dcPrev: dcPrev.buffer,
+      },
+      { batch, hidden },
+    );
+    return { dGates, dcPrev };
+  }
+
+  private crfInputs(op: string, emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage) {
+    return {
+      emissions: this.buffer(emissions, op, 'f32'), mask: this.buffer(mask, op, 'f32'), transitions: this.buffer(transitions, op, 'f32'),
+      start: this.buffer(start, op, 'f32'), end: this.buffer(end, op, 'f32'),
+    };
+  }
+
+  crfForward(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, shape: CrfShape) {
+    this.checkCrfShape('crfForward', shape);
+    const logZ = this.allocate(shape.batch, 'f32');
+    const alpha = this.allocate(shape.batch * shape.steps * shape.tags, 'f32');
+    const inputs = this.crfInputs('crfForward', emissions, mask, transitions, start, end);
+    this.runPerSequence(KERNELS.crfForward, shape.batch, { ...inputs, logZ: logZ.buffer, alpha: alpha.buffer }, shape);
+    return { logZ, alpha };
+  }
+
+  crfBackward(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, alpha: Storage, dlogZ: Storage, shape: CrfShape) {
+    this.checkCrfShape('crfBackward', shape);
+    const { batch, steps, tags } = shape;
+    const dEmissions = this.allocate(batch * steps * tags, 'f32');
+    const dTransitions = this.allocate(tags * tags, 'f32');
+    const dStart = this.allocate(tags, 'f32');
+    const dEnd = this.allocate(tags, 'f32');
+    const buffers = {
+      ...this.crfInputs('crfBackward', emissions, mask, transitions, start, end),
+      alpha: this.buffer(alpha, 'crfBackward', 'f32'), dlogZ: this.buffer(dlogZ, 'crfBackward', 'f32'),
+      dEmissions: dEmissions.buffer, dTransitions: dTransitions.buffer, dStart: dStart.buffer, dEnd: dEnd.buffer,
+    };
+    if (batch === 0 || steps === 0) {
+      // No sequence: every gradient is zero.
+      for (const s of [dEmissions, dTransitions, dStart, dEnd]) this.runtime.clear(s.buffer, s.size * 4);
+      return { dEmissions, dTransitions, dStart, dEnd };
+    }
+    this.withScratch([batch * steps * tags, batch], ([beta, logZ]) => {
+      const all = { ...buffers, beta: beta!, logZ: logZ! };
+      this.runPerSequence(KERNELS.crfBackwardSequence, batch, all, shape);
+      this.runCounted(KERNELS.crfBackwardTransitions, tags * tags, all, { batch, steps, tags });
+      this.runCounted(KERNELS.crfBackwardBoundaries, tags, all, { batch, steps, tags });
+    });
+    return { dEmissions, dTransitions, dStart, dEnd };
+  }
+
+  viterbi(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, shape: CrfShape) {
+    this.checkCrfShape('viterbi', shape);
+    const { batch, steps, tags } = shape;
+    const bestTags = this.allocate(batch * steps, 'i32');
+    const score = this.allocate(batch, 'f32');
+    this.withScratch([batch * steps * tags], ([backpointers]) => {
+      const inputs = this.crfInputs('viterbi', emissions, mask, transitions, start, end);
+      this.runPerSequence(KERNELS.viterbi, batch, { ...inputs, backpointers: backpointers!, bestTags: bestTags.buffer, score: score.buffer }, shape);
+    });
+    return { tags: bestTags, score };
+  }
+
+  // ---------- optimizer ----------
+
+  adamwInPlace(param: Storage, grad: Storage, m: Storage, v: Storage, opts: AdamWParams): void {
+    const op = 'adamwInPlace';
+    this.runCounted(
+      KERNELS.adamw, param.size,
+      { param: this.buffer(param, op, 'f32'), grad: this.buffer(grad, op, 'f32'), m: this.buffer(m, op, 'f32'), v: this.buffer(v, op, 'f32') },
+      {
+        size: param.size, lr: opts.lr, beta1: opts.beta1, beta2: opts.beta2, eps: opts.eps, weightDecay: opts.weightDecay,
+        correction1: 1 - opts.beta1 ** opts.step, correction2: 1 - opts.beta2 ** opts.step,
+      },
+    );
+  }
+}
+
+/**
+ * Find a device (default adapter, else Dawn's OpenGL ES backend; navigator.gpu in
+ * a browser), load the kernels and return the backend. Throws one line naming the
+ * backends tried and what to install when there is no adapter.
+ */
+export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+  const loader = options.loadKernel ?? nodeKernelLoader;
+  const [acquired, sources] = await Promise.all([
+    options.device
+      ? Promise.resolve({ device: options.device, adapter: { vendor: '', architecture: '', description: 'caller-provided device', backend: 'browser', fallback: false } as AdapterReport })
+      : acquireDevice({ storageBuffersNeeded: maxStorageBindings(), ...options }),
+    loadKernelSources(loader),
+  ]);
+  const runtime = new Runtime(acquired.device, sources);
+  await runtime.checkShaders();
+  return new WebGpuBackend(runtime, acquired.adapter);
+}

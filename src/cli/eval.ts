@@ -1,0 +1,40 @@
+// `medner eval`: score a saved model on a corpus exactly as seqeval does, with a
+// per-type table, token accuracy and an error analysis.
+
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { loadCheckpoint } from '../train/checkpoint.js';
+import { loadSentences } from '../train/corpus.js';
+import { evaluate } from '../train/evaluate.js';
+import { classificationReport, entityScores, tokenAccuracy } from '../metrics/scores.js';
+import { analyzeErrors, formatErrorAnalysis } from '../metrics/errors.js';
+import { selectBackend } from './backend-option.js';
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate a trained model on an annotated corpus (entity-level P/R/F1 with seqeval semantics)')
+    .requiredOption('--model <dir>', 'checkpoint directory (or a training output directory)')
+    .requiredOption('--test <path>', 'annotated corpus to score')
+    .addOption(new Option('--format <format>', 'corpus format').choices(['conll', 'brat', 'pubtator', 'jsonl']).default('conll'))
+    .option('--strict', "seqeval's strict mode (IOB2/IOBES entity rules) instead of its default")
+    .option('--errors [n]', 'print an error analysis with up to n examples per kind', '0')
+    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'webgpu']))
+    .action(async (flags: { model: string; test: string; format: 'conll' | 'brat' | 'pubtator' | 'jsonl'; strict?: boolean; errors: string | boolean; backend?: string }) => {
+      const backend = await selectBackend(flags.backend);
+      const { config, model, encoder } = await loadCheckpoint(flags.model, backend);
+      const data = await loadSentences(flags.test, flags.format, config.scheme);
+      const { predicted } = await evaluate(model, encoder, config.labels, data.sentences, backend, config.scheme);
+      const gold = data.sentences.map((s) => s.tags);
+      const scheme = config.scheme === 'BIOES' ? 'iobes' : 'iob2';
+      const scores = entityScores(gold, predicted, flags.strict ? { mode: 'strict', scheme } : { mode: 'default' });
+      console.log(classificationReport(scores, 4));
+      console.log(`token accuracy ${tokenAccuracy(gold, predicted).toFixed(4)}`);
+      console.log(`F1 ${scores.micro.f1.toFixed(4)} (precision ${scores.micro.precision.toFixed(4)}, recall ${scores.micro.recall.toFixed(4)}) on ${data.sentences.length} sentences${flags.strict ? ', strict mode' : ''}`);
+      const examples = flags.errors === true ? 3 : Number(flags.errors);
+      if (examples > 0) {
+        console.log('\n' + formatErrorAnalysis(analyzeErrors(gold, predicted, { maxExamples: examples, tokens: data.sentences.map((s) => s.tokens) })));
+      }
+      model.dispose();
+    });
+}

@@ -1,0 +1,89 @@
+// `medner train`: train a tagger on a corpus, evaluate it and keep the best
+// checkpoint. With no arguments it trains the default BiLSTM-CRF on the bundled
+// BC5CDR sample and prints its test F1.
+
+import { Command, Option } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { DEFAULTS, readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
+import { train } from '../train/trainer.js';
+import { selectBackend } from './backend-option.js';
+
+const SAMPLE_DIR = fileURLToPath(new URL('../data/sample/', import.meta.url));
+export const BUNDLED_SAMPLE = {
+  train: join(SAMPLE_DIR, 'bc5cdr-train.tsv'),
+  dev: join(SAMPLE_DIR, 'bc5cdr-dev.tsv'),
+  test: join(SAMPLE_DIR, 'bc5cdr-test.tsv'),
+};
+
+/** Flag -> config key, for the hyperparameters that have a flag. */
+const FLAGS: [flag: string, key: keyof TrainConfig, help: string][] = [
+  ['--epochs <n>', 'epochs', 'training epochs'],
+  ['--batch-size <n>', 'batchSize', 'sentences per batch'],
+  ['--lr <x>', 'lr', 'learning rate of the head (embeddings, BiLSTM, Linear, CRF)'],
+  ['--encoder-lr <x>', 'encoderLr', 'learning rate of the BERT encoder'],
+  ['--warmup <fraction>', 'warmup', 'fraction of steps with linear warmup'],
+  ['--schedule <kind>', 'schedule', 'learning-rate decay after warmup: linear, cosine, constant'],
+  ['--weight-decay <x>', 'weightDecay', 'AdamW decoupled weight decay (none on biases and LayerNorm)'],
+  ['--clip <norm>', 'clip', 'global gradient-norm clipping, 0 = off'],
+  ['--dropout <p>', 'dropout', 'dropout of the BiLSTM and of the tagger heads'],
+  ['--patience <n>', 'patience', 'epochs without dev improvement before stopping'],
+  ['--scheme <scheme>', 'scheme', 'tagging scheme: BIO or BIOES'],
+  ['--constraints <mode>', 'constraints', 'CRF transition constraints: off, decode, train+decode'],
+  ['--grad-accumulation <n>', 'gradAccumulation', 'batches per optimizer step'],
+  ['--max-length <n>', 'maxLength', 'most subwords per BERT input; longer sentences are windowed'],
+  ['--pooling <kind>', 'pooling', 'subword-to-word pooling for BERT models: first or mean'],
+];
+
+export function registerTrain(program: Command): void {
+  const command = program
+    .command('train')
+    .description('train a named-entity tagger; without --train, trains the default BiLSTM-CRF on the bundled BC5CDR sample')
+    .option('--train <path>', 'training corpus (default: the bundled BC5CDR sample)')
+    .option('--dev <path>', 'development corpus, evaluated after each epoch for early stopping')
+    .option('--test <path>', 'test corpus, evaluated once with the best checkpoint')
+    .addOption(new Option('--format <format>', 'corpus format').choices(['conll', 'brat', 'pubtator', 'jsonl']))
+    .addOption(new Option('--model <kind>', 'model').choices(['bilstm-crf', 'bert-bilstm-crf', 'bert-crf', 'bert-softmax']))
+    .option('--pretrained <dir>', 'Hugging Face BERT directory (config.json, vocab.txt, model.safetensors) to fine-tune')
+    .option('--vocab <file>', 'vocab.txt for a BERT trained from scratch (default: built from the training data)')
+    .option('--config <file.json>', 'JSON file of settings (keys as in the README); flags override it')
+    .addOption(new Option('--backend <name>', 'compute backend (default: $MEDNER_BACKEND or cpu)').choices(['cpu', 'webgpu']))
+    .option('--seed <n>', 'random seed: the same seed gives the same model')
+    .option('--out <dir>', 'output directory', 'runs/medner')
+    .option('--resume <dir>', 'continue the interrupted run saved in this output directory')
+    .option('--class-weights', 'weight the softmax loss by inverse tag frequency')
+    .option('--no-progress', 'no progress bar');
+  for (const [flag, , help] of FLAGS) command.option(flag, `${help}`);
+  command.action(async (flags: Record<string, string | boolean | undefined>) => {
+    const fromFile = flags.config ? readConfigFile(flags.config as string) : {};
+    const fromFlags: Record<string, unknown> = { model: flags.model, format: flags.format, seed: flags.seed, classWeights: flags.classWeights || undefined };
+    for (const [flag, key] of FLAGS) {
+      const camel = flag.slice(2, flag.indexOf(' ')).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      fromFlags[key] = flags[camel];
+    }
+    const config = resolveConfig(fromFlags, 'command line', resolveConfig(fromFile, (flags.config as string) ?? 'config', DEFAULTS));
+    const bundled = !flags.train && !flags.resume;
+    if (bundled) console.log(`no --train given: training on the bundled BC5CDR sample (${SAMPLE_DIR})`);
+    if (!flags.train && flags.resume) throw new Error('--resume needs the same --train (and --dev/--test) as the interrupted run');
+    const backend = await selectBackend(flags.backend as string | undefined);
+    const result = await train({
+      config,
+      train: (flags.train as string) ?? BUNDLED_SAMPLE.train,
+      dev: (flags.dev as string) ?? (bundled ? BUNDLED_SAMPLE.dev : undefined),
+      test: (flags.test as string) ?? (bundled ? BUNDLED_SAMPLE.test : undefined),
+      out: flags.out as string,
+      backend,
+      pretrained: flags.pretrained as string | undefined,
+      vocab: flags.vocab as string | undefined,
+      resume: flags.resume as string | undefined,
+      progress: flags.progress !== false,
+    });
+    if (result.test) {
+      console.log(`\ntest (best epoch ${result.bestEpoch}):\n${result.test.report}`);
+      console.log(`test F1 ${result.test.f1.toFixed(4)} (precision ${result.test.precision.toFixed(4)}, recall ${result.test.recall.toFixed(4)})`);
+    } else if (result.bestDevF1 !== null) {
+      console.log(`best dev F1 ${result.bestDevF1.toFixed(4)} at epoch ${result.bestEpoch}`);
+    }
+    console.log(`model, metrics.jsonl and report.html in ${result.outDir}`);
+  });
+}

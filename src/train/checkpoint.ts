@@ -1,0 +1,170 @@
+// Checkpoint directories: config.json (model and training settings, labels,
+// scheme), model.safetensors (Hugging Face-style names), the vocabulary, and a
+// model card. A directory is written under a temporary name and renamed into
+// place, so an interrupted save never leaves a half-written checkpoint.
+
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Backend } from '../backend/backend.js';
+import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
+import type { BertConfig } from '../nn/bert.js';
+import { WordPieceTokenizer } from '../text/wordpiece.js';
+import { resolveConfig, type TrainConfig } from './config.js';
+import { createModel, type ModelVocabulary, type NerModel } from './model-factory.js';
+import type { SentenceEncoder } from './encode.js';
+import { Vocabulary } from './vocab.js';
+
+export const CHECKPOINT_FORMAT = 'medner-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+export interface CheckpointConfig {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  model: TrainConfig['model'];
+  labels: string[];
+  scheme: TrainConfig['scheme'];
+  train: TrainConfig;
+  /** The encoder's config in Hugging Face's field names (BERT models). */
+  bert: BertConfig | null;
+  vocabulary: 'words' | 'subwords';
+  /** Scores at save time, e.g. {"dev_f1": 0.81}. */
+  metrics: Record<string, number>;
+  /** Where the training data came from, for the model card. */
+  data: Record<string, string>;
+}
+
+export interface LoadedCheckpoint {
+  config: CheckpointConfig;
+  model: NerModel;
+  encoder: SentenceEncoder;
+  vocabulary: ModelVocabulary;
+}
+
+/** Write files into `dir` atomically: build `dir.tmp`, then swap it in. */
+export async function writeDirectoryAtomically(dir: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${dir}.tmp`;
+  const old = `${dir}.old`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  try {
+    await write(tmp);
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+  await rm(old, { recursive: true, force: true });
+  const exists = await stat(dir).then(() => true, () => false);
+  if (exists) await rename(dir, old);
+  await rename(tmp, dir);
+  await rm(old, { recursive: true, force: true });
+}
+
+export async function writeVocabulary(dir: string, vocabulary: ModelVocabulary): Promise<void> {
+  if (vocabulary.kind === 'words') {
+    await writeFile(join(dir, 'words.txt'), vocabulary.words.toText());
+    if (vocabulary.chars) await writeFile(join(dir, 'chars.txt'), vocabulary.chars.toText());
+  } else {
+    const t = vocabulary.tokenizer;
+    await writeFile(join(dir, 'vocab.txt'), t.idToToken.join('\n') + '\n');
+    await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: t.basic.lowercase, strip_accents: t.basic.stripAccents, tokenizer_class: 'BertTokenizer' }, null, 2) + '\n');
+  }
+}
+
+function modelCard(config: CheckpointConfig): string {
+  const metrics = Object.entries(config.metrics).map(([k, v]) => `| ${k} | ${v.toFixed(4)} |`).join('\n');
+  const data = Object.entries(config.data).map(([k, v]) => `- ${k}: \`${v}\``).join('\n');
+  const types = [...new Set(config.labels.filter((l) => l !== 'O').map((l) => l.slice(2)))];
+  return `# medner model: ${config.model}
+
+A ${config.model} named-entity recognizer trained with medner (scheme ${config.scheme}).
+Entity types: ${types.join(', ') || '(none)'}.
+
+## Data
+${data || '- (not recorded)'}
+
+## Scores
+| metric | value |
+| --- | --- |
+${metrics || '| (none yet) | |'}
+
+## Settings
+\`\`\`json
+${JSON.stringify(config.train, null, 2)}
+\`\`\`
+
+## Use
+\`\`\`
+medner predict --model <this directory> input.txt
+medner eval --model <this directory> --test test.tsv
+\`\`\`
+Files: config.json (model, labels, settings), model.safetensors (weights, Hugging Face-style names),
+${config.vocabulary === 'words' ? 'words.txt and chars.txt (vocabularies)' : 'vocab.txt and tokenizer_config.json (WordPiece)'}.
+`;
+}
+
+/** Save the model (and optional extra files) as a checkpoint directory. */
+export async function saveCheckpoint(dir: string, config: CheckpointConfig, model: NerModel, vocabulary: ModelVocabulary, extra?: (tmp: string) => Promise<void>): Promise<void> {
+  await writeDirectoryAtomically(dir, async (tmp) => {
+    await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    await saveSafetensors(join(tmp, 'model.safetensors'), model.stateDict(), { metadata: { format: 'pt', producer: 'medner' } });
+    await writeVocabulary(tmp, vocabulary);
+    await writeFile(join(tmp, 'README.md'), modelCard(config));
+    if (extra) await extra(tmp);
+  });
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`${path}: missing; is this a medner checkpoint directory (config.json, model.safetensors, vocabulary)?`);
+  }
+}
+
+/** A training output directory holds the best checkpoint in best/; accept either. */
+export async function resolveCheckpointDir(dir: string): Promise<string> {
+  const best = join(dir, 'best');
+  const hasConfig = await stat(join(dir, 'config.json')).then(() => true, () => false);
+  if (!hasConfig && (await stat(join(best, 'config.json')).then(() => true, () => false))) return best;
+  return dir;
+}
+
+export async function readCheckpointConfig(dir: string): Promise<CheckpointConfig> {
+  const path = join(dir, 'config.json');
+  let config: CheckpointConfig;
+  try {
+    config = JSON.parse(await readText(path)) as CheckpointConfig;
+  } catch (error) {
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
+  if (config.format !== CHECKPOINT_FORMAT) throw new Error(`${path}: not a medner checkpoint (format is ${JSON.stringify(config.format)}); for a Hugging Face model directory use --pretrained`);
+  if (config.version > CHECKPOINT_VERSION) throw new Error(`${path}: checkpoint version ${config.version} is newer than this medner (${CHECKPOINT_VERSION})`);
+  config.train = resolveConfig(config.train as unknown as Record<string, unknown>, path);
+  return config;
+}
+
+export async function readVocabulary(dir: string, config: CheckpointConfig): Promise<ModelVocabulary> {
+  if (config.vocabulary === 'words') {
+    const words = Vocabulary.fromText(await readText(join(dir, 'words.txt')));
+    const chars = config.train.charFeatures === 'cnn' ? Vocabulary.fromText(await readText(join(dir, 'chars.txt'))) : null;
+    return { kind: 'words', words, chars };
+  }
+  return { kind: 'subwords', tokenizer: await WordPieceTokenizer.load(dir) };
+}
+
+/** Load a checkpoint directory (or a training output directory, via its best/). */
+export async function loadCheckpoint(dirIn: string, backend: Backend): Promise<LoadedCheckpoint> {
+  const dir = await resolveCheckpointDir(dirIn);
+  const config = await readCheckpointConfig(dir);
+  const vocabulary = await readVocabulary(dir, config);
+  const { model, encoder } = createModel(config.train, vocabulary, config.labels.length, config.bert);
+  const weights = loadSafetensors(join(dir, 'model.safetensors'), { backend });
+  try {
+    model.loadStateDict(weights);
+  } catch (error) {
+    throw new Error(`${join(dir, 'model.safetensors')}: ${(error as Error).message}`);
+  } finally {
+    for (const t of weights.values()) t.dispose();
+  }
+  return { config, model, encoder, vocabulary };
+}

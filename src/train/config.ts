@@ -1,0 +1,143 @@
+// Training configuration: every hyperparameter with its documented default.
+// Precedence: defaults < --config file.json < command-line flags.
+
+import { readFileSync } from 'node:fs';
+
+export type ModelKind = 'bilstm-crf' | 'bert-bilstm-crf' | 'bert-crf' | 'bert-softmax';
+export type CorpusFormat = 'conll' | 'brat' | 'pubtator' | 'jsonl';
+
+export interface TrainConfig {
+  model: ModelKind;
+  format: CorpusFormat;
+  /** Tagging scheme the model predicts: BIO (IOB2) or BIOES. */
+  scheme: 'BIO' | 'BIOES';
+  epochs: number;
+  batchSize: number;
+  /** Learning rate of everything but the BERT encoder (embeddings, BiLSTM, Linear, CRF). */
+  lr: number;
+  /** Learning rate of the BERT encoder (pretrained weights want a small one). */
+  encoderLr: number;
+  /** Fraction of all optimizer steps spent in linear warmup. */
+  warmup: number;
+  schedule: 'linear' | 'cosine' | 'constant';
+  weightDecay: number;
+  /** Global gradient-norm clipping; 0 disables. */
+  clip: number;
+  /** Dropout of the BiLSTM-CRF and of every tagger head. */
+  dropout: number;
+  /** Dropout inside BERT (hidden and attention), when training one from scratch. */
+  bertDropout: number;
+  /** Epochs without a dev-F1 improvement before stopping. */
+  patience: number;
+  /** CRF transition constraints from the scheme: 'off', 'decode' only, or 'train+decode'. */
+  constraints: 'off' | 'decode' | 'train+decode';
+  /** Weight the loss by inverse tag frequency (softmax head only). */
+  classWeights: boolean;
+  /** Optimizer steps accumulate gradients over this many batches. */
+  gradAccumulation: number;
+  seed: number;
+  // BiLSTM-CRF from word (+char) embeddings
+  wordDim: number;
+  charDim: number;
+  /** Character features per word: a char-CNN or none. */
+  charFeatures: 'cnn' | 'none';
+  charFilters: number;
+  lstmHidden: number;
+  minWordCount: number;
+  lowercase: boolean;
+  // BERT variants
+  /** Subword-to-word pooling before the BiLSTM/CRF. */
+  pooling: 'first' | 'mean';
+  /** Encoder shape when training from scratch (ignored with --pretrained). */
+  bertLayers: number;
+  bertHidden: number;
+  bertHeads: number;
+  bertIntermediate: number;
+  /** Longest subword sequence fed to BERT; longer sentences are split into windows. */
+  maxLength: number;
+}
+
+export const DEFAULTS: TrainConfig = {
+  model: 'bilstm-crf',
+  format: 'conll',
+  scheme: 'BIO',
+  epochs: 10,
+  batchSize: 16,
+  lr: 1e-3,
+  encoderLr: 5e-5,
+  warmup: 0.1,
+  schedule: 'linear',
+  weightDecay: 0.01,
+  clip: 5,
+  dropout: 0.5,
+  bertDropout: 0.1,
+  patience: 3,
+  constraints: 'train+decode',
+  classWeights: false,
+  gradAccumulation: 1,
+  seed: 42,
+  wordDim: 64,
+  charDim: 16,
+  charFeatures: 'cnn',
+  charFilters: 32,
+  lstmHidden: 64,
+  minWordCount: 1,
+  lowercase: false,
+  pooling: 'first',
+  bertLayers: 2,
+  bertHidden: 128,
+  bertHeads: 2,
+  bertIntermediate: 512,
+  maxLength: 128,
+};
+
+const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
+  model: ['bilstm-crf', 'bert-bilstm-crf', 'bert-crf', 'bert-softmax'],
+  format: ['conll', 'brat', 'pubtator', 'jsonl'],
+  scheme: ['BIO', 'BIOES'],
+  schedule: ['linear', 'cosine', 'constant'],
+  constraints: ['off', 'decode', 'train+decode'],
+  charFeatures: ['cnn', 'none'],
+  pooling: ['first', 'mean'],
+};
+
+/** Merge overrides into the defaults, checking names, types and ranges; `source` names where they came from. */
+export function resolveConfig(overrides: Partial<Record<string, unknown>>, source: string, base: TrainConfig = DEFAULTS): TrainConfig {
+  const config: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULTS)) throw new Error(`${source}: unknown setting "${key}" (known: ${Object.keys(DEFAULTS).join(', ')})`);
+    const expected = typeof DEFAULTS[key as keyof TrainConfig];
+    let v = value;
+    if (expected === 'number' && typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) v = Number(v);
+    if (expected === 'boolean' && typeof v === 'string') v = v === 'true' ? true : v === 'false' ? false : v;
+    if (typeof v !== expected) throw new Error(`${source}: "${key}" must be a ${expected}, got ${JSON.stringify(value)}`);
+    const choices = CHOICES[key as keyof TrainConfig];
+    if (choices && !choices.includes(v as string)) throw new Error(`${source}: "${key}" must be one of ${choices.join(', ')}, got ${JSON.stringify(v)}`);
+    config[key] = v;
+  }
+  const c = config as unknown as TrainConfig;
+  const positive: (keyof TrainConfig)[] = ['epochs', 'batchSize', 'gradAccumulation', 'wordDim', 'lstmHidden', 'bertLayers', 'bertHidden', 'bertHeads', 'bertIntermediate', 'maxLength'];
+  for (const key of positive) if (!Number.isInteger(c[key]) || (c[key] as number) < 1) throw new Error(`${source}: "${key}" must be a positive integer, got ${c[key]}`);
+  if (c.dropout < 0 || c.dropout >= 1) throw new Error(`${source}: "dropout" must be in [0, 1), got ${c.dropout}`);
+  if (c.warmup < 0 || c.warmup > 1) throw new Error(`${source}: "warmup" is a fraction of the steps in [0, 1], got ${c.warmup}`);
+  if (c.bertHidden % c.bertHeads !== 0) throw new Error(`${source}: bertHidden ${c.bertHidden} is not divisible by bertHeads ${c.bertHeads}`);
+  return c;
+}
+
+/** Read a JSON config file; errors name the file. */
+export function readConfigFile(path: string): Partial<TrainConfig> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new Error(`${path}: cannot read the config file`);
+  }
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+    return value as Partial<TrainConfig>;
+  } catch (error) {
+    throw new Error(`${path}: invalid JSON config (${(error as Error).message})`);
+  }
+}

@@ -1,0 +1,62 @@
+// Tag sentences with a model and score them as seqeval does. Shared by training
+// (dev after each epoch), `medner eval` and `medner predict`.
+
+import type { Backend } from '../backend/backend.js';
+import type { Sentence } from '../data/types.js';
+import { entityScores, type EntityScores } from '../metrics/scores.js';
+import { tidy } from '../tensor/scope.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { chunkSentences, mergeChunks, type SentenceEncoder } from './encode.js';
+import type { NerModel } from './model-factory.js';
+
+export interface TaggedSentences {
+  tags: string[][];
+  /** Per-word confidence: the CRF marginal of the predicted tag, or the softmax probability. */
+  confidences: number[][] | null;
+}
+
+/** Batches of chunk indices, longest first within the list so padding stays small. */
+function batchesByLength(lengths: number[], batchSize: number): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[b]! - lengths[a]!);
+  const batches: number[][] = [];
+  for (let i = 0; i < order.length; i += batchSize) batches.push(order.slice(i, i + batchSize));
+  return batches;
+}
+
+export async function tagSentences(model: NerModel, encoder: SentenceEncoder, labels: readonly string[], sentences: readonly Sentence[], backend: Backend, options: { batchSize?: number; confidences?: boolean } = {}): Promise<TaggedSentences> {
+  model.eval();
+  // Empty sentences have nothing to tag; they come back as empty tag lists.
+  const chunks = chunkSentences(sentences, encoder).filter((c) => c.tokens.length > 0);
+  const predictions: number[][] = new Array(chunks.length);
+  const confidences: number[][] = new Array(chunks.length);
+  for (const indices of batchesByLength(chunks.map((c) => c.tokens.length), options.batchSize ?? 64)) {
+    const encoded = tidy(() => encoder.encode(indices.map((i) => chunks[i]!), null, backend));
+    try {
+      const paths = await model.predict(encoded.batch);
+      indices.forEach((chunk, b) => (predictions[chunk] = paths[b]!));
+      if (options.confidences) {
+        const probabilities = noGrad(() =>
+          tidy(() => {
+            const { emissions } = model.emissions(encoded.batch, 'confidence');
+            return model.crf ? model.crf.marginals(emissions, encoded.lengths.map((n) => Array.from({ length: emissions.shape[1]! }, (_, t) => (t < n ? 1 : 0)))) : emissions.softmax(-1);
+          }),
+        );
+        const values = await probabilities.data();
+        const [, T, C] = probabilities.shape as [number, number, number];
+        probabilities.dispose();
+        indices.forEach((chunk, b) => (confidences[chunk] = paths[b]!.map((tag, t) => values[(b * T + t) * C + tag]!)));
+      }
+    } finally {
+      for (const t of Object.values(encoded.batch)) if (t && typeof t === 'object' && 'dispose' in t) t.dispose();
+    }
+  }
+  model.train();
+  const tags = mergeChunks(sentences, chunks, predictions.map((p) => p.map((id) => labels[id]!)));
+  return { tags, confidences: options.confidences ? mergeChunks(sentences, chunks, confidences) : null };
+}
+
+export async function evaluate(model: NerModel, encoder: SentenceEncoder, labels: readonly string[], sentences: readonly Sentence[], backend: Backend, scheme: 'BIO' | 'BIOES'): Promise<{ scores: EntityScores; predicted: string[][] }> {
+  const { tags } = await tagSentences(model, encoder, labels, sentences, backend);
+  const scores = entityScores(sentences.map((s) => s.tags), tags, { mode: 'default', scheme: scheme === 'BIOES' ? 'iobes' : 'iob2' });
+  return { scores, predicted: tags };
+}

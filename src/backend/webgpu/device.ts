@@ -28,7 +28,7 @@ export interface AcquiredDevice {
 
 const INSTALL_HINT =
   'on Debian/Ubuntu without a GPU: apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri ' +
-  'and set EGL_PLATFORM=surfaceless (source .ci/webgpu-env.sh); with a GPU: install its Vulkan driver';
+  '(medner sets EGL_PLATFORM=surfaceless itself); with a GPU: install its Vulkan driver';
 
 /**
  * Dawn instances created here. They must outlive their devices: a GPU object that

@@ -157,7 +157,7 @@ export async function loadCheckpoint(dirIn: string, backend: Backend): Promise<L
   const dir = await resolveCheckpointDir(dirIn);
   const config = await readCheckpointConfig(dir);
   const vocabulary = await readVocabulary(dir, config);
-  const { model, encoder } = createModel(config.train, vocabulary, config.labels.length, config.bert);
+  const { model, encoder } = createModel(config.train, vocabulary, config.labels, config.bert);
   const weights = loadSafetensors(join(dir, 'model.safetensors'), { backend });
   try {
     model.loadStateDict(weights);

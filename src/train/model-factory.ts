@@ -44,7 +44,14 @@ export function scratchBertConfig(config: TrainConfig, vocabSize: number): BertC
   } as BertConfig;
 }
 
-export function createModel(config: TrainConfig, vocabulary: ModelVocabulary, numTags: number, bert: BertConfig | null): { model: NerModel; encoder: SentenceEncoder } {
+/** The model and its input encoder; the CRF gets the scheme's transition constraints unless they are off. */
+export function createModel(config: TrainConfig, vocabulary: ModelVocabulary, labels: readonly string[], bert: BertConfig | null): { model: NerModel; encoder: SentenceEncoder } {
+  const built = buildModel(config, vocabulary, labels.length, bert);
+  if (built.model.crf && config.constraints !== 'off') built.model.crf.setConstraints({ mode: config.constraints, labels: [...labels], scheme: config.scheme });
+  return built;
+}
+
+function buildModel(config: TrainConfig, vocabulary: ModelVocabulary, numTags: number, bert: BertConfig | null): { model: NerModel; encoder: SentenceEncoder } {
   if (config.model === 'bilstm-crf') {
     if (vocabulary.kind !== 'words') throw new Error('bilstm-crf needs a word vocabulary');
     const model = new BiLstmCrf({

@@ -47,6 +47,8 @@ export interface TrainOptions {
   resume?: string;
   log?: (line: string) => void;
   progress?: boolean;
+  /** Called after each epoch is saved; returning 'stop' ends the run there (as an interruption would). */
+  onEpochEnd?: (record: EpochRecord) => 'stop' | void;
 }
 
 export interface TrainResult {
@@ -163,9 +165,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       bert = scratchBertConfig(config, tokenizer.idToToken.length);
     }
   }
-  const { model, encoder } = createModel(config, vocabulary, labels.length, bert);
+  const { model, encoder } = createModel(config, vocabulary, labels, bert);
   if (options.pretrained && !resumed) log(loadPretrainedEncoder(model, options.pretrained, backend));
-  if (model.crf && config.constraints !== 'off') model.crf.setConstraints({ mode: config.constraints, labels, scheme: config.scheme });
   const parameterCount = model.parameters().reduce((n, p) => n + p.size, 0);
   log(`model: ${config.model}, ${parameterCount.toLocaleString('en-US')} parameters, ${labels.length} tags (${config.scheme}), backend ${backend.name}`);
 
@@ -284,6 +285,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     });
     for (const t of optimizerState.tensors.values()) t.dispose();
     await writeAtomically(metricsPath, state.history.map((h) => JSON.stringify(h)).join('\n') + '\n');
+    if (options.onEpochEnd?.(record) === 'stop') return { bestDevF1: state.bestDevF1, bestEpoch: state.bestEpoch, test: null, history: state.history, outDir };
     if (state.badEpochs >= config.patience && devData) log(`early stop: no dev F1 improvement for ${config.patience} epochs (best ${state.bestDevF1?.toFixed(4)} at epoch ${state.bestEpoch})`);
   }
 

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { DEFAULTS, readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
+import { DEFAULTS, defaultsFor, readConfigFile, resolveConfig, type ModelKind, type TrainConfig } from '../train/config.js';
 import { train } from '../train/trainer.js';
 import { selectBackend } from './backend-option.js';
 
@@ -61,7 +61,10 @@ export function registerTrain(program: Command): void {
       const camel = flag.slice(2, flag.indexOf(' ')).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
       fromFlags[key] = flags[camel];
     }
-    const config = resolveConfig(fromFlags, 'command line', resolveConfig(fromFile, (flags.config as string) ?? 'config', DEFAULTS));
+    // Model-dependent defaults first, then the file, then the flags.
+    const kind = (flags.model ?? fromFile.model ?? DEFAULTS.model) as ModelKind;
+    const base = resolveConfig({ model: kind }, 'command line', DEFAULTS);
+    const config = resolveConfig(fromFlags, 'command line', resolveConfig(fromFile, (flags.config as string) ?? 'config', defaultsFor(base.model)));
     const bundled = !flags.train && !flags.resume;
     if (bundled) console.log(`no --train given: training on the bundled BC5CDR sample (${SAMPLE_DIR})`);
     if (!flags.train && flags.resume) throw new Error('--resume needs the same --train (and --dev/--test) as the interrupted run');

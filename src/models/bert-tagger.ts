@@ -2,6 +2,8 @@
 // CRF or softmax over words. BertSoftmax, BertCrf and BertBiLstmCrf are its three settings.
 // Parameter names follow HF's BertForTokenClassification (bert.*, classifier.*) plus lstm.*
 // (torch.nn.LSTM) and crf.* (pytorch-crf), so a BERT checkpoint loads into `bert` as it is.
+// The encoder may also be RoBERTa, DistilBERT or ALBERT (config model_type): it is still held
+// under `bert.`, so the trainer's encoder/head learning-rate split by that prefix holds for all.
 // B = batch, S = subwords, T = words, H = BERT hidden, K = LSTM hidden per direction, C = tags
 
 import type { Tensor } from '../tensor/tensor.js';
@@ -10,14 +12,19 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { Module } from '../nn/module.js';
 import { Dropout, Linear } from '../nn/linear.js';
 import { BiLSTM } from '../nn/lstm.js';
-import { BertModel, type BertConfig } from '../nn/bert.js';
+import type { BertConfig } from '../nn/bert.js';
+import { encoderFromConfigJson, type TokenEncoder } from '../nn/encoders.js';
 import { CRF } from '../crf/crf.js';
 import { checkSubwords, checkWords, requireField, type NerBatch } from './batch.js';
 import { firstSubwordPooling, meanSubwordPooling, wordSpans, type WordPooling } from './pooling.js';
 import { headDecode, headLoss, type HeadKind } from './head.js';
 
 export interface BertTaggerOptions {
-  /** A config.json's fields; vocab_size is required, the rest default to bert-base. */
+  /**
+   * A config.json's fields; vocab_size is required. Without model_type, or with 'bert', the rest
+   * default to bert-base; 'roberta', 'distilbert' and 'albert' take that architecture's fields and
+   * defaults (the HF config.json as it is).
+   */
   bert: Partial<BertConfig> & Pick<BertConfig, 'vocab_size'>;
   numTags: number;
   head?: HeadKind; // default 'crf'
@@ -31,7 +38,8 @@ export interface BertTaggerOptions {
 export class BertTagger extends Module {
   readonly head: HeadKind;
   readonly pooling: WordPooling;
-  readonly bert: BertModel;
+  /** The encoder, of any architecture (the name is HF's BertForTokenClassification's). */
+  readonly bert: TokenEncoder;
   readonly lstm: BiLSTM | null;
   readonly classifier: Linear;
   readonly crf: CRF | null;
@@ -43,13 +51,13 @@ export class BertTagger extends Module {
     this.pooling = options.pooling ?? 'first';
     if (this.head !== 'crf' && this.head !== 'softmax') throw new Error(`${kind}: head must be 'crf' or 'softmax', got '${String(this.head)}'`);
     if (this.pooling !== 'first' && this.pooling !== 'mean') throw new Error(`${kind}: pooling must be 'first' or 'mean', got '${String(this.pooling)}'`);
-    this.bert = this.child('bert', new BertModel(options.bert));
-    const H = this.bert.config.hidden_size;
+    this.bert = this.child('bert', encoderFromConfigJson(options.bert, `${kind} options.bert`));
+    const H = this.bert.hiddenSize;
     const K = options.lstmHidden ?? 0;
     this.lstm = K > 0 ? this.child('lstm', new BiLSTM(H, K)) : null;
-    this.classifier = this.child('classifier', new Linear(K > 0 ? 2 * K : H, options.numTags, { initStd: this.bert.config.initializer_range ?? 0.02 }));
+    this.classifier = this.child('classifier', new Linear(K > 0 ? 2 * K : H, options.numTags, { initStd: this.bert.initializerRange }));
     this.crf = this.head === 'crf' ? this.child('crf', new CRF(options.numTags)) : null;
-    this.dropout = this.child('dropout', new Dropout(options.dropout ?? this.bert.config.hidden_dropout_prob));
+    this.dropout = this.child('dropout', new Dropout(options.dropout ?? this.bert.hiddenDropout));
   }
 
   /** Emission scores over words [B, T, C] and the sentence lengths (in words). */
@@ -57,9 +65,12 @@ export class BertTagger extends Module {
     const { B, T, lengths } = checkWords(who, batch, this.options.numTags);
     const { starts, ends, subwordLengths } = checkSubwords(who, batch, B, T, lengths);
     const subwordIds = requireField(who, batch, 'subwordIds');
-    const maxPositions = this.bert.config.max_position_embeddings;
-    if (subwordIds.shape[1]! > maxPositions) {
-      throw new Error(`${who}: subwordIds ${`[${subwordIds.shape.join(', ')}]`} hold ${subwordIds.shape[1]} subwords per sentence, more than BERT's position table (max_position_embeddings = ${maxPositions}); window long sentences (src/text/windows.ts)`);
+    const maxLength = this.bert.maxInputLength;
+    if (subwordIds.shape[1]! > maxLength) {
+      const name = { bert: 'BERT', roberta: 'RoBERTa', distilbert: 'DistilBERT', albert: 'ALBERT' }[this.bert.modelType];
+      const offset = this.bert.maxPositions - maxLength;
+      const table = `max_position_embeddings = ${this.bert.maxPositions}${offset ? `, positions from ${offset}: at most ${maxLength} subwords` : ''}`;
+      throw new Error(`${who}: subwordIds ${`[${subwordIds.shape.join(', ')}]`} hold ${subwordIds.shape[1]} subwords per sentence, more than ${name}'s position table (${table}); window long sentences (src/text/windows.ts)`);
     }
     const hidden = this.bert.forward(subwordIds, { attentionMask: batch.attentionMask, tokenTypeIds: batch.tokenTypeIds }).lastHiddenState;
     let words =

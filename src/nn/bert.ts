@@ -1,6 +1,8 @@
 // BERT as Hugging Face's modeling_bert lays it out: BertEmbeddings -> BertEncoder (N post-LN
 // BertLayers) -> optional BertPooler. Parameter names are HF's (embeddings.word_embeddings.weight,
 // encoder.layer.0.attention.self.query.weight, ...), so a checkpoint's state dict loads as it is.
+// RoBERTa is this model with model_type 'roberta' (modeling_roberta differs only in its embeddings:
+// position ids start at pad_token_id + 1 and padding keeps pad_token_id; one token type).
 // B = batch, S = subword positions, H = hidden, I = intermediate (feed-forward) size
 
 import { Tensor, tensor } from '../tensor/tensor.js';
@@ -25,7 +27,9 @@ export interface BertConfig {
   hidden_dropout_prob: number;
   attention_probs_dropout_prob: number;
   initializer_range?: number;
+  /** Padding id; RoBERTa also numbers positions from it (default 0, RoBERTa 1). */
   pad_token_id?: number;
+  /** 'bert' (default) or 'roberta'; other architectures have their own modules (src/nn/encoders.ts). */
   model_type?: string;
   /** HF's name for the kind of position embeddings; only 'absolute' is supported. */
   position_embedding_type?: string;
@@ -51,6 +55,11 @@ export const BERT_BASE: BertConfig = {
 /** A full config from a partial one (e.g. a parsed config.json); checks what would fail later. */
 export function bertConfig(partial: Partial<BertConfig>): BertConfig {
   const config = { ...BERT_BASE, ...partial };
+  if (partial.model_type !== undefined && partial.model_type !== 'bert' && partial.model_type !== 'roberta') {
+    throw new Error(`BertConfig: model_type '${partial.model_type}' is not BERT or RoBERTa; build it with createEncoder (src/nn/encoders.ts)`);
+  }
+  // transformers' RobertaConfig defaults pad_token_id to 1 (<pad>), BertConfig to 0.
+  config.pad_token_id = partial.pad_token_id ?? (partial.model_type === 'roberta' ? 1 : 0);
   for (const key of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size'] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`BertConfig: ${key} must be a positive integer, got ${String(config[key])}`);
   }
@@ -63,7 +72,21 @@ export function bertConfig(partial: Partial<BertConfig>): BertConfig {
   if (config.position_embedding_type !== undefined && config.position_embedding_type !== 'absolute') {
     throw new Error(`BertConfig: position_embedding_type '${config.position_embedding_type}' is not supported (absolute only)`);
   }
+  if (config.pad_token_id! < 0 || config.pad_token_id! >= config.vocab_size) throw new Error(`BertConfig: pad_token_id ${config.pad_token_id} is outside vocab_size ${config.vocab_size}`);
+  if (positionOffset(config) >= config.max_position_embeddings) {
+    throw new Error(`BertConfig: RoBERTa numbers positions from pad_token_id + 1 = ${positionOffset(config)}, which leaves no room in max_position_embeddings ${config.max_position_embeddings}`);
+  }
   return config;
+}
+
+/** First position id: 0 for BERT; pad_token_id + 1 for RoBERTa (create_position_ids_from_input_ids). */
+export function positionOffset(config: BertConfig): number {
+  return config.model_type === 'roberta' ? config.pad_token_id! + 1 : 0;
+}
+
+/** Longest input in subwords the position table holds (RoBERTa: max_position_embeddings - pad_token_id - 1, so 512 of 514). */
+export function maxInputLength(config: BertConfig): number {
+  return config.max_position_embeddings - positionOffset(config);
 }
 
 function attentionOptions(config: BertConfig): AttentionOptions {
@@ -95,7 +118,11 @@ export function activation(name: BertConfig['hidden_act'], x: Tensor): Tensor {
   }
 }
 
-/** Word + position + token-type embeddings, then LayerNorm (eps 1e-12) and dropout. */
+/**
+ * Word + position + token-type embeddings, then LayerNorm (eps 1e-12) and dropout. With model_type
+ * 'roberta' it is HF's RobertaEmbeddings; ALBERT uses it at its embedding_size (AlbertEmbeddings is
+ * a copy of BertEmbeddings there).
+ */
 export class BertEmbeddings extends Module {
   readonly word_embeddings: Embedding;
   readonly position_embeddings: Embedding;
@@ -107,7 +134,8 @@ export class BertEmbeddings extends Module {
     super();
     const initStd = config.initializer_range ?? 0.02;
     this.word_embeddings = this.child('word_embeddings', new Embedding(config.vocab_size, config.hidden_size, { initStd, paddingIdx: config.pad_token_id }));
-    this.position_embeddings = this.child('position_embeddings', new Embedding(config.max_position_embeddings, config.hidden_size, { initStd }));
+    const roberta = config.model_type === 'roberta';
+    this.position_embeddings = this.child('position_embeddings', new Embedding(config.max_position_embeddings, config.hidden_size, { initStd, paddingIdx: roberta ? config.pad_token_id : undefined }));
     this.token_type_embeddings = this.child('token_type_embeddings', new Embedding(config.type_vocab_size, config.hidden_size, { initStd }));
     this.LayerNorm = this.child('LayerNorm', new LayerNorm(config.hidden_size, config.layer_norm_eps));
     this.dropout = this.child('dropout', new Dropout(config.hidden_dropout_prob));
@@ -117,13 +145,15 @@ export class BertEmbeddings extends Module {
   forward(inputIds: Tensor, tokenTypeIds?: Tensor | null): Tensor {
     if (inputIds.rank !== 2 || inputIds.dtype !== 'i32') throw new Error(`BertEmbeddings: inputIds must be i32 [B, S], got ${inputIds.dtype} ${fmt(inputIds.shape)}`);
     const [batch, length] = inputIds.shape as [number, number];
-    const maxPositions = this.config.max_position_embeddings;
-    if (length > maxPositions) {
-      throw new Error(`BertEmbeddings: sequence of ${length} subwords is longer than the position table (max_position_embeddings = ${maxPositions}); split it into windows (src/text/windows.ts)`);
+    const maxLength = maxInputLength(this.config);
+    if (length > maxLength) {
+      const offset = positionOffset(this.config);
+      const table = `max_position_embeddings = ${this.config.max_position_embeddings}${offset ? `, RoBERTa positions from ${offset}: at most ${maxLength} subwords` : ''}`;
+      throw new Error(`BertEmbeddings: sequence of ${length} subwords is longer than the position table (${table}); split it into windows (src/text/windows.ts)`);
     }
     const words = this.word_embeddings.forward(inputIds, 'BertEmbeddings.word_embeddings');
-    const positionIds = tensor(Int32Array.from({ length }, (_, i) => i), [length], { dtype: 'i32', backend: inputIds.backend });
-    const positions = this.position_embeddings.forward(positionIds, 'BertEmbeddings.position_embeddings'); // [S, H], broadcast over B
+    const positionIds = this.positionIds(inputIds);
+    const positions = this.position_embeddings.forward(positionIds, 'BertEmbeddings.position_embeddings'); // [S, H] broadcast over B, or [B, S, H]
     let types: Tensor;
     if (tokenTypeIds) {
       if (tokenTypeIds.shape[0] !== batch || tokenTypeIds.shape[1] !== length || tokenTypeIds.rank !== 2) {
@@ -134,7 +164,34 @@ export class BertEmbeddings extends Module {
       // All segment 0: one row of the table, broadcast.
       types = reshape(slice(this.token_type_embeddings.weight, 0, 0, 1), [1, 1, this.config.hidden_size]);
     }
-    return this.dropout.forward(this.LayerNorm.forward(add(add(words, positions), types)));
+    // HF's order: (words + types) + positions; float addition is not associative, so it matters at 1e-7.
+    return this.dropout.forward(this.LayerNorm.forward(add(add(words, types), positions)));
+  }
+
+  /**
+   * BERT: 0..S-1 for every row, [S]. RoBERTa (create_position_ids_from_input_ids): per row, the
+   * running count of non-pad ids plus pad_token_id on real tokens and pad_token_id on padding,
+   * [B, S]. That needs the ids on the host; on a backend that reads asynchronously the rows are
+   * numbered pad_token_id + 1 + i throughout, which is the same on every real (left-aligned,
+   * pad-free) token, and padding is masked out of attention and pooling anyway.
+   */
+  private positionIds(inputIds: Tensor): Tensor {
+    const [batch, length] = inputIds.shape as [number, number];
+    const backend = inputIds.backend;
+    const offset = positionOffset(this.config);
+    const ids = offset > 0 ? readHost(inputIds) : null;
+    if (!ids) return tensor(Int32Array.from({ length }, (_, i) => i + offset), [length], { dtype: 'i32', backend });
+    const pad = this.config.pad_token_id!;
+    const positions = new Int32Array(batch * length);
+    for (let b = 0; b < batch; b++) {
+      let count = 0;
+      for (let s = 0; s < length; s++) {
+        const real = ids[b * length + s] !== pad;
+        if (real) count++;
+        positions[b * length + s] = real ? count + pad : pad;
+      }
+    }
+    return tensor(positions, [batch, length], { dtype: 'i32', backend });
   }
 }
 
@@ -231,7 +288,7 @@ export interface BertOutputs {
   pooledOutput: Tensor | null; // [B, H]
 }
 
-/** HF BertModel: embeddings -> encoder (-> pooler). */
+/** HF BertModel (and RobertaModel with model_type 'roberta'): embeddings -> encoder (-> pooler). */
 export class BertModel extends Module {
   readonly config: BertConfig;
   readonly embeddings: BertEmbeddings;
@@ -244,6 +301,26 @@ export class BertModel extends Module {
     this.embeddings = this.child('embeddings', new BertEmbeddings(this.config));
     this.encoder = this.child('encoder', new BertEncoder(this.config));
     this.pooler = options.addPooler ? this.child('pooler', new BertPooler(this.config)) : null;
+  }
+
+  // The TokenEncoder view (src/nn/encoders.ts) that taggers use for every architecture.
+  get modelType(): 'bert' | 'roberta' {
+    return this.config.model_type === 'roberta' ? 'roberta' : 'bert';
+  }
+  get hiddenSize(): number {
+    return this.config.hidden_size;
+  }
+  get maxInputLength(): number {
+    return maxInputLength(this.config);
+  }
+  get maxPositions(): number {
+    return this.config.max_position_embeddings;
+  }
+  get hiddenDropout(): number {
+    return this.config.hidden_dropout_prob;
+  }
+  get initializerRange(): number {
+    return this.config.initializer_range ?? 0.02;
   }
 
   /** inputIds i32 [B, S]; attentionMask f32 [B, S] (1 = real subword); tokenTypeIds i32 [B, S]. */

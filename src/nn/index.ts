@@ -6,3 +6,6 @@ export { BertModel, BertEmbeddings, BertEncoder, BertLayer, BertIntermediate, Be
 export { LSTM, BiLSTM, lstmRecurrence, type LstmOptions } from './lstm.js';
 export { CharCNN, type CharCnnOptions } from './char-cnn.js';
 export { lengthsFromMask, readHost } from './host.js';
+export { createEncoder, encoderFromConfigJson, bertConfigOf, type TokenEncoder } from './encoders.js';
+export { DistilBertModel } from './distilbert.js';
+export { AlbertModel } from './albert.js';

@@ -24,7 +24,10 @@ export interface CheckpointConfig {
   labels: string[];
   scheme: TrainConfig['scheme'];
   train: TrainConfig;
-  /** The encoder's config in Hugging Face's field names (BERT models). */
+  /**
+   * The encoder's config.json in Hugging Face's field names (BERT models); its model_type (absent
+   * = bert) says which architecture -- bert, roberta, distilbert or albert -- loadCheckpoint builds.
+   */
   bert: BertConfig | null;
   vocabulary: 'words' | 'subwords';
   /** Scores at save time, e.g. {"dev_f1": 0.81}. */

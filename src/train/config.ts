@@ -15,7 +15,7 @@ export interface TrainConfig {
   batchSize: number;
   /** Learning rate of everything but the BERT encoder (embeddings, BiLSTM, Linear, CRF). */
   lr: number;
-  /** Learning rate of the BERT encoder (pretrained weights want a small one). */
+  /** Learning rate of a pretrained BERT encoder (fine-tuning wants a small one); an encoder trained from scratch uses lr. */
   encoderLr: number;
   /** Fraction of all optimizer steps spent in linear warmup. */
   warmup: number;
@@ -63,7 +63,7 @@ export const DEFAULTS: TrainConfig = {
   scheme: 'BIO',
   epochs: 10,
   batchSize: 16,
-  lr: 1e-3,
+  lr: 1e-2,
   encoderLr: 5e-5,
   warmup: 0.1,
   schedule: 'linear',
@@ -90,6 +90,19 @@ export const DEFAULTS: TrainConfig = {
   bertIntermediate: 512,
   maxLength: 128,
 };
+
+/** Settings whose good default depends on the model: a BiLSTM from scratch wants a larger step and more dropout than a head on BERT. */
+export const MODEL_DEFAULTS: Record<ModelKind, Partial<TrainConfig>> = {
+  'bilstm-crf': { lr: 1e-2, dropout: 0.5 },
+  'bert-bilstm-crf': { lr: 1e-3, dropout: 0.1 },
+  'bert-crf': { lr: 1e-3, dropout: 0.1 },
+  'bert-softmax': { lr: 1e-3, dropout: 0.1 },
+};
+
+/** The defaults for one model kind. */
+export function defaultsFor(model: ModelKind): TrainConfig {
+  return { ...DEFAULTS, ...MODEL_DEFAULTS[model], model };
+}
 
 const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   model: ['bilstm-crf', 'bert-bilstm-crf', 'bert-crf', 'bert-softmax'],

@@ -11,6 +11,7 @@ import type { Sentence } from '../data/types.js';
 import type { NerBatch } from '../models/batch.js';
 import type { WordPieceTokenizer } from '../text/wordpiece.js';
 import { mergeWindowPredictions, type Window } from '../text/windows.js';
+import { repairTags } from '../data/schemes.js';
 import { normalizeWord, type Vocabulary } from './vocab.js';
 
 /** Longest word, in characters, the char-CNN sees; longer words are cut (their ends rarely matter). */
@@ -167,9 +168,16 @@ export interface Chunk {
 }
 
 export function chunkSentences(sentences: readonly Sentence[], encoder: SentenceEncoder): Chunk[] {
-  return sentences.flatMap((s, sentence) =>
-    encoder.windows(s.tokens).map((window) => ({ sentence, window, tokens: s.tokens.slice(window.start, window.end), tags: s.tags.slice(window.start, window.end) })),
-  );
+  return sentences.flatMap((s, sentence) => {
+    const windows = encoder.windows(s.tokens);
+    const scheme = s.tags.some((t) => t.startsWith('E-') || t.startsWith('S-')) ? 'iobes' : 'iob2';
+    return windows.map((window) => {
+      const tags = s.tags.slice(window.start, window.end);
+      // A window cut inside an entity would start with I-X (or end on B-X in BIOES): a valid
+      // sequence for the window is the entity's visible part, as its own entity.
+      return { sentence, window, tokens: s.tokens.slice(window.start, window.end), tags: windows.length > 1 ? repairTags(tags, scheme) : tags };
+    });
+  });
 }
 
 /** Predictions per chunk -> per sentence, merging overlapping windows by centrality. */

@@ -64,11 +64,13 @@ function buildModel(config: TrainConfig, vocabulary: ModelVocabulary, numTags: n
     });
     return { model: model as unknown as NerModel, encoder: new WordEncoder(vocabulary.words, config.charFeatures === 'cnn' ? vocabulary.chars : null, config.lowercase) };
   }
-  if (vocabulary.kind !== 'subwords' || !bert) throw new Error(`${config.model} needs a WordPiece tokenizer and a BERT config`);
+  // `bert` is an HF config.json object of any encoder architecture (model_type bert, roberta, distilbert, albert).
+  if (vocabulary.kind !== 'subwords' || !bert) throw new Error(`${config.model} needs a WordPiece tokenizer and an encoder config`);
   const options = { bert, numTags, pooling: config.pooling, dropout: config.dropout };
   let model: BertTagger;
   if (config.model === 'bert-softmax') model = new BertSoftmax(options);
   else if (config.model === 'bert-crf') model = new BertCrf(options);
   else model = new BertBiLstmCrf({ ...options, lstmHidden: config.lstmHidden });
-  return { model: model as unknown as NerModel, encoder: new SubwordEncoder(vocabulary.tokenizer, Math.min(config.maxLength, bert.max_position_embeddings)) };
+  // The encoder knows its longest input (RoBERTa: max_position_embeddings less its position offset).
+  return { model: model as unknown as NerModel, encoder: new SubwordEncoder(vocabulary.tokenizer, Math.min(config.maxLength, model.bert.maxInputLength)) };
 }

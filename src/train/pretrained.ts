@@ -1,39 +1,149 @@
-// Load a Hugging Face BERT checkpoint (BioBERT, BiomedBERT, Bioformer, bert-base-*)
-// into a tagger's `bert.` encoder by name: prefixes stripped, unused heads
-// skipped with a note, a missing or mis-shaped tensor an error naming it.
+// Load a Hugging Face checkpoint directory -- BERT (BioBERT, BiomedBERT, Bioformer, bert-base-*),
+// RoBERTa, DistilBERT or ALBERT -- into a tagger's `bert.` encoder by name: model prefixes
+// (bert., roberta., distilbert., albert.) stripped, unused heads skipped with a note, and a
+// missing or mis-shaped tensor an error naming it and both shapes. Also the directory's
+// tokenizer, which must be WordPiece.
 
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { SafetensorsReader } from '../io/safetensors.js';
-import { checkpointFiles, mapCheckpointNames } from '../io/hf-config.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { checkpointFiles, checkTensorShapes, mapCheckpointNames, readHfConfig, type EncoderConfig } from '../io/hf-config.js';
+import { tensor, type Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
 import type { Module } from '../nn/module.js';
+import { WordPieceTokenizer, type WordPieceOptions } from '../text/wordpiece.js';
 
-/** Copies the encoder weights into model.bert.*; returns a one-line summary for the log. */
-export function loadPretrainedEncoder(model: Module, dir: string, backend: Backend): string {
-  const targets = new Map(model.namedParameters().filter(([n]) => n.startsWith('bert.')).map(([n, t]) => [n.slice('bert.'.length), t] as [string, Tensor]));
+/** The prefix under which a tagger holds its encoder (HF's BertForTokenClassification `bert.`), for every architecture. */
+export const ENCODER_PREFIX = 'bert.';
+
+export interface PretrainedLoad {
+  config: EncoderConfig;
+  /** Encoder tensors copied in. */
+  loaded: number;
+  /** Checkpoint tensors skipped as heads token tagging does not use, with why. */
+  ignored: { name: string; reason: string }[];
+  /** Checkpoint tensors that are neither the model's nor a known head (reported, as transformers warns). */
+  unused: string[];
+  /** One line for the training log. */
+  summary: string;
+}
+
+/**
+ * Copies a checkpoint's encoder weights into model.bert.* and describes what happened. The
+ * model's encoder must be of the architecture config.json names (build it from that config);
+ * every encoder tensor must be in the checkpoint with the model's shape.
+ */
+export function loadPretrainedWeights(model: Module, dir: string, backend: Backend): PretrainedLoad {
+  const config = readHfConfig(dir);
+  const encoderType = (model as { bert?: { modelType?: unknown } }).bert?.modelType;
+  if (encoderType !== undefined && encoderType !== config.modelType) {
+    throw new Error(`${join(dir, 'config.json')}: model_type is '${config.modelType}' but the model's encoder is '${String(encoderType)}'; build the model from this config.json`);
+  }
+  const targets = new Map(model.namedParameters().filter(([n]) => n.startsWith(ENCODER_PREFIX)).map(([n, t]) => [n.slice(ENCODER_PREFIX.length), t] as [string, Tensor]));
+  if (targets.size === 0) throw new Error(`loadPretrainedWeights: the model has no '${ENCODER_PREFIX}' parameters to load ${dir} into`);
   const files = checkpointFiles(dir);
-  const readers = files.map((f) => SafetensorsReader.open(f));
+  const readers: SafetensorsReader[] = [];
   try {
+    for (const f of files) readers.push(SafetensorsReader.open(f));
     const owner = new Map<string, SafetensorsReader>();
     for (const r of readers) for (const name of r.names()) owner.set(name, r);
-    const { mapping, note } = mapCheckpointNames(owner.keys(), 'bert');
-    const missing = [...targets.keys()].filter((n) => !mapping.has(n));
-    if (missing.length > 0) throw new Error(`${dir}: checkpoint lacks ${missing.length} encoder tensors, e.g. ${missing.slice(0, 3).join(', ')}`);
-    const unused = [...mapping.keys()].filter((n) => !targets.has(n));
+    const { mapping, ignored, note } = mapCheckpointNames(owner.keys(), config.modelType);
+    const source = (name: string) => mapping.get(name)!;
+    const shapeOf = (name: string) => owner.get(source(name))!.entry(source(name)).shape;
+
+    const expected = new Map([...targets].map(([n, t]) => [n, t.shape] as [string, readonly number[]]));
+    const actual = new Map([...mapping.keys()].map((n) => [n, shapeOf(n)] as [string, readonly number[]]));
+    const check = checkTensorShapes(expected, actual);
+    if (check.missing.length > 0 || check.mismatched.length > 0) {
+      const where = files.length === 1 ? files[0]! : dir;
+      const lines = [
+        ...check.mismatched.map((m) => `  ${source(m.name)}: the checkpoint has ${fmt(m.actual)}, the model expects ${fmt(m.expected)} (${ENCODER_PREFIX}${m.name})`),
+        ...check.missing.map((n) => `  ${n}: missing from the checkpoint (the model expects ${fmt(expected.get(n)!)}; looked for it with and without the '${config.modelType}.' prefix)`),
+      ];
+      throw new Error(
+        `${where}: does not fit config.json (model_type ${config.modelType}): ${check.mismatched.length} tensor(s) with the wrong shape, ${check.missing.length} missing:\n${lines.join('\n')}`,
+      );
+    }
+
     for (const [name, target] of targets) {
-      const source = mapping.get(name)!;
-      const reader = owner.get(source)!;
-      const shape = reader.entry(source).shape;
-      if (shape.length !== target.shape.length || shape.some((d, i) => d !== target.shape[i])) {
-        throw new Error(`${dir}: tensor ${source} has shape ${fmt(shape)} but the model expects ${fmt(target.shape)} for bert.${name}`);
-      }
-      const loaded = reader.readTensor(source, backend);
+      const reader = owner.get(source(name))!;
+      // readFloat32 converts F16/BF16/F64 and rejects integer dtypes, naming the file and tensor.
+      const loaded = tensor(reader.readFloat32(source(name)), target.shape, { backend });
       target.assign(loaded);
       loaded.dispose();
     }
-    return `pretrained: loaded ${targets.size} encoder tensors from ${dir}; ${note}${unused.length ? `; ${unused.length} unused: ${unused.slice(0, 3).join(', ')}` : ''}`;
+    const unused = check.unexpected.map(source);
+    const summary = `pretrained ${config.modelType}: loaded ${targets.size} encoder tensors from ${dir}; ${note}${unused.length ? `; ${unused.length} unused: ${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}` : ''}`;
+    return { config, loaded: targets.size, ignored, unused, summary };
   } finally {
     for (const r of readers) r.close();
+  }
+}
+
+/** Copies the encoder weights into model.bert.*; returns a one-line summary for the log. */
+export function loadPretrainedEncoder(model: Module, dir: string, backend: Backend): string {
+  return loadPretrainedWeights(model, dir, backend).summary;
+}
+
+// ---------- tokenizer ----------
+
+const NOT_WORDPIECE = 'not supported: medner reads WordPiece vocabularies (vocab.txt, or tokenizer.json with a WordPiece model), as BERT, BioBERT, BiomedBERT, DistilBERT and WordPiece RoBERTa models ship';
+
+/** A special token's text from tokenizer_config.json: a string, or an AddedToken object's content. */
+function specialToken(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
+  return undefined;
+}
+
+function readJson(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/**
+ * The WordPiece tokenizer of a model directory: vocab.txt, else a tokenizer.json whose model is
+ * WordPiece; tokenizer_config.json's do_lower_case and special tokens honoured. Byte-level BPE
+ * (RoBERTa's vocab.json + merges.txt, or a BPE tokenizer.json) and SentencePiece (ALBERT's
+ * spiece.model) are refused with a message saying so.
+ */
+export async function loadPretrainedTokenizer(dir: string): Promise<WordPieceTokenizer> {
+  const vocabTxt = join(dir, 'vocab.txt');
+  const tokenizerJson = join(dir, 'tokenizer.json');
+  const tokenizerConfig = join(dir, 'tokenizer_config.json');
+  let source: string;
+  if (existsSync(vocabTxt)) {
+    source = vocabTxt;
+  } else if (existsSync(tokenizerJson)) {
+    source = tokenizerJson;
+    const model = readJson(tokenizerJson).model as { type?: unknown } | undefined;
+    if (model?.type !== 'WordPiece') {
+      throw new Error(`${tokenizerJson}: the tokenizer model is ${JSON.stringify(model?.type ?? null)}; ${NOT_WORDPIECE}`);
+    }
+  } else if (existsSync(join(dir, 'vocab.json')) || existsSync(join(dir, 'merges.txt'))) {
+    throw new Error(`${dir}: has a byte-level BPE tokenizer (vocab.json, merges.txt) as RoBERTa uses; ${NOT_WORDPIECE}`);
+  } else if (existsSync(join(dir, 'spiece.model')) || existsSync(join(dir, 'sentencepiece.bpe.model'))) {
+    throw new Error(`${dir}: has a SentencePiece tokenizer (spiece.model) as ALBERT uses; ${NOT_WORDPIECE}`);
+  } else {
+    throw new Error(`${dir}: no tokenizer found (vocab.txt or tokenizer.json)`);
+  }
+  // A WordPiece vocabulary may name its specials differently (e.g. <s> for [CLS]); tokenizer_config.json says which.
+  const overrides: WordPieceOptions = {};
+  if (existsSync(tokenizerConfig)) {
+    const config = readJson(tokenizerConfig);
+    const names = { unk_token: 'unkToken', cls_token: 'clsToken', sep_token: 'sepToken', pad_token: 'padToken', mask_token: 'maskToken' } as const;
+    for (const [key, option] of Object.entries(names)) {
+      const token = specialToken(config[key]);
+      if (token !== undefined) overrides[option] = token;
+    }
+  }
+  try {
+    return await WordPieceTokenizer.load(dir, overrides);
+  } catch (e) {
+    throw new Error(`${source}: ${(e as Error).message}`);
   }
 }

@@ -29,7 +29,7 @@ import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, readCheckpointConfig, readVocabu
 import { ProgressBar, formatSeconds } from './progress.js';
 import { renderReport, type EpochRecord, type TypeScore } from './report.js';
 import { buildCharVocabulary, buildLabelList, buildWordVocabulary, Vocabulary } from './vocab.js';
-import { loadPretrainedEncoder } from './pretrained.js';
+import { loadPretrainedEncoder, loadPretrainedTokenizer } from './pretrained.js';
 import type { BertConfig } from '../nn/bert.js';
 
 export interface TrainOptions {
@@ -155,9 +155,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (!isBertModel(config.model)) {
       vocabulary = { kind: 'words', words: buildWordVocabulary(trainData.sentences, config.minWordCount, config.lowercase), chars: config.charFeatures === 'cnn' ? buildCharVocabulary(trainData.sentences) : null };
     } else if (options.pretrained) {
+      // bert, roberta, distilbert or albert: config.json as it is becomes the checkpoint's `bert`
+      // field, and its model_type picks the encoder (src/nn/encoders.ts).
       const hf = readHfConfig(options.pretrained);
-      if (hf.modelType !== 'bert') throw new Error(`${options.pretrained}: model_type ${hf.modelType} is not supported for fine-tuning yet (bert, BioBERT, PubMedBERT and Bioformer are)`);
-      vocabulary = { kind: 'subwords', tokenizer: await WordPieceTokenizer.load(options.pretrained) };
+      const tokenizer = await loadPretrainedTokenizer(options.pretrained);
+      if (tokenizer.idToToken.length > hf.vocabSize) throw new Error(`${options.pretrained}: the vocabulary has ${tokenizer.idToToken.length} tokens but config.json's vocab_size is ${hf.vocabSize}`);
+      vocabulary = { kind: 'subwords', tokenizer };
       bert = { ...(hf.raw as unknown as BertConfig) };
     } else {
       const tokenizer = options.vocab ? await WordPieceTokenizer.load(options.vocab, { lowercase: config.lowercase }) : vocabularyFromTraining(trainData.sentences, config.lowercase);
@@ -181,7 +184,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const encoderParams = named.filter(([n]) => n.startsWith('bert.'));
   const headParams = named.filter(([n]) => !n.startsWith('bert.'));
   const groups = [
-    ...(encoderParams.length ? [{ name: 'encoder', params: encoderParams, lr: config.encoderLr }] : []),
+    ...(encoderParams.length ? [{ name: 'encoder', params: encoderParams, lr: options.pretrained || resumed?.checkpoint.data.pretrained ? config.encoderLr : config.lr }] : []),
     { name: 'head', params: headParams, lr: config.lr },
   ];
   const optimizer = new AdamW(groups, { lr: config.lr, weightDecay: config.weightDecay });

@@ -1,0 +1,206 @@
+// DistilBERT as Hugging Face's modeling_distilbert lays it out: Embeddings (word + position, no
+// token types) -> Transformer of post-LN TransformerBlocks. Parameter names are HF's
+// (embeddings.word_embeddings.weight, transformer.layer.0.attention.q_lin.weight,
+// transformer.layer.0.sa_layer_norm.weight, transformer.layer.0.ffn.lin1.weight, ...), so
+// distilbert-base-* and its biomedical distillations load as they are.
+// B = batch, S = subword positions, H = dim, N = heads, D = head size (H / N), I = hidden_dim
+
+import { Tensor, tensor } from '../tensor/tensor.js';
+import { add, div, matmul, permute, reshape, softmax } from '../ops/index.js';
+import type { EncoderConfig } from '../io/hf-config.js';
+import { Module } from './module.js';
+import { Dropout, Embedding, LayerNorm, Linear } from './linear.js';
+import { attentionBias } from './attention.js';
+import { activation, ModuleList, type BertConfig } from './bert.js';
+import { checkEncoderInputs, encoderActivation, type EncoderInputs } from './encoder-inputs.js';
+
+/** DistilBERT hard-codes LayerNorm's eps (its config has no layer_norm_eps). */
+const DISTILBERT_LAYER_NORM_EPS = 1e-12;
+
+/**
+ * HF's create_sinusoidal_embeddings: row pos, column j holds sin (j even) or cos (j odd) of
+ * pos / 10000^(2 floor(j/2) / dim). Computed in float64 and rounded once, as numpy does there.
+ */
+export function sinusoidalTable(positions: number, dim: number): Float32Array {
+  const table = new Float32Array(positions * dim);
+  for (let pos = 0; pos < positions; pos++) {
+    for (let j = 0; j < dim; j++) {
+      const angle = pos / Math.pow(10000, (2 * Math.floor(j / 2)) / dim);
+      table[pos * dim + j] = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+    }
+  }
+  return table;
+}
+
+/** HF Embeddings: LayerNorm(word + position) then dropout; no token-type table. */
+export class DistilBertEmbeddings extends Module {
+  readonly word_embeddings: Embedding;
+  readonly position_embeddings: Embedding;
+  readonly LayerNorm: LayerNorm;
+  readonly dropout: Dropout;
+
+  constructor(readonly config: EncoderConfig, initStd: number) {
+    super();
+    const { vocabSize, hiddenSize, maxPositions } = config;
+    this.word_embeddings = this.child('word_embeddings', new Embedding(vocabSize, hiddenSize, { initStd, paddingIdx: config.padTokenId }));
+    this.position_embeddings = this.child('position_embeddings', new Embedding(maxPositions, hiddenSize, { initStd }));
+    if (config.sinusoidalPositions) {
+      // sinusoidal_pos_embds: a fixed table HF stores with requires_grad = False; it stays a
+      // parameter (it is in the state dict) but gets no gradient, so no optimizer moves it.
+      const weight = this.position_embeddings.weight;
+      const fixed = tensor(sinusoidalTable(maxPositions, hiddenSize), [maxPositions, hiddenSize], { backend: weight.backend });
+      weight.assign(fixed);
+      fixed.dispose();
+      weight.setRequiresGrad(false);
+    }
+    this.LayerNorm = this.child('LayerNorm', new LayerNorm(hiddenSize, DISTILBERT_LAYER_NORM_EPS));
+    this.dropout = this.child('dropout', new Dropout(config.hiddenDropout));
+  }
+
+  /** inputIds i32 [B, S] -> [B, S, H]. */
+  forward(inputIds: Tensor): Tensor {
+    const length = inputIds.shape[1]!;
+    if (length > this.config.maxPositions) {
+      throw new Error(`DistilBertEmbeddings: sequence of ${length} subwords is longer than the position table (max_position_embeddings = ${this.config.maxPositions}); split it into windows (src/text/windows.ts)`);
+    }
+    const words = this.word_embeddings.forward(inputIds, 'DistilBertEmbeddings.word_embeddings');
+    const positionIds = tensor(Int32Array.from({ length }, (_, i) => i), [length], { dtype: 'i32', backend: inputIds.backend });
+    const positions = this.position_embeddings.forward(positionIds, 'DistilBertEmbeddings.position_embeddings'); // [S, H], broadcast over B
+    return this.dropout.forward(this.LayerNorm.forward(add(words, positions)));
+  }
+}
+
+/** HF MultiHeadSelfAttention: q_lin, k_lin, v_lin, out_lin; no residual or LayerNorm inside. */
+export class DistilBertSelfAttention extends Module {
+  readonly q_lin: Linear;
+  readonly k_lin: Linear;
+  readonly v_lin: Linear;
+  readonly out_lin: Linear;
+  readonly dropout: Dropout;
+  readonly numHeads: number;
+  readonly headSize: number;
+
+  constructor(config: EncoderConfig, initStd: number) {
+    super();
+    const H = config.hiddenSize;
+    this.numHeads = config.numHeads;
+    this.headSize = H / config.numHeads;
+    this.q_lin = this.child('q_lin', new Linear(H, H, { initStd }));
+    this.k_lin = this.child('k_lin', new Linear(H, H, { initStd }));
+    this.v_lin = this.child('v_lin', new Linear(H, H, { initStd }));
+    this.out_lin = this.child('out_lin', new Linear(H, H, { initStd }));
+    this.dropout = this.child('dropout', new Dropout(config.attentionDropout));
+  }
+
+  /** x [B, S, H]; bias [B, 1, 1, S] from attentionBias or null -> [B, S, H]. */
+  forward(x: Tensor, bias: Tensor | null): Tensor {
+    const [batch, length, hidden] = x.shape as [number, number, number];
+    const heads = (t: Tensor) => permute(reshape(t, [batch, length, this.numHeads, this.headSize]), [0, 2, 1, 3]); // [B, N, S, D]
+    // HF scales q before the product (BERT scales the scores after it).
+    const q = div(heads(this.q_lin.forward(x)), Math.sqrt(this.headSize));
+    const k = heads(this.k_lin.forward(x));
+    const v = heads(this.v_lin.forward(x));
+    let scores = matmul(q, k, { transB: true }); // [B, N, S, S]
+    // HF masked_fill's padded keys with finfo.min; adding it gives the same softmax (exp -> 0 exactly).
+    if (bias) scores = add(scores, bias);
+    const probs = this.dropout.forward(softmax(scores, -1));
+    const context = reshape(permute(matmul(probs, v), [0, 2, 1, 3]), [batch, length, hidden]);
+    return this.out_lin.forward(context);
+  }
+}
+
+/** HF FFN: dropout(lin2(activation(lin1(x)))), H -> I -> H. */
+export class DistilBertFfn extends Module {
+  readonly lin1: Linear;
+  readonly lin2: Linear;
+  readonly dropout: Dropout;
+  private readonly act: BertConfig['hidden_act'];
+
+  constructor(config: EncoderConfig, initStd: number) {
+    super();
+    this.act = encoderActivation('DistilBertModel', config.hiddenAct, ['gelu', 'relu']);
+    this.lin1 = this.child('lin1', new Linear(config.hiddenSize, config.intermediateSize, { initStd }));
+    this.lin2 = this.child('lin2', new Linear(config.intermediateSize, config.hiddenSize, { initStd }));
+    this.dropout = this.child('dropout', new Dropout(config.hiddenDropout));
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.dropout.forward(this.lin2.forward(activation(this.act, this.lin1.forward(x))));
+  }
+}
+
+/** HF TransformerBlock: sa_layer_norm(attention(x) + x), then output_layer_norm(ffn(.) + .). */
+export class TransformerBlock extends Module {
+  readonly attention: DistilBertSelfAttention;
+  readonly sa_layer_norm: LayerNorm;
+  readonly ffn: DistilBertFfn;
+  readonly output_layer_norm: LayerNorm;
+
+  constructor(config: EncoderConfig, initStd: number) {
+    super();
+    this.attention = this.child('attention', new DistilBertSelfAttention(config, initStd));
+    this.sa_layer_norm = this.child('sa_layer_norm', new LayerNorm(config.hiddenSize, DISTILBERT_LAYER_NORM_EPS));
+    this.ffn = this.child('ffn', new DistilBertFfn(config, initStd));
+    this.output_layer_norm = this.child('output_layer_norm', new LayerNorm(config.hiddenSize, DISTILBERT_LAYER_NORM_EPS));
+  }
+
+  forward(x: Tensor, bias: Tensor | null): Tensor {
+    const attended = this.sa_layer_norm.forward(add(this.attention.forward(x, bias), x));
+    return this.output_layer_norm.forward(add(this.ffn.forward(attended), attended));
+  }
+}
+
+/** HF Transformer: transformer.layer.0 ... transformer.layer.{n_layers - 1}. */
+export class DistilBertTransformer extends Module {
+  readonly layer: TransformerBlock[];
+
+  constructor(config: EncoderConfig, initStd: number) {
+    super();
+    const list = this.child('layer', new ModuleList());
+    this.layer = Array.from({ length: config.numLayers }, (_, i) => list.add(String(i), new TransformerBlock(config, initStd)));
+  }
+
+  forward(x: Tensor, bias: Tensor | null): Tensor {
+    let hidden = x;
+    for (const block of this.layer) hidden = block.forward(hidden, bias);
+    return hidden;
+  }
+}
+
+/** HF DistilBertModel: embeddings -> transformer; the last block's output is the last hidden state. */
+export class DistilBertModel extends Module {
+  readonly embeddings: DistilBertEmbeddings;
+  readonly transformer: DistilBertTransformer;
+  readonly initializerRange: number;
+
+  constructor(readonly config: EncoderConfig) {
+    super();
+    if (config.modelType !== 'distilbert') throw new Error(`DistilBertModel: config is for '${config.modelType}', not 'distilbert'`);
+    this.initializerRange = typeof config.raw.initializer_range === 'number' ? config.raw.initializer_range : 0.02;
+    this.embeddings = this.child('embeddings', new DistilBertEmbeddings(config, this.initializerRange));
+    this.transformer = this.child('transformer', new DistilBertTransformer(config, this.initializerRange));
+  }
+
+  get modelType(): 'distilbert' {
+    return 'distilbert';
+  }
+  get hiddenSize(): number {
+    return this.config.hiddenSize;
+  }
+  get maxInputLength(): number {
+    return this.config.maxPositions;
+  }
+  get maxPositions(): number {
+    return this.config.maxPositions;
+  }
+  get hiddenDropout(): number {
+    return this.config.hiddenDropout;
+  }
+
+  /** inputIds i32 [B, S]; attentionMask f32 [B, S] (1 = real subword). DistilBERT has no token types: tokenTypeIds must be absent or all 0. */
+  forward(inputIds: Tensor, options: EncoderInputs = {}): { lastHiddenState: Tensor } {
+    const mask = checkEncoderInputs('DistilBertModel', inputIds, options, 1);
+    const bias = mask ? attentionBias(mask) : null;
+    return { lastHiddenState: this.transformer.forward(this.embeddings.forward(inputIds), bias) };
+  }
+}

@@ -12,3 +12,6 @@ export * as optim from './optim/index.js';
 export * as io from './io/index.js';
 export * as nn from './nn/index.js';
 export * as models from './models/index.js';
+export { trainTagger, loadTagger, Tagger, type TrainTaggerOptions } from './api.js';
+export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
+export { DEFAULTS as TRAIN_DEFAULTS, defaultsFor, type TrainConfig } from './train/config.js';

@@ -66,7 +66,7 @@ describe('training pipeline', () => {
     const text = 'Hereditary breast cancer and ataxia-telangiectasia.  The APC gene is mutated in colorectal cancer!';
     const entities = await predictText(text, loaded, cpuBackend);
     for (const e of entities) expect(text.slice(e.start, e.end)).toBe(e.text);
-    for (const e of entities) expect(e.confidence).toBeGreaterThan(0);
+    for (const e of entities) expect(e.score).toBeGreaterThan(0);
   });
 });
 
@@ -100,11 +100,23 @@ describe('medner CLI', () => {
     execFileSync(process.execPath, ['src/cli/bin.js', 'train', '--train', CORPUS, '--dev', CORPUS, '--out', out, '--epochs', '1', '--no-progress', '--config', writeConfig(dir)], { encoding: 'utf8' });
     const evaluation = execFileSync(process.execPath, ['src/cli/bin.js', 'eval', '--model', out, '--test', CORPUS], { encoding: 'utf8' });
     expect(evaluation).toMatch(/micro avg/);
-    writeFileSync(join(dir, 'in.txt'), 'Breast cancer is common.');
-    execFileSync(process.execPath, ['src/cli/bin.js', 'predict', '--model', out, '--out', join(dir, 'pred.jsonl'), join(dir, 'in.txt')]);
-    const predicted = JSON.parse(readFileSync(join(dir, 'pred.jsonl'), 'utf8'));
-    expect(predicted.id).toContain('in.txt');
-    expect(Array.isArray(predicted.entities)).toBe(true);
+    const json = JSON.parse(execFileSync(process.execPath, ['src/cli/bin.js', 'eval', '--model', out, '--data', CORPUS, '--json'], { encoding: 'utf8' }));
+    expect(Object.keys(json)).toEqual(expect.arrayContaining(['micro', 'macro', 'per_type', 'errors']));
+    expect(json.per_type.Disease.support).toBeGreaterThan(0);
+    const texts = ['Breast cancer is common.  Ovarian cancer is rarer.', 'No entity here', 'The APC gene and colorectal adenomas.'];
+    writeFileSync(join(dir, 'in.txt'), texts.join('\n') + '\n');
+    execFileSync(process.execPath, ['src/cli/bin.js', 'predict', '--model', out, '--input', join(dir, 'in.txt'), '--out', join(dir, 'pred.jsonl')]);
+    const predicted = readFileSync(join(dir, 'pred.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(predicted.map((p) => p.text)).toEqual(texts);
+    for (const p of predicted) for (const e of p.entities) {
+      expect(p.text.slice(e.start, e.end)).toBe(e.text);
+      expect(Object.keys(e).sort()).toEqual(['end', 'label', 'score', 'start', 'text']);
+    }
+    // stdin streams to stdout; brat output numbers entities T1, T2, ...
+    const brat = execFileSync(process.execPath, ['src/cli/bin.js', 'predict', '--model', out, '--input', '-', '--output-format', 'brat'], { input: texts.join('\n'), encoding: 'utf8' });
+    for (const line of brat.trim().split('\n').filter(Boolean)) expect(line).toMatch(/^T\d+\t\S+ \d+ \d+\t/);
+    const empty = cli(['predict', '--model', out, '--input', join(dir, 'missing-or-empty.txt')]);
+    expect(empty.status).toBe(1);
   });
 });
 

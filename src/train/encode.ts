@@ -63,6 +63,7 @@ function wordFields(sentences: readonly Pick<Sentence, 'tokens' | 'tags'>[], lab
       wordMask: tensor(mask, [B, T], { backend }),
       tags: tags ? tensor(padded(tags, T, 0), [B, T], { dtype: 'i32', backend }) : undefined,
       lengths,
+      hostTags: tags ?? undefined,
     },
   };
 }
@@ -154,6 +155,9 @@ export class SubwordEncoder implements SentenceEncoder {
       attentionMask: tensor(attention, [B, S], { backend }),
       wordStarts: tensor(padded(starts, T, 0), [B, T], { dtype: 'i32', backend }),
       wordEnds: tensor(padded(ends, T, 1), [B, T], { dtype: 'i32', backend }),
+      subwordLengths: subwordRows.map((r) => r.length),
+      hostWordStarts: starts,
+      hostWordEnds: ends,
     };
     return { batch, lengths, tags };
   }

@@ -152,6 +152,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     bert = resumed.checkpoint.bert;
   } else {
     labels = buildLabelList(trainData.sentences);
+    if (labels.length === 1) throw new Error(`${options.train}: no entities found (every tag is O); check --format and the tag column`);
     if (!isBertModel(config.model)) {
       vocabulary = { kind: 'words', words: buildWordVocabulary(trainData.sentences, config.minWordCount, config.lowercase), chars: config.charFeatures === 'cnn' ? buildCharVocabulary(trainData.sentences) : null };
     } else if (options.pretrained) {

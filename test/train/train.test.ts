@@ -70,6 +70,25 @@ describe('training pipeline', () => {
   });
 });
 
+describe('bad checkpoints and data', () => {
+  it('truncated weights, a config that does not match the weights, a corpus without entities', async () => {
+    const out = scratch();
+    await train({ config: tiny({ epochs: 1 }), train: CORPUS, out, backend: cpuBackend, ...quiet });
+    const best = join(out, 'best');
+    const bytes = readFileSync(join(best, 'model.safetensors'));
+    writeFileSync(join(best, 'model.safetensors'), bytes.subarray(0, bytes.length - 100));
+    await expect(loadCheckpoint(out, cpuBackend)).rejects.toThrow(/model\.safetensors/);
+    writeFileSync(join(best, 'model.safetensors'), bytes);
+    const config = JSON.parse(readFileSync(join(best, 'config.json'), 'utf8'));
+    config.train.lstmHidden = 24;
+    writeFileSync(join(best, 'config.json'), JSON.stringify(config));
+    await expect(loadCheckpoint(out, cpuBackend)).rejects.toThrow(/model\.safetensors: .*lstm.*\[64, 16\].*\[96, 24\]|model\.safetensors: .*shape/);
+    const plain = join(scratch(), 'plain.tsv');
+    writeFileSync(plain, 'No\tO\nentities\tO\n\n');
+    await expect(train({ config: tiny(), train: plain, out: scratch(), backend: cpuBackend, ...quiet })).rejects.toThrow('no entities found');
+  });
+});
+
 describe('medner CLI', () => {
   const cli = (args: string[]) => spawnSync(process.execPath, ['src/cli/bin.js', ...args], { encoding: 'utf8' });
 

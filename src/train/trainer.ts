@@ -290,7 +290,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (const t of optimizerState.tensors.values()) t.dispose();
     await writeAtomically(metricsPath, state.history.map((h) => JSON.stringify(h)).join('\n') + '\n');
     if (options.onEpochEnd?.(record) === 'stop') return { bestDevF1: state.bestDevF1, bestEpoch: state.bestEpoch, test: null, history: state.history, outDir };
-    if (state.badEpochs >= config.patience && devData) log(`early stop: no dev F1 improvement for ${config.patience} epochs (best ${state.bestDevF1?.toFixed(4)} at epoch ${state.bestEpoch})`);
+    if (state.badEpochs >= config.patience && devData && epoch < config.epochs) log(`early stop: no dev F1 improvement for ${config.patience} epochs (best ${state.bestDevF1?.toFixed(4)} at epoch ${state.bestEpoch})`);
   }
 
   // ---- the best model on test ----

@@ -115,15 +115,6 @@ export class WordPieceTokenizer {
    * a directory's tokenizer_config.json supplies do_lower_case / strip_accents / tokenize_chinese_chars.
    */
   static async load(path: string, overrides: WordPieceOptions = {}): Promise<WordPieceTokenizer> {
-    try {
-      return await WordPieceTokenizer.loadUnchecked(path, overrides);
-    } catch (error) {
-      const message = (error as Error).message;
-      throw new Error(message.startsWith(path) ? message : `${path}: ${message}`);
-    }
-  }
-
-  private static async loadUnchecked(path: string, overrides: WordPieceOptions): Promise<WordPieceTokenizer> {
     if (path.endsWith('.json')) return WordPieceTokenizer.fromTokenizerJson(JSON.parse(await readFile(path, 'utf8')), overrides);
     if (!(await stat(path)).isDirectory()) return WordPieceTokenizer.fromVocabText(await readFile(path, 'utf8'), overrides);
     const config = await readJsonIfPresent(join(path, 'tokenizer_config.json'));

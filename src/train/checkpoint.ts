@@ -152,7 +152,11 @@ export async function readVocabulary(dir: string, config: CheckpointConfig): Pro
     const chars = config.train.charFeatures === 'cnn' ? Vocabulary.fromText(await readText(join(dir, 'chars.txt'))) : null;
     return { kind: 'words', words, chars };
   }
-  return { kind: 'subwords', tokenizer: await WordPieceTokenizer.load(dir) };
+  try {
+    return { kind: 'subwords', tokenizer: await WordPieceTokenizer.load(dir) };
+  } catch (error) {
+    throw new Error(`${join(dir, 'vocab.txt')}: ${(error as Error).message}`);
+  }
 }
 
 /** Load a checkpoint directory (or a training output directory, via its best/). */

@@ -164,7 +164,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       vocabulary = { kind: 'subwords', tokenizer };
       bert = { ...(hf.raw as unknown as BertConfig) };
     } else {
-      const tokenizer = options.vocab ? await WordPieceTokenizer.load(options.vocab, { lowercase: config.lowercase }) : vocabularyFromTraining(trainData.sentences, config.lowercase);
+      const tokenizer = options.vocab
+        ? await WordPieceTokenizer.load(options.vocab, { lowercase: config.lowercase }).catch((error: Error) => {
+            throw new Error(`${options.vocab}: ${error.message}`);
+          })
+        : vocabularyFromTraining(trainData.sentences, config.lowercase);
       vocabulary = { kind: 'subwords', tokenizer };
       bert = scratchBertConfig(config, tokenizer.idToToken.length);
     }

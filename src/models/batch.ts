@@ -5,6 +5,7 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
+import type { TypedArray } from '../backend/backend.js';
 import { lengthsFromMask, requireHost } from '../nn/host.js';
 
 export interface NerBatch {
@@ -26,8 +27,20 @@ export interface NerBatch {
   wordMask: Tensor;
   /** Gold tags i32 [B, T] in [0, numTags) on real words (loss only). */
   tags?: Tensor;
-  /** Words per sentence, when the caller has them on the host (saves a readback on WebGPU). */
+  // Host copies of the index fields. The models validate tags and word starts and build
+  // gather indices on the host; on the CPU backend they can read the tensors, but WebGPU
+  // reads only asynchronously, so a batch for WebGPU carries these (src/train/encode.ts
+  // fills them all) and a training step then reads nothing back but its loss.
+  /** Words per sentence (the wordMask's prefix lengths). */
   lengths?: number[];
+  /** Gold tags per sentence, at least lengths[b] entries each (padding may be left off). */
+  hostTags?: ArrayLike<number>[];
+  /** Attended subwords per sentence (the attentionMask's prefix lengths). */
+  subwordLengths?: number[];
+  /** wordStarts per sentence, at least lengths[b] entries each. */
+  hostWordStarts?: ArrayLike<number>[];
+  /** wordEnds per sentence, at least lengths[b] entries each. */
+  hostWordEnds?: ArrayLike<number>[];
 }
 
 export function requireField<K extends keyof NerBatch>(who: string, batch: NerBatch, key: K): NonNullable<NerBatch[K]> {
@@ -44,8 +57,23 @@ function checkShape(who: string, name: string, t: Tensor, dtype: 'f32' | 'i32', 
   }
 }
 
-/** Checks the word-level fields; returns [B, T] and the sentence lengths. */
-export function checkWords(who: string, batch: NerBatch, numTags: number | null): { B: number; T: number; lengths: number[] } {
+/**
+ * A [B, T] index field as a flat host array: from its host rows when the batch has them,
+ * else read from the tensor (CPU only; on WebGPU requireHost names the missing host field).
+ */
+function hostField(who: string, name: string, hostName: string, tensor: Tensor, rows: ArrayLike<number>[] | undefined, lengths: readonly number[], T: number): Int32Array {
+  if (!rows) return Int32Array.from(requireHost(tensor, who, `${name} (or the batch's ${hostName})`) as TypedArray);
+  if (rows.length !== lengths.length) throw new Error(`${who}: ${hostName} has ${rows.length} rows for a batch of ${lengths.length}`);
+  const flat = new Int32Array(lengths.length * T);
+  rows.forEach((row, b) => {
+    if (row.length < lengths[b]!) throw new Error(`${who}: ${hostName}[${b}] has ${row.length} entries for a sentence of ${lengths[b]} words`);
+    for (let t = 0; t < lengths[b]!; t++) flat[b * T + t] = row[t]!;
+  });
+  return flat;
+}
+
+/** Checks the word-level fields; returns [B, T], the sentence lengths and, with tags, the gold tags [B*T] on the host. */
+export function checkWords(who: string, batch: NerBatch, numTags: number | null): { B: number; T: number; lengths: number[]; tags: Int32Array | null } {
   const mask = batch.wordMask;
   if (!mask) throw new Error(`${who}: the batch has no wordMask`);
   if (mask.rank !== 2 || mask.dtype !== 'f32') throw new Error(`${who}: wordMask must be f32 [B, T], got ${mask.dtype} ${fmt(mask.shape)}`);
@@ -62,9 +90,10 @@ export function checkWords(who: string, batch: NerBatch, numTags: number | null)
   }
   if (batch.wordIds) checkShape(who, 'wordIds', batch.wordIds, 'i32', [B, T]);
   if (batch.charIds) checkShape(who, 'charIds', batch.charIds, 'i32', [B, T, null]);
+  let tags: Int32Array | null = null;
   if (batch.tags && numTags !== null) {
     checkShape(who, 'tags', batch.tags, 'i32', [B, T]);
-    const tags = requireHost(batch.tags, who, 'tags');
+    tags = hostField(who, 'tags', 'hostTags', batch.tags, batch.hostTags, lengths, T);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < lengths[b]!; t++) {
         const tag = tags[b * T + t]!;
@@ -72,7 +101,7 @@ export function checkWords(who: string, batch: NerBatch, numTags: number | null)
       }
     }
   }
-  return { B, T, lengths };
+  return { B, T, lengths, tags };
 }
 
 /** Checks the subword fields against the words; returns S and each word's subword span. */
@@ -83,16 +112,24 @@ export function checkSubwords(who: string, batch: NerBatch, B: number, T: number
   let subwordLengths = new Array<number>(B).fill(S);
   if (batch.attentionMask) {
     checkShape(who, 'attentionMask', batch.attentionMask, 'f32', [B, S]);
-    subwordLengths = lengthsFromMask(requireHost(batch.attentionMask, who, 'attentionMask'), B, S, `${who}: attentionMask`);
+    if (batch.subwordLengths) {
+      subwordLengths = batch.subwordLengths;
+      if (subwordLengths.length !== B) throw new Error(`${who}: ${subwordLengths.length} subwordLengths for a batch of ${B}`);
+      subwordLengths.forEach((n, b) => {
+        if (!Number.isInteger(n) || n < 1 || n > S) throw new Error(`${who}: subwordLengths[${b}] is ${n}, outside 1..${S}`);
+      });
+    } else {
+      subwordLengths = lengthsFromMask(requireHost(batch.attentionMask, who, "attentionMask (or the batch's subwordLengths)"), B, S, `${who}: attentionMask`);
+    }
   }
   if (batch.tokenTypeIds) checkShape(who, 'tokenTypeIds', batch.tokenTypeIds, 'i32', [B, S]);
   const startsTensor = requireField(who, batch, 'wordStarts');
   checkShape(who, 'wordStarts', startsTensor, 'i32', [B, T]);
-  const starts = Int32Array.from(requireHost(startsTensor, who, 'wordStarts'));
+  const starts = hostField(who, 'wordStarts', 'hostWordStarts', startsTensor, batch.hostWordStarts, lengths, T);
   let ends: Int32Array | null = null;
   if (batch.wordEnds) {
     checkShape(who, 'wordEnds', batch.wordEnds, 'i32', [B, T]);
-    ends = Int32Array.from(requireHost(batch.wordEnds, who, 'wordEnds'));
+    ends = hostField(who, 'wordEnds', 'hostWordEnds', batch.wordEnds, batch.hostWordEnds, lengths, T);
   }
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < lengths[b]!; t++) {

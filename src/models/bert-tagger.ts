@@ -60,9 +60,9 @@ export class BertTagger extends Module {
     this.dropout = this.child('dropout', new Dropout(options.dropout ?? this.bert.hiddenDropout));
   }
 
-  /** Emission scores over words [B, T, C] and the sentence lengths (in words). */
-  emissions(batch: NerBatch, who = this.kind): { emissions: Tensor; lengths: number[] } {
-    const { B, T, lengths } = checkWords(who, batch, this.options.numTags);
+  /** Emission scores over words [B, T, C], the sentence lengths (in words) and the gold tags on the host (when the batch has tags). */
+  emissions(batch: NerBatch, who = this.kind): { emissions: Tensor; lengths: number[]; tags: Int32Array | null } {
+    const { B, T, lengths, tags } = checkWords(who, batch, this.options.numTags);
     const { starts, ends, subwordLengths } = checkSubwords(who, batch, B, T, lengths);
     const subwordIds = requireField(who, batch, 'subwordIds');
     const maxLength = this.bert.maxInputLength;
@@ -78,22 +78,22 @@ export class BertTagger extends Module {
         ? firstSubwordPooling(hidden, starts, lengths, T)
         : meanSubwordPooling(hidden, starts, wordSpans(starts, ends, lengths, subwordLengths, T, who), lengths, T);
     if (this.lstm) words = this.lstm.forward(words, lengths);
-    return { emissions: this.classifier.forward(this.dropout.forward(words)), lengths };
+    return { emissions: this.classifier.forward(this.dropout.forward(words)), lengths, tags };
   }
 
   /** Mean loss over the batch (CRF NLL per sentence, or cross-entropy per word). */
   loss(batch: NerBatch): Tensor {
     const who = `${this.kind}.loss`;
-    const tags = requireField(who, batch, 'tags');
-    const { emissions, lengths } = this.emissions(batch, who);
-    return headLoss(this.head, this.crf, emissions, tags, batch.wordMask, lengths, who);
+    requireField(who, batch, 'tags');
+    const { emissions, lengths, tags } = this.emissions(batch, who);
+    return headLoss(this.head, this.crf, emissions, tags!, lengths, who);
   }
 
   /** Best tag ids per sentence, trimmed to each sentence's length. */
   async predict(batch: NerBatch): Promise<number[][]> {
     const { emissions, lengths } = noGrad(() => tidy(() => this.emissions(batch, `${this.kind}.predict`)));
     try {
-      return await headDecode(this.head, this.crf, emissions, batch.wordMask, lengths);
+      return await headDecode(this.head, this.crf, emissions, lengths);
     } finally {
       emissions.dispose();
     }

@@ -52,29 +52,29 @@ export class BiLstmCrf extends Module {
     this.dropout = this.child('dropout', new Dropout(options.dropout ?? 0.5));
   }
 
-  /** Emission scores [B, T, C] and the sentence lengths. */
-  emissions(batch: NerBatch, who = 'BiLstmCrf'): { emissions: Tensor; lengths: number[] } {
-    const { lengths } = checkWords(who, batch, this.options.numTags);
+  /** Emission scores [B, T, C], the sentence lengths and the gold tags on the host (when the batch has tags). */
+  emissions(batch: NerBatch, who = 'BiLstmCrf'): { emissions: Tensor; lengths: number[]; tags: Int32Array | null } {
+    const { lengths, tags } = checkWords(who, batch, this.options.numTags);
     const wordIds = requireField(who, batch, 'wordIds');
     let features = this.word_embeddings.forward(wordIds, `${who}: wordIds`);
     if (this.char_cnn) features = concat([features, this.char_cnn.forward(requireField(who, batch, 'charIds'))], 2);
     const encoded = this.lstm.forward(this.dropout.forward(features), lengths);
-    return { emissions: this.classifier.forward(this.dropout.forward(encoded)), lengths };
+    return { emissions: this.classifier.forward(this.dropout.forward(encoded)), lengths, tags };
   }
 
   /** Mean loss over the batch (CRF NLL per sentence, or cross-entropy per word). */
   loss(batch: NerBatch): Tensor {
     const who = 'BiLstmCrf.loss';
-    const tags = requireField(who, batch, 'tags');
-    const { emissions, lengths } = this.emissions(batch, who);
-    return headLoss(this.head, this.crf, emissions, tags, batch.wordMask, lengths, who);
+    requireField(who, batch, 'tags');
+    const { emissions, lengths, tags } = this.emissions(batch, who);
+    return headLoss(this.head, this.crf, emissions, tags!, lengths, who);
   }
 
   /** Best tag ids per sentence (Viterbi for the CRF head), trimmed to each sentence's length. */
   async predict(batch: NerBatch): Promise<number[][]> {
     const { emissions, lengths } = noGrad(() => tidy(() => this.emissions(batch, 'BiLstmCrf.predict')));
     try {
-      return await headDecode(this.head, this.crf, emissions, batch.wordMask, lengths);
+      return await headDecode(this.head, this.crf, emissions, lengths);
     } finally {
       emissions.dispose();
     }

@@ -81,11 +81,15 @@ export abstract class Module {
     for (const p of this.parameters()) p.zeroGrad();
   }
 
-  /** Free every parameter and gradient buffer. */
+  /**
+   * Free every parameter and gradient buffer. Children dispose themselves, so what a
+   * sub-module holds beside parameters (the CRF's constraint penalties) is freed too.
+   */
   dispose(): void {
-    for (const p of this.parameters()) {
+    for (const p of this.params.values()) {
       p.zeroGrad();
       p.dispose();
     }
+    for (const m of this.children.values()) m.dispose();
   }
 }

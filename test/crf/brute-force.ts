@@ -4,12 +4,12 @@
 // B = batch, T = time steps, C = tags.
 
 import fc from 'fast-check';
-import { cpuBackend } from '../../src/backend/registry.js';
 import type { Backend } from '../../src/backend/backend.js';
 import { tidy, type Tensor } from '../../src/index.js';
+import { backends as layerBackends } from '../nn/backends.js';
 
-/** Every backend the CRF suites run on; the WebGPU backend joins this list when it exists. */
-export const backends: Backend[] = [cpuBackend];
+/** Every backend the CRF suites run on: CPU and WebGPU (test/nn/backends.ts). */
+export const backends: Backend[] = layerBackends.map(([, backend]) => backend);
 
 export interface CrfCase {
   B: number;

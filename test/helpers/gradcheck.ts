@@ -83,6 +83,57 @@ export function gradcheck(fn: (inputs: Tensor[]) => Tensor, specs: InputSpec[], 
   });
 }
 
+/**
+ * gradcheck with asynchronous reads, so it runs on any backend (WebGPU reads only
+ * asynchronously): the same finite differences and tolerances, on the current backend.
+ */
+export async function gradcheckAsync(fn: (inputs: Tensor[]) => Tensor, specs: InputSpec[], seed: number, tolerance = { abs: 5e-3, rel: 2e-2 }): Promise<void> {
+  const rng = new Rng(seed);
+  const values = specs.map((s) => randomValues(s, rng));
+  // Outside any scope: gradients are kept tensors, read after the backward scope has closed.
+  const inputs = values.map((v, i) => tensor(v, specs[i]!.shape, { requiresGrad: true }));
+  let weights = new Float32Array(0);
+  tidy(() => {
+    const out = fn(inputs);
+    weights = Float32Array.from({ length: out.size }, () => rng.uniform(-1, 1));
+    out.backward(tensor(weights, out.shape));
+    return null;
+  });
+  const analytic = await Promise.all(inputs.map(async (input) => (input.grad ? await input.grad.data() : new Float32Array(input.size))));
+  for (const input of inputs) {
+    input.zeroGrad();
+    input.dispose();
+  }
+  const eps = 1e-2;
+  for (let k = 0; k < specs.length; k++) {
+    for (let j = 0; j < values[k]!.length; j++) {
+      const evaluate = async (delta: number): Promise<number> => {
+        const out = noGrad(() =>
+          tidy(() =>
+            fn(
+              values.map((v, i) => {
+                const copy = Float32Array.from(v);
+                if (i === k) copy[j]! += delta;
+                return tensor(copy, specs[i]!.shape);
+              }),
+            ),
+          ),
+        );
+        const result = await out.data();
+        out.dispose();
+        let total = 0;
+        for (let i = 0; i < result.length; i++) total += result[i]! * weights[i]!;
+        return total;
+      };
+      const numeric = ((await evaluate(eps)) - (await evaluate(-eps))) / (2 * eps);
+      const error = Math.abs(numeric - analytic[k]![j]!);
+      if (error > tolerance.abs + tolerance.rel * Math.abs(numeric)) {
+        expect.fail(`input ${k} [${specs[k]!.shape}] element ${j}: autodiff ${analytic[k]![j]} vs finite difference ${numeric}`);
+      }
+    }
+  }
+}
+
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {

@@ -6,38 +6,41 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, cpuBackend, manualSeed, ops, setBackend, tensor, tidy, type Tensor } from '../../src/index.js';
 import { BertModel, CharCNN, Dropout, Embedding, LSTM, Linear, MultiHeadAttention, lstmRecurrence } from '../../src/nn/index.js';
-import { gradcheck, expectClose } from '../helpers/gradcheck.js';
-import { backends } from './backends.js';
+import { gradcheckAsync, expectClose } from '../helpers/gradcheck.js';
+import { backends, readBack } from './backends.js';
 
-/** Finite differences on a module's parameters (test/helpers/gradcheck checks function inputs). */
-function moduleGradcheck(fn: () => Tensor, params: [string, Tensor][], seed: number): void {
+/**
+ * Finite differences on a module's parameters (test/helpers/gradcheck checks function inputs).
+ * Reads are asynchronous, so it runs on every backend.
+ */
+async function moduleGradcheck(fn: () => Tensor, params: [string, Tensor][], seed: number): Promise<void> {
   const rng = new Rng(seed);
+  const outShape = tidy(() => fn().shape);
+  const weights = Float32Array.from({ length: outShape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1));
+  const objective = async () => {
+    const values = await readBack(() => fn());
+    return values.reduce((acc, v, i) => acc + v * weights[i]!, 0);
+  };
   tidy(() => {
-    const outShape = fn().shape;
-    const weights = tensor(Float32Array.from({ length: outShape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1)), outShape);
-    const objective = () => tidy(() => ops.sum(ops.mul(fn(), weights)).dataSync()[0]!);
-    tidy(() => {
-      ops.sum(ops.mul(fn(), weights)).backward();
-      return null;
-    });
-    for (const [name, p] of params) {
-      const analytic = p.grad!.dataSync();
-      const base = p.dataSync();
-      for (let j = 0; j < p.size; j++) {
-        const at = (delta: number) => {
-          const copy = Float32Array.from(base);
-          copy[j]! += delta;
-          p.assign(tensor(copy, p.shape));
-          return objective();
-        };
-        const numeric = (at(1e-2) - at(-1e-2)) / 2e-2;
-        p.assign(tensor(base, p.shape));
-        if (Math.abs(numeric - analytic[j]!) > 5e-3 + 2e-2 * Math.abs(numeric)) expect.fail(`${name}[${j}]: autodiff ${analytic[j]} vs finite difference ${numeric}`);
-      }
-      p.zeroGrad();
-    }
+    ops.sum(ops.mul(fn(), tensor(weights, outShape))).backward();
     return null;
   });
+  for (const [name, p] of params) {
+    const analytic = await p.grad!.data();
+    const base = Float32Array.from(await p.data());
+    for (let j = 0; j < p.size; j++) {
+      const at = async (delta: number) => {
+        const copy = Float32Array.from(base);
+        copy[j]! += delta;
+        tidy(() => void p.assign(tensor(copy, p.shape)));
+        return objective();
+      };
+      const numeric = ((await at(1e-2)) - (await at(-1e-2))) / 2e-2;
+      tidy(() => void p.assign(tensor(base, p.shape)));
+      if (Math.abs(numeric - analytic[j]!) > 5e-3 + 2e-2 * Math.abs(numeric)) expect.fail(`${name}[${j}]: autodiff ${analytic[j]} vs finite difference ${numeric}`);
+    }
+    p.zeroGrad();
+  }
 }
 
 const tiny = { vocab_size: 20, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 10, type_vocab_size: 2 };
@@ -102,78 +105,79 @@ describe.each(backends)('layers on %s', (_name, backend) => {
     lstm.dispose();
   });
 
-  it('initialises as PyTorch / Hugging Face, reproducibly from the seed', () => {
+  it('initialises as PyTorch / Hugging Face, reproducibly from the seed', async () => {
     manualSeed(5);
     const linear = new Linear(64, 32);
-    const w = stats(linear.weight.dataSync());
+    const w = stats(await linear.weight.data());
     expect(w.maxAbs).toBeLessThanOrEqual(1 / 8); // kaiming-uniform(a=sqrt(5)): bound 1/sqrt(fan_in)
     expect(w.std).toBeCloseTo(1 / 8 / Math.sqrt(3), 2);
     const bert = new BertModel({ ...tiny, hidden_size: 32, intermediate_size: 64 });
-    const q = stats(bert.encoder.layer[0]!.attention.self.query.weight.dataSync());
+    const q = stats(await bert.encoder.layer[0]!.attention.self.query.weight.data());
     expect(q.std).toBeGreaterThan(0.018);
     expect(q.std).toBeLessThan(0.022);
-    expect(Array.from(bert.encoder.layer[0]!.attention.self.query.bias!.dataSync()).every((v) => v === 0)).toBe(true);
-    expect(Array.from(bert.embeddings.LayerNorm.weight.dataSync()).every((v) => v === 1)).toBe(true);
+    expect(Array.from(await bert.encoder.layer[0]!.attention.self.query.bias!.data()).every((v) => v === 0)).toBe(true);
+    expect(Array.from(await bert.embeddings.LayerNorm.weight.data()).every((v) => v === 1)).toBe(true);
     // pad_token_id 0: HF zeroes the padding row of the word embeddings.
-    expect(Array.from(bert.embeddings.word_embeddings.weight.dataSync().subarray(0, 32)).every((v) => v === 0)).toBe(true);
+    expect(Array.from((await bert.embeddings.word_embeddings.weight.data()).subarray(0, 32)).every((v) => v === 0)).toBe(true);
     const lstm = new LSTM(4, 16);
-    for (const [, p] of lstm.namedParameters()) expect(stats(p.dataSync()).maxAbs).toBeLessThanOrEqual(0.25);
+    for (const [, p] of lstm.namedParameters()) expect(stats(await p.data()).maxAbs).toBeLessThanOrEqual(0.25);
     manualSeed(5);
-    expect(Array.from(new Linear(64, 32).weight.dataSync())).toEqual(Array.from(linear.weight.dataSync()));
-    for (const m of [linear, bert, lstm]) m.dispose();
+    const again = new Linear(64, 32);
+    expect(Array.from(await again.weight.data())).toEqual(Array.from(await linear.weight.data()));
+    for (const m of [linear, again, bert, lstm]) m.dispose();
   });
 
-  it('attention: values at padded key positions never reach real positions', () => {
+  it('attention: values at padded key positions never reach real positions', async () => {
     manualSeed(3);
     const attention = new MultiHeadAttention({ hiddenSize: 8, numHeads: 2 });
     const rng = new Rng(4);
     const x = Float32Array.from({ length: 2 * 5 * 8 }, () => rng.normal());
     const mask = tensor([1, 1, 1, 1, 1, 1, 1, 1, 0, 0], [2, 5]);
-    const run = (values: Float32Array) => tidy(() => attention.forward(tensor(values, [2, 5, 8]), mask).dataSync());
-    const before = run(x);
+    const run = (values: Float32Array) => readBack(() => attention.forward(tensor(values, [2, 5, 8]), mask));
+    const before = await run(x);
     const changed = Float32Array.from(x);
     for (let i = (5 + 3) * 8; i < 10 * 8; i++) changed[i] = 100 * rng.normal(); // sentence 1, positions 3..4
-    const after = run(changed);
+    const after = await run(changed);
     expectClose(after.subarray(0, 8 * 8), before.subarray(0, 8 * 8), 1e-6); // sentence 0 and sentence 1's real positions
     attention.dispose();
   });
 
-  it('LSTM: padding never reaches a state; padded outputs are 0; a batch equals its sentences run alone', () => {
-    fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 1000 }), (lengths, seed) => {
+  it('LSTM: padding never reaches a state; padded outputs are 0; a batch equals its sentences run alone', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 1000 }), async (lengths, seed) => {
         manualSeed(seed);
         const lstm = new LSTM(3, 4, { numLayers: 2, bidirectional: true });
         const T = Math.max(...lengths);
         const rng = new Rng(seed);
         const x = Float32Array.from({ length: lengths.length * T * 3 }, () => rng.normal());
-        tidy(() => {
-          const batched = lstm.forward(tensor(x, [lengths.length, T, 3]), lengths).dataSync();
-          lengths.forEach((length, b) => {
-            const alone = lstm.forward(tensor(x.subarray(b * T * 3, (b * T + length) * 3), [1, length, 3]), [length]).dataSync();
+        try {
+          const batched = await readBack(() => lstm.forward(tensor(x, [lengths.length, T, 3]), lengths));
+          for (const [b, length] of lengths.entries()) {
+            const alone = await readBack(() => lstm.forward(tensor(x.subarray(b * T * 3, (b * T + length) * 3), [1, length, 3]), [length]));
             expectClose(batched.subarray(b * T * 8, (b * T + length) * 8), alone, 1e-5);
             for (let i = (b * T + length) * 8; i < (b + 1) * T * 8; i++) expect(batched[i] === 0).toBe(true);
-          });
-          return null;
-        });
-        lstm.dispose();
+          }
+        } finally {
+          lstm.dispose();
+        }
       }),
       { numRuns: 15 },
     );
   });
 
-  it('lstmRecurrence: explicit BPTT matches finite differences', () => {
+  it('lstmRecurrence: explicit BPTT matches finite differences', async () => {
     // xProj [B=2, T=3, 4H=8], weightHH [8, 2]
-    gradcheck(([xProj, weightHH]) => lstmRecurrence(xProj!, weightHH!), [{ shape: [2, 3, 8], low: -1, high: 1 }, { shape: [8, 2], low: -1, high: 1 }], 11);
+    await gradcheckAsync(([xProj, weightHH]) => lstmRecurrence(xProj!, weightHH!), [{ shape: [2, 3, 8], low: -1, high: 1 }, { shape: [8, 2], low: -1, high: 1 }], 11);
   });
 
-  it('LSTM gradients with variable lengths match finite differences', () => {
+  it('LSTM gradients with variable lengths match finite differences', async () => {
     manualSeed(9);
     const lstm = new LSTM(2, 3, { bidirectional: true });
-    gradcheck(([x]) => lstm.forward(x!, [3, 1]), [{ shape: [2, 3, 2], low: -1, high: 1 }], 12);
+    await gradcheckAsync(([x]) => lstm.forward(x!, [3, 1]), [{ shape: [2, 3, 2], low: -1, high: 1 }], 12);
     lstm.dispose();
   });
 
-  it('CharCNN: shape, max over positions, gradients by finite differences', () => {
+  it('CharCNN: shape, max over positions, gradients by finite differences', async () => {
     manualSeed(4);
     const cnn = new CharCNN({ numChars: 6, charDim: 3, filters: 4, kernelSize: 3 });
     // No repeated windows: at a tie of the max the gradient is a subgradient and differences disagree.
@@ -183,21 +187,19 @@ describe.each(backends)('layers on %s', (_name, backend) => {
       expect(features.shape).toEqual([1, 3, 4]);
       return null;
     });
-    moduleGradcheck(() => cnn.forward(ids), cnn.namedParameters(), 13);
+    await moduleGradcheck(() => cnn.forward(ids), cnn.namedParameters(), 13);
     cnn.dispose();
   });
 
-  it('Dropout: identity in eval mode, inverted scaling in training', () => {
+  it('Dropout: identity in eval mode, inverted scaling in training', async () => {
     const dropout = new Dropout(0.5);
-    tidy(() => {
-      const x = tensor(new Float32Array(4000).fill(1), [4000]);
-      const kept = Array.from(dropout.forward(x).dataSync());
-      expect(new Set(kept)).toEqual(new Set([0, 2]));
-      expect(Math.abs(kept.filter((v) => v === 0).length / 4000 - 0.5)).toBeLessThan(0.05);
-      dropout.eval();
-      expect(dropout.forward(x)).toBe(x);
-      return null;
-    });
+    const x = tensor(new Float32Array(4000).fill(1), [4000]);
+    const kept = Array.from(await readBack(() => dropout.forward(x)));
+    expect(new Set(kept)).toEqual(new Set([0, 2]));
+    expect(Math.abs(kept.filter((v) => v === 0).length / 4000 - 0.5)).toBeLessThan(0.05);
+    dropout.eval();
+    expect(dropout.forward(x)).toBe(x);
+    x.dispose();
   });
 
   it('a training step of BERT + BiLSTM releases every temporary buffer', () => {

@@ -166,7 +166,8 @@ export class WebGpuBackend implements Backend {
       KERNELS.binary, size,
       { a: this.buffer(a, op, 'f32'), b: this.buffer(b, op, 'f32'), y: y.buffer },
       { shape, stridesA: strides[0]!, stridesB: strides[1]!, rank: shape.length, size },
-      { OP: BINARY_OPS.indexOf(op) },
+      // One pipeline per merged rank: fixed loop bounds, and no division at rank 1.
+      { OP: BINARY_OPS.indexOf(op), RANK: shape.length },
     );
     return y;
   }
@@ -181,6 +182,7 @@ export class WebGpuBackend implements Backend {
       KERNELS.where, size,
       { cond: this.buffer(cond, 'where', 'f32'), a: this.buffer(a, 'where', 'f32'), b: this.buffer(b, 'where', 'f32'), y: y.buffer },
       { shape, stridesCond: strides[0]!, stridesA: strides[1]!, stridesB: strides[2]!, rank: shape.length, size },
+      { RANK: shape.length },
     );
     return y;
   }
@@ -193,6 +195,7 @@ export class WebGpuBackend implements Backend {
       KERNELS.copyStrided, size,
       { src: this.buffer(src, 'copyStrided'), dst: this.buffer(dst, 'copyStrided') },
       { shape, srcStrides: strides[0]!, dstStrides: strides[1]!, rank: shape.length, size, srcOffset: copy.srcOffset, dstOffset: copy.dstOffset },
+      { RANK: shape.length },
     );
   }
 

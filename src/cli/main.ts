@@ -6,6 +6,7 @@ import { registerConvert } from './convert.js';
 import { registerTrain } from './train.js';
 import { registerEval } from './eval.js';
 import { registerPredict } from './predict.js';
+import { registerBench } from './bench.js';
 
 export function buildProgram(): Command {
   const program = new Command('medner')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerPredict(program);
   registerConvert(program);
+  registerBench(program);
   return program;
 }
 

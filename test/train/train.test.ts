@@ -144,3 +144,17 @@ function writeConfig(dir: string): string {
   writeFileSync(path, JSON.stringify({ wordDim: 16, charDim: 8, charFilters: 8, lstmHidden: 16, batchSize: 8 }));
   return path;
 }
+
+describe('medner bench', () => {
+  it('--json --quick prints one object with the documented fields (figures are not checked)', () => {
+    const output = execFileSync(process.execPath, ['src/cli/bin.js', 'bench', '--json', '--quick'], { encoding: 'utf8' });
+    const report = JSON.parse(output);
+    expect(report.backend).toBe('cpu');
+    expect(report.adapter).toBeNull();
+    expect(report.machine.cores).toBeGreaterThan(0);
+    const names = report.results.map((r: { name: string }) => r.name);
+    expect(names).toEqual(['matmul', 'softmax', 'layer_norm', 'train_step', 'inference', 'train_step', 'inference']);
+    const step = report.results.find((r: { name: string }) => r.name === 'train_step');
+    expect(Object.keys(step)).toEqual(expect.arrayContaining(['model', 'config', 'ms', 'tokens_per_s', 'peak_mb']));
+  });
+});

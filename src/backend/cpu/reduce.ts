@@ -43,14 +43,18 @@ export function softmax(x: Float32Array, { outer, axis, inner }: AxisLayout, log
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * axis * inner + i;
+      const end = base + axis * inner;
       let max = -Infinity;
-      for (let r = 0; r < axis; r++) max = Math.max(max, x[base + r * inner]!);
+      for (let k = base; k < end; k += inner) if (x[k]! > max) max = x[k]!;
+      // One exp per element: stored, then scaled (softmax) or replaced by the log form.
       let total = 0;
-      for (let r = 0; r < axis; r++) total += Math.exp(x[base + r * inner]! - max);
-      const logTotal = Math.log(total);
-      for (let r = 0; r < axis; r++) {
-        const shifted = x[base + r * inner]! - max;
-        y[base + r * inner] = log ? shifted - logTotal : Math.exp(shifted) / total;
+      for (let k = base; k < end; k += inner) total += y[k] = Math.exp(x[k]! - max);
+      if (log) {
+        const shift = max + Math.log(total);
+        for (let k = base; k < end; k += inner) y[k] = x[k]! - shift;
+      } else {
+        const scale = 1 / total;
+        for (let k = base; k < end; k += inner) y[k]! *= scale;
       }
     }
   }

@@ -1,35 +1,57 @@
-// CPU matmul: pack 4-row panels of A and 4-column panels of B so the inner
-// loop reads both contiguously, then a 4x4 register-blocked micro-kernel
-// (16 accumulators in locals). Transposed operands cost only the packing.
-// bench/matmul.bench.ts compares it with the naive i-k-j loop below.
+// CPU matmul: pack op(A) into row panels and op(B) into column panels, k-major,
+// so the inner loop reads both contiguously, then a register-blocked
+// micro-kernel: the WebAssembly SIMD kernel of wasm/gemm.ts (4x8 blocks, f32x4)
+// where the engine has WebAssembly SIMD, else the scalar 4x4 JS kernel below,
+// which stays as the readable reference. Transposed operands cost only the
+// packing. MEDNER_CPU_KERNEL=js|wasm forces one; MEDNER_THREADS=1 keeps one core.
+// bench/matmul.bench.ts compares them with the naive i-k-j loop and the peers.
 
 import { availableParallelism } from 'node:os';
 import type { MatmulLayout } from '../backend.js';
 import { MatmulPool } from './parallel.js';
+import { WasmGemm, gemmBlocked, wasmSimdSupported, type GemmOperands } from './wasm/gemm.js';
 
-/** Panel p holds rows 4p..4p+3 of op(A), k-major: packed[(p*k + kk)*4 + r]. Rows past m are zero. */
-function packRows(src: Float32Array, offset: number, rows: number, k: number, transposed: boolean, packed: Float32Array<ArrayBufferLike>): void {
-  const panels = Math.ceil(rows / 4);
-  packed.fill(0, 0, panels * k * 4);
-  for (let i = 0; i < rows; i++) {
-    const p = i >> 2;
-    const r = i & 3;
-    let dst = p * k * 4 + r;
-    if (transposed) for (let kk = 0; kk < k; kk++, dst += 4) packed[dst] = src[offset + kk * rows + i]!;
-    else for (let kk = 0, s = offset + i * k; kk < k; kk++, dst += 4) packed[dst] = src[s + kk]!;
+export type CpuKernel = 'js' | 'wasm';
+
+/**
+ * Pack `count` vectors of length k into panels of `width`, k-major: vector i,
+ * step kk lands at packed[at + (floor(i/width)*kPadded + kk)*width + i%width].
+ * Vectors past `count` and steps past k are zero. In the source, vector i step kk
+ * is src[offset + i*k + kk] when `kContiguous`, else src[offset + kk*count + i];
+ * each case loops so that it reads the source in order.
+ */
+function packPanels(src: Float32Array, offset: number, count: number, k: number, kContiguous: boolean, packed: Float32Array<ArrayBufferLike>, at: number, width: number, kPadded: number): void {
+  const panels = Math.ceil(count / width);
+  const stride = kPadded * width;
+  // Only padding needs zeros: everything else is overwritten below.
+  if (kPadded > k) packed.fill(0, at, at + panels * stride);
+  else if (count % width !== 0) packed.fill(0, at + (panels - 1) * stride, at + panels * stride);
+  if (kContiguous) {
+    for (let i = 0; i < count; i++) {
+      let dst = at + Math.floor(i / width) * stride + (i % width);
+      for (let kk = 0, s = offset + i * k; kk < k; kk++, dst += width) packed[dst] = src[s + kk]!;
+    }
+  } else {
+    for (let kk = 0; kk < k; kk++) {
+      const row = offset + kk * count;
+      for (let p = 0; p < panels; p++) {
+        const dst = at + p * stride + kk * width;
+        const first = p * width;
+        const last = Math.min(width, count - first);
+        for (let q = 0; q < last; q++) packed[dst + q] = src[row + first + q]!;
+      }
+    }
   }
 }
 
-/** Panel p holds columns 4p..4p+3 of op(B), k-major. */
-function packColumns(src: Float32Array, offset: number, k: number, cols: number, transposed: boolean, packed: Float32Array<ArrayBufferLike>): void {
-  const panels = Math.ceil(cols / 4);
-  packed.fill(0, 0, panels * k * 4);
-  for (let kk = 0; kk < k; kk++) {
-    for (let j = 0; j < cols; j++) {
-      const v = transposed ? src[offset + j * k + kk]! : src[offset + kk * cols + j]!;
-      packed[((j >> 2) * k + kk) * 4 + (j & 3)] = v;
-    }
-  }
+/** Row panels of op(A) [rows, k], stored [k, rows] when transposed. */
+function packRows(src: Float32Array, offset: number, rows: number, k: number, transposed: boolean, packed: Float32Array<ArrayBufferLike>, at = 0, width = 4, kPadded = k): void {
+  packPanels(src, offset, rows, k, !transposed, packed, at, width, kPadded);
+}
+
+/** Column panels of op(B) [k, cols], stored [cols, k] when transposed. */
+function packColumns(src: Float32Array, offset: number, k: number, cols: number, transposed: boolean, packed: Float32Array<ArrayBufferLike>, at = 0, width = 4, kPadded = k): void {
+  packPanels(src, offset, cols, k, transposed, packed, at, width, kPadded);
 }
 
 /**
@@ -67,24 +89,66 @@ export function microKernels(ap: Float32Array<ArrayBufferLike>, bp: Float32Array
   }
 }
 
-/** Below this many multiply-adds per product, waking the second core costs more than it saves. */
-export const PARALLEL_THRESHOLD = 1 << 21;
+/**
+ * Below this many multiply-adds per product, waking the second core costs more
+ * than it saves (bench/matmul.bench.ts, "2 cores / 1 core"): the JS kernel pays
+ * from 128^3 up; the wasm kernel is ~10x faster, so it needs ~4x more work per wake.
+ */
+export const PARALLEL_THRESHOLD: Record<CpuKernel, number> = { js: 1 << 21, wasm: 1 << 23 };
+/** Cache blocking of the wasm kernel: a k slice of 256 x 32 column panels (256 columns) of B is 256 KiB, a quarter of L2. */
+const K_SLICE = 256;
+const COLUMN_GROUP = 32;
+
 let pool: MatmulPool | null | undefined;
+let wasm: WasmGemm | null | undefined;
+
+/** The compiled wasm kernel and its memory, or null where WebAssembly SIMD is missing. */
+function wasmGemm(): WasmGemm | null {
+  if (wasm === undefined) wasm = wasmSimdSupported() ? new WasmGemm() : null;
+  return wasm;
+}
 
 /** The worker pool, unless MEDNER_THREADS=1 or there is one core. */
 function sharedPool(): MatmulPool | null {
   if (pool === undefined) {
     const threads = Number(process.env.MEDNER_THREADS ?? availableParallelism());
-    pool = threads > 1 ? new MatmulPool() : null;
+    pool = threads > 1 ? new MatmulPool(wasmGemm()) : null;
   }
   return pool;
 }
 
-export function matmul(a: Float32Array, b: Float32Array, layout: MatmulLayout, parallel = true): Float32Array {
+/** The kernel matmul uses by default: MEDNER_CPU_KERNEL if set, else wasm where it runs. */
+export function defaultKernel(): CpuKernel {
+  const forced = process.env.MEDNER_CPU_KERNEL;
+  if (forced === 'js') return 'js';
+  if (forced === 'wasm') {
+    if (!wasmGemm()) throw new Error('MEDNER_CPU_KERNEL=wasm, but this JavaScript engine has no WebAssembly SIMD');
+    return 'wasm';
+  }
+  if (forced !== undefined && forced !== '') throw new Error(`MEDNER_CPU_KERNEL must be js or wasm, got "${forced}"`);
+  return wasmGemm() ? 'wasm' : 'js';
+}
+
+/**
+ * C[batch, m, n] = op(A) x op(B). `parallel` lets big products use the second
+ * core; `kernel` picks the micro-kernel (tests and benchmarks compare them).
+ */
+export function matmul(a: Float32Array, b: Float32Array, layout: MatmulLayout, parallel = true, kernel: CpuKernel = defaultKernel()): Float32Array {
+  if (kernel === 'wasm') {
+    const gemm = wasmGemm();
+    if (!gemm) throw new Error('matmul: the wasm kernel was asked for, but this JavaScript engine has no WebAssembly SIMD');
+    const c = matmulWasm(gemm, a, b, layout, parallel);
+    if (c) return c;
+    // Operands past the 4 GiB a 32-bit wasm memory addresses: the JS kernel has no such limit.
+  }
+  return matmulJs(a, b, layout, parallel);
+}
+
+function matmulJs(a: Float32Array, b: Float32Array, layout: MatmulLayout, parallel: boolean): Float32Array {
   const { batch, m, k, n, transA, transB, batchStrideA, batchStrideB } = layout;
   const aSize = Math.ceil(m / 4) * 4 * k;
   const bSize = Math.ceil(n / 4) * 4 * k;
-  const workers = parallel && m >= 8 && m * n * k >= PARALLEL_THRESHOLD ? sharedPool() : null;
+  const workers = parallel && m >= 8 && m * n * k >= PARALLEL_THRESHOLD.js ? sharedPool() : null;
   workers?.reserve(aSize, bSize, batch * m * n);
   const ap = workers ? workers.ap : new Float32Array(aSize);
   const bp = workers ? workers.bp : new Float32Array(bSize);
@@ -99,6 +163,79 @@ export function matmul(a: Float32Array, b: Float32Array, layout: MatmulLayout, p
     else microKernels(ap, bp, c, bi * m * n, m, n, k);
   }
   return workers ? new Float32Array(c.subarray(0, batch * m * n)) : (c as Float32Array);
+}
+
+/** Round up to a multiple of 16 floats, so every region starts on a 64-byte cache line. */
+const lineAligned = (floats: number) => Math.ceil(floats / 16) * 16;
+/** Edge panels of an operand used in place read up to one block past its end: values that land only in C's padding. */
+const EDGE_SLACK = 16;
+/**
+ * When the wasm path reads an operand in place instead of packing it. A plain B
+ * is read in place for C with at most `bMaxRows` rows: packing costs ~1.5 ns per
+ * element of B, which is then used only m times; in place, the kernel reads B
+ * with a stride of n floats, which at power-of-two n aliases in L1 and runs at
+ * half speed (bench/wasm-gemm-versions.bench.ts, "B read in place"). Measured at
+ * k = n = 512: in place 3x faster at m = 16, equal at m = 128, slower at 256. A transposed
+ * A has the same trade with the roles swapped (`aMaxColumns`). Mutable so the
+ * tests cover both paths.
+ */
+export const IN_PLACE = { bMaxRows: 64, aMaxColumns: 64 };
+
+/**
+ * The wasm path, in the kernel's linear memory [A | B | C]. An operand already
+ * k-major (a transposed A, a plain B) is copied as it is; the others are packed
+ * into panels. C is padded to whole 4x8 blocks, so the kernel has no edge
+ * cases, and its m x n part copied out. Null when the operands do not fit a 32-bit memory.
+ */
+function matmulWasm(gemm: WasmGemm, a: Float32Array, b: Float32Array, layout: MatmulLayout, parallel: boolean): Float32Array | null {
+  const { batch, m, k, n, transA, transB, batchStrideA, batchStrideB } = layout;
+  const out = new Float32Array(batch * m * n);
+  if (m === 0 || n === 0 || k === 0) return out;
+  const { rows, cols } = gemm.shape;
+  const rowPanels = Math.ceil(m / rows);
+  const colPanels = Math.ceil(n / cols);
+  const ldc = colPanels * cols; // floats per padded C row
+  const aInPlace = transA && n <= IN_PLACE.aMaxColumns;
+  const bInPlace = !transB && m <= IN_PLACE.bMaxRows;
+  const aFloats = aInPlace ? k * m : rowPanels * rows * k;
+  const bFloats = bInPlace ? k * n : colPanels * cols * k;
+  const aAt = 0;
+  const bAt = lineAligned(aFloats + EDGE_SLACK);
+  const cAt = bAt + lineAligned(bFloats + EDGE_SLACK);
+  if (!gemm.reserve(cAt + rowPanels * rows * ldc)) return null;
+  const memory = gemm.f32;
+  const operands: GemmOperands = {
+    aBase: aAt * 4,
+    aPanelStride: (aInPlace ? rows : rows * k) * 4,
+    aStep: (aInPlace ? m : rows) * 4,
+    bBase: bAt * 4,
+    bPanelStride: (bInPlace ? cols : cols * k) * 4,
+    bStep: (bInPlace ? n : cols) * 4,
+    cBase: cAt * 4,
+    ldc: ldc * 4,
+    k,
+    colPanels,
+  };
+  const workers = parallel && rowPanels >= 2 && m * n * k >= PARALLEL_THRESHOLD.wasm ? sharedPool() : null;
+  let placedA = -1;
+  let placedB = -1;
+  for (let bi = 0; bi < batch; bi++) {
+    // An operand broadcast over the batch (stride 0) is placed once.
+    if (bi * batchStrideA !== placedA) {
+      placedA = bi * batchStrideA;
+      if (aInPlace) memory.set(a.subarray(placedA, placedA + k * m), aAt);
+      else packRows(a, placedA, m, k, transA, memory, aAt, rows);
+    }
+    if (bi * batchStrideB !== placedB) {
+      placedB = bi * batchStrideB;
+      if (bInPlace) memory.set(b.subarray(placedB, placedB + k * n), bAt);
+      else packColumns(b, placedB, k, n, transB, memory, bAt, cols);
+    }
+    if (workers) workers.runWasm(operands, rowPanels, K_SLICE, COLUMN_GROUP);
+    else gemmBlocked(gemm.gemm, rows, cols, operands, 0, rowPanels, K_SLICE, COLUMN_GROUP);
+    for (let i = 0; i < m; i++) out.set(memory.subarray(cAt + i * ldc, cAt + i * ldc + n), (bi * m + i) * n);
+  }
+  return out;
 }
 
 /** The textbook i-k-j loop, kept as the baseline the benchmark compares against. */

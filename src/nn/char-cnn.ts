@@ -70,7 +70,10 @@ export class CharCNN extends Module {
     const unfolded = reshape(indexSelect(chars, 1, windows), [B * T, L, K * E]); // [BT, L, K, E] flattened
     // torch's [F, E, K] as [F, K*E] in the unfolded (K, E) order.
     const kernel = reshape(permute(this.conv.weight, [0, 2, 1]), [this.filters, K * E]);
-    const convolved = tanh(add(matmul(unfolded, kernel, { transB: true }), this.conv.bias)); // [BT, L, F]
-    return reshape(max(convolved, 1), [B, T, this.filters]);
+    const convolved = matmul(unfolded, kernel, { transB: true }); // [BT, L, F]
+    // max over positions before bias and tanh: both are monotonic and the bias is the same at
+    // every position, so max(tanh(x + b)) = tanh(max(x) + b), forward and gradient, with L times
+    // fewer tanh evaluations (they were a fifth of a BiLSTM-CRF training step).
+    return reshape(tanh(add(max(convolved, 1), this.conv.bias)), [B, T, this.filters]);
   }
 }

@@ -37,6 +37,8 @@ export interface BertTaggerOptions {
 
 export class BertTagger extends Module {
   readonly head: HeadKind;
+  /** Per-tag weights [C] of the softmax head's cross-entropy (inverse frequency, say); null = unweighted. */
+  classWeights: Tensor | null = null;
   readonly pooling: WordPooling;
   /** The encoder, of any architecture (the name is HF's BertForTokenClassification's). */
   readonly bert: TokenEncoder;
@@ -86,7 +88,7 @@ export class BertTagger extends Module {
     const who = `${this.kind}.loss`;
     requireField(who, batch, 'tags');
     const { emissions, lengths, tags } = this.emissions(batch, who);
-    return headLoss(this.head, this.crf, emissions, tags!, lengths, who);
+    return headLoss(this.head, this.crf, emissions, tags!, lengths, who, this.classWeights);
   }
 
   /** Best tag ids per sentence, trimmed to each sentence's length. */

@@ -30,6 +30,8 @@ export interface BiLstmCrfOptions {
 
 export class BiLstmCrf extends Module {
   readonly head: HeadKind;
+  /** Per-tag weights [C] of the softmax head's cross-entropy (inverse frequency, say); null = unweighted. */
+  classWeights: Tensor | null = null;
   readonly word_embeddings: Embedding;
   readonly char_cnn: CharCNN | null;
   readonly lstm: BiLSTM;
@@ -67,7 +69,7 @@ export class BiLstmCrf extends Module {
     const who = 'BiLstmCrf.loss';
     requireField(who, batch, 'tags');
     const { emissions, lengths, tags } = this.emissions(batch, who);
-    return headLoss(this.head, this.crf, emissions, tags!, lengths, who);
+    return headLoss(this.head, this.crf, emissions, tags!, lengths, who, this.classWeights);
   }
 
   /** Best tag ids per sentence (Viterbi for the CRF head), trimmed to each sentence's length. */

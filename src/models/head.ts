@@ -18,18 +18,19 @@ export function maskRows(lengths: readonly number[], T: number): Float32Array[] 
  * Mean loss over the batch: CRF NLL per sentence, or cross-entropy per real word. The gold
  * tags [B*T] and the lengths come from the host (checkWords), so no backend reads anything back.
  */
-export function headLoss(kind: HeadKind, crf: CRF | null, emissions: Tensor, gold: Int32Array, lengths: readonly number[], who: string): Tensor {
+export function headLoss(kind: HeadKind, crf: CRF | null, emissions: Tensor, gold: Int32Array, lengths: readonly number[], who: string, classWeights: Tensor | null = null): Tensor {
   const [B, T, C] = emissions.shape as [number, number, number];
   if (gold.length !== B * T) throw new Error(`${who}: ${gold.length} gold tags for emissions ${`[${B}, ${T}, ${C}]`}`);
   if (kind === 'crf') {
     if (!crf) throw new Error(`${who}: head 'crf' without a CRF layer`);
+    if (classWeights) throw new Error(`${who}: class weights apply to the softmax head; a CRF scores whole sequences`);
     const rows = lengths.map((_, b) => gold.subarray(b * T, (b + 1) * T));
     return crf.nll(emissions, rows, maskRows(lengths, T), { reduction: 'mean' });
   }
   // Padded words get torch's ignore_index, so 'mean' averages over real words only.
   const targets = new Int32Array(B * T).fill(-100);
   lengths.forEach((n, b) => targets.set(gold.subarray(b * T, b * T + n), b * T));
-  return crossEntropy(reshape(emissions, [B * T, C]), tensor(targets, [B * T], { dtype: 'i32', backend: emissions.backend }));
+  return crossEntropy(reshape(emissions, [B * T, C]), tensor(targets, [B * T], { dtype: 'i32', backend: emissions.backend }), { weight: classWeights ?? undefined });
 }
 
 /** Best tag sequence per sentence, trimmed to its length. */

@@ -16,6 +16,7 @@ import type { Vocabulary } from './vocab.js';
 /** What train/eval/predict need of any tagger. */
 export interface NerModel extends Module {
   readonly crf: CRF | null;
+  classWeights: Tensor | null;
   loss(batch: NerBatch): Tensor;
   predict(batch: NerBatch): Promise<number[][]>;
   emissions(batch: NerBatch, who?: string): { emissions: Tensor; lengths: number[] };

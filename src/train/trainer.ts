@@ -9,7 +9,6 @@ import { readFile, writeFile, rename, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { setBackend } from '../backend/registry.js';
-import { tidy } from '../tensor/scope.js';
 import { Rng, globalRng, manualSeed } from '../tensor/random.js';
 import type { Sentence } from '../data/types.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
@@ -17,6 +16,9 @@ import { readHfConfig } from '../io/hf-config.js';
 import { AdamW } from '../optim/adamw.js';
 import { LrScheduler, makeSchedule } from '../optim/schedule.js';
 import { clipGradNorm } from '../optim/clip.js';
+import { countTags, inverseFrequencyWeights } from '../optim/class-weights.js';
+import { tensor } from '../tensor/tensor.js';
+import { keep, tidy } from '../tensor/scope.js';
 import type { OptimizerState } from '../optim/optimizer.js';
 import { WordPieceTokenizer } from '../text/wordpiece.js';
 import { classificationReport } from '../metrics/scores.js';
@@ -179,6 +181,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   log(`model: ${config.model}, ${parameterCount.toLocaleString('en-US')} parameters, ${labels.length} tags (${config.scheme}), backend ${backend.name}`);
 
   const labelIndex = new Map(labels.map((l, i) => [l, i]));
+  if (config.classWeights) {
+    if (model.crf) throw new Error(`classWeights applies to the softmax head (--model bert-softmax); ${config.model} ends in a CRF`);
+    const counts = countTags(trainData.sentences.map((s) => s.tags.map((t) => labelIndex.get(t)!)), labels.length);
+    const weights = inverseFrequencyWeights(counts);
+    model.classWeights = keep(tensor(weights, [labels.length], { backend }));
+    log(`class weights: ${labels.map((l, i) => `${l} ${weights[i]!.toFixed(2)}`).join(', ')}`);
+  }
   const trainChunks = chunkSentences(trainData.sentences, encoder).filter((c) => c.tokens.length > 0);
   const batchesPerEpoch = Math.ceil(trainChunks.length / config.batchSize);
   const stepsPerEpoch = Math.ceil(batchesPerEpoch / config.gradAccumulation);
@@ -330,6 +339,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     },
   });
   await writeAtomically(join(outDir, 'report.html'), html);
+  model.classWeights?.dispose();
   model.dispose();
   optimizer.dispose?.();
   return { bestDevF1: state.bestDevF1, bestEpoch: state.bestEpoch, test, history: state.history, outDir };

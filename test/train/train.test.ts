@@ -70,6 +70,16 @@ describe('training pipeline', () => {
   });
 });
 
+describe('class weights', () => {
+  it('weight the softmax head by inverse tag frequency, and are refused for a CRF head', async () => {
+    const bert = { model: 'bert-softmax', bertLayers: 1, bertHidden: 16, bertHeads: 2, bertIntermediate: 32, epochs: 1, lr: 1e-3, dropout: 0.1 };
+    const plain = await train({ config: tiny(bert), train: CORPUS, out: scratch(), backend: cpuBackend, ...quiet });
+    const weighted = await train({ config: tiny({ ...bert, classWeights: true }), train: CORPUS, out: scratch(), backend: cpuBackend, ...quiet });
+    expect(weighted.history[0]!.trainLoss).not.toBeCloseTo(plain.history[0]!.trainLoss, 3);
+    await expect(train({ config: tiny({ classWeights: true }), train: CORPUS, out: scratch(), backend: cpuBackend, ...quiet })).rejects.toThrow('classWeights applies to the softmax head');
+  });
+});
+
 describe('bad checkpoints and data', () => {
   it('truncated weights, a config that does not match the weights, a corpus without entities', async () => {
     const out = scratch();

@@ -124,12 +124,22 @@ async function readText(path: string): Promise<string> {
   }
 }
 
+const hasConfig = (dir: string) => stat(join(dir, 'config.json')).then(() => true, () => false);
+
+/**
+ * `dir`, or `dir.old` when a save was killed between its two renames (the previous
+ * checkpoint is then complete under .old).
+ */
+export async function completeCheckpoint(dir: string): Promise<string> {
+  return !(await hasConfig(dir)) && (await hasConfig(`${dir}.old`)) ? `${dir}.old` : dir;
+}
+
 /** A training output directory holds the best checkpoint in best/; accept either. */
 export async function resolveCheckpointDir(dir: string): Promise<string> {
-  const best = join(dir, 'best');
-  const hasConfig = await stat(join(dir, 'config.json')).then(() => true, () => false);
-  if (!hasConfig && (await stat(join(best, 'config.json')).then(() => true, () => false))) return best;
-  return dir;
+  const direct = await completeCheckpoint(dir);
+  if (await hasConfig(direct)) return direct;
+  const best = await completeCheckpoint(join(dir, 'best'));
+  return (await hasConfig(best)) ? best : dir;
 }
 
 export async function readCheckpointConfig(dir: string): Promise<CheckpointConfig> {

@@ -27,7 +27,7 @@ import { loadSentences } from './corpus.js';
 import { chunkSentences, type Chunk, type SentenceEncoder } from './encode.js';
 import { evaluate } from './evaluate.js';
 import { createModel, isBertModel, scratchBertConfig, type ModelVocabulary, type NerModel } from './model-factory.js';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, readCheckpointConfig, readVocabulary, saveCheckpoint, type CheckpointConfig } from './checkpoint.js';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, completeCheckpoint, readCheckpointConfig, readVocabulary, saveCheckpoint, type CheckpointConfig } from './checkpoint.js';
 import { ProgressBar, formatSeconds } from './progress.js';
 import { renderReport, type EpochRecord, type TypeScore } from './report.js';
 import { buildCharVocabulary, buildLabelList, buildWordVocabulary, Vocabulary } from './vocab.js';
@@ -121,7 +121,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   // ---- state to start from: a previous run, or fresh ----
   let resumed: { state: TrainerState; checkpoint: CheckpointConfig; dir: string } | null = null;
   if (options.resume) {
-    const dir = join(resolve(options.resume), 'last');
+    const dir = await completeCheckpoint(join(resolve(options.resume), 'last'));
     const checkpoint = await readCheckpointConfig(dir);
     const state = JSON.parse(await readFile(join(dir, 'trainer_state.json'), 'utf8').catch(() => {
       throw new Error(`${join(dir, 'trainer_state.json')}: missing; --resume needs the output directory of an earlier medner train`);

@@ -23,6 +23,7 @@
 //          [--data train.tsv [--dev devel.tsv]] [--out bench-results/end-to-end.json]
 // MEDNER_THREADS=1 keeps the CPU matmul on one core (the PyTorch comparison's setting).
 
+import { disposeBatch } from '../src/models/batch.js';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/backend/backend.js';
 import type { Sentence } from '../src/data/types.js';
@@ -246,7 +247,7 @@ async function inferenceRate(model: NerModel, encoder: SentenceEncoder, backend:
   const predict = async (batch: Sentence[]) => {
     const encoded = tidy(() => encoder.encode(batch, null, backend));
     await noGrad(() => model.predict(encoded.batch));
-    for (const t of Object.values(encoded.batch)) if (t && typeof t === 'object' && 'dispose' in t) (t as { dispose(): void }).dispose();
+    disposeBatch(encoded.batch);
   };
   if (batches.length === 1) {
     const t = await timeSteps(() => predict(batches[0]!), { ...runs, budgetMs: quick ? 200 : 3000 });

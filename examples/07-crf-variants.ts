@@ -11,6 +11,7 @@
 // The training loop is written out: encode a batch, emissions, CRF NLL, backward, AdamW.
 // Run: npx tsx examples/07-crf-variants.ts [--sentences 400] [--epochs 4] [--hidden 0.5]
 
+import { disposeBatch } from '../src/models/batch.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Rng, cpuBackend, manualSeed, optim, tidy, type Tensor } from '../src/index.js';
@@ -104,7 +105,7 @@ async function tagDev(model: BiLstmCrf, constrained: boolean): Promise<string[][
     const emissions = tidy(() => model.emissions(batch).emissions);
     const { paths } = await model.crf!.decode(emissions, lengths.map((n) => Array.from({ length: T }, (_, t) => (t < n ? 1 : 0))));
     emissions.dispose();
-    for (const t of Object.values(batch)) if (t && typeof t === 'object' && 'dispose' in t) t.dispose();
+    disposeBatch(batch);
     predicted.push(...paths.map((path) => path.map((id) => labels[id]!)));
   }
   return predicted;

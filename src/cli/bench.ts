@@ -20,6 +20,7 @@ import { WordPieceTokenizer } from '../text/wordpiece.js';
 import { AdamW } from '../optim/adamw.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { selectBackend } from './backend-option.js';
+import { disposeBatch } from '../models/batch.js';
 
 export interface BenchResult {
   name: string;
@@ -121,7 +122,7 @@ async function benchModel(backend: Backend, kind: ModelKind, settings: Partial<T
   const inferMs = await time(async () => {
     const encoded = tidy(() => encoder.encode(sentences, null, backend));
     await noGrad(() => model.predict(encoded.batch));
-    for (const t of Object.values(encoded.batch)) if (t && typeof t === 'object' && 'dispose' in t) t.dispose();
+    disposeBatch(encoded.batch);
     sampleRss();
   }, steps);
   model.dispose();

@@ -43,6 +43,11 @@ export interface NerBatch {
   hostWordEnds?: ArrayLike<number>[];
 }
 
+/** Free every tensor of a batch (the host arrays beside them need nothing). */
+export function disposeBatch(batch: NerBatch): void {
+  for (const value of Object.values(batch)) if (value && typeof value === 'object' && 'dispose' in value) (value as Tensor).dispose();
+}
+
 export function requireField<K extends keyof NerBatch>(who: string, batch: NerBatch, key: K): NonNullable<NerBatch[K]> {
   const value = batch[key];
   if (value === undefined || value === null) throw new Error(`${who}: the batch has no ${String(key)}; this model needs it`);

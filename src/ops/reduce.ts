@@ -3,7 +3,7 @@
 // kernels/reduce.wgsl, kernels/softmax.wgsl); several axes reduce one at a time.
 
 import { Tensor } from '../tensor/tensor.js';
-import { axisLayout, normalizeAxis, shapeSize } from '../tensor/shape.js';
+import { axisLayout, normalizeAxis } from '../tensor/shape.js';
 import type { ReduceOp } from '../backend/backend.js';
 import { record } from '../autograd/backward.js';
 import { checkFloat, out } from './util.js';
@@ -117,8 +117,4 @@ export function logsumexp(x: Tensor, axis: number, keepDim = false): Tensor {
   );
   const y = reshapeOwned(kept, finalShape(x.shape, [a], keepDim));
   return record(y, 'logsumexp', [x], (g) => [mul(softmax(x, a), g.view(keptShape(x.shape, [a])))]);
-}
-
-export function numel(x: Tensor): number {
-  return shapeSize(x.shape);
 }

@@ -56,7 +56,3 @@ export function tidy<T>(fn: () => T): T {
   }
   return result;
 }
-
-export function scopeDepth(): number {
-  return scopes.length;
-}

@@ -6,6 +6,7 @@ import type { Sentence } from '../data/types.js';
 import { entityScores, type EntityScores } from '../metrics/scores.js';
 import { tidy } from '../tensor/scope.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { disposeBatch } from '../models/batch.js';
 import { chunkSentences, mergeChunks, type SentenceEncoder } from './encode.js';
 import type { NerModel } from './model-factory.js';
 
@@ -47,7 +48,7 @@ export async function tagSentences(model: NerModel, encoder: SentenceEncoder, la
         indices.forEach((chunk, b) => (confidences[chunk] = paths[b]!.map((tag, t) => values[(b * T + t) * C + tag]!)));
       }
     } finally {
-      for (const t of Object.values(encoded.batch)) if (t && typeof t === 'object' && 'dispose' in t) t.dispose();
+      disposeBatch(encoded.batch);
     }
   }
   model.train();

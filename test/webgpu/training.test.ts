@@ -4,6 +4,7 @@
 // buffer and read back nothing but the loss; `medner train/eval/predict --backend webgpu`
 // runs end to end. Shapes are tiny: llvmpipe runs every kernel on the CPU.
 
+import { disposeBatch } from '../../src/models/batch.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -92,7 +93,7 @@ async function losses(kind: TrainConfig['model'], backend: Backend, steps: numbe
   run.model.eval();
   const encoded = run.encoder.encode(sentences, null, backend);
   const paths = await run.model.predict(encoded.batch);
-  for (const t of Object.values(encoded.batch)) if (t && typeof t === 'object' && 'dispose' in t) t.dispose();
+  disposeBatch(encoded.batch);
   run.dispose();
   return { losses: values, paths };
 }

@@ -1,13 +1,10 @@
 // Kernel throughput (benny), CPU and WebGPU: the Backend calls the layers are built
 // from, timed without the tensor/autograd layer above them.
 //   softmax, layer_norm      GB/s (read x once, write y once) on attention- and BERT-sized rows
-//   lstm step / step bwd     one time step of lstmRecurrence (src/nn/lstm.ts): the recurrent
-//                            matmul h W_hh^T, the add of the input projection and the fused
-//                            lstmCell kernel; backward: lstmCellBackward plus the two matmuls
-//                            (dh = dGates W_hh, dW_hh += dGates^T h). us/step and GB/s
-//                            (W_hh, gates and states moved once)
+//   lstm forward / backward  one direction of a packed batch, the whole recurrence
+//                            (lstmForward, lstmBackward: src/nn/lstm.ts's lstmRecurrence)
 //   crf forward / backward   forward algorithm (logZ + alpha) and forward-backward marginals
-//   viterbi                  best paths; all three in sequences/s
+//   viterbi                  best paths; LSTM and CRF in sequences/s
 // Matmul has its own benches (bench/matmul.bench.ts, bench/matmul-webgpu.bench.ts).
 // Figures are from benny's best sample (least disturbed by other load). GPU work is
 // asynchronous, so a WebGPU sample submits `reps` calls and reads the last output back;
@@ -68,44 +65,27 @@ function kernels(backend: Backend): Kernel[] {
     });
   }
 
-  // LSTM steps: the BiLSTM-CRF on BC5CDR (batch 32, hidden 100) and the BERT-BiLSTM head (batch 16, hidden 64).
-  for (const [B, H] of quick ? [[16, 64]] : [[32, 100], [16, 64]]) {
+  // LSTM, one direction over a packed batch (lstmForward / lstmBackward, as src/nn/lstm.ts calls
+  // them): the BiLSTM-CRF on BC5CDR (32 sentences of up to 52 words, hidden 100) and the
+  // BERT-BiLSTM head (16 x 64, hidden 64). Lengths from T/2 to T, longest first, as packed.
+  for (const [B, T, H] of quick ? [[16, 64, 64]] : [[32, 52, 100], [16, 64, 64]]) {
     const G = 4 * H;
+    const lengths = Array.from({ length: B }, (_, s) => Math.ceil(T / 2 + ((T / 2) * (B - 1 - s)) / B));
+    const batchSizes = Array.from({ length: T }, (_, t) => lengths.filter((length) => length > t).length).filter((n) => n > 0);
+    const N = batchSizes.reduce((total, n) => total + n, 0);
     const weightHH = up(random(G * H, 0.1));
-    const xProj = up(random(B * G));
-    const h = up(random(B * H, 0.5));
-    const c = up(random(B * H, 0.5));
-    const rowLayout = (width: number) => ({ outShape: [B, width], stridesA: [width, 1], stridesB: [width, 1] });
-    // W_hh, x projection and the state read once; gates written and read; h, c and the saved activations written.
-    const stepBytes = 4 * (G * H + B * G + 2 * B * H + 2 * B * G + 2 * B * H + B * G);
-    list.push({
-      name: 'lstm step',
-      shape: `B${B} H${H}`,
-      bytes: stepBytes,
-      sequences: null,
-      run: () => {
-        const fromState = backend.matmul(h, weightHH, { batch: 1, m: B, k: H, n: G, transA: false, transB: true, batchStrideA: 0, batchStrideB: 0 });
-        const gates = backend.binary('add', xProj, fromState, rowLayout(G));
-        const step = backend.lstmCell(gates, c, B, H);
-        return [fromState, gates, step.h, step.c, step.act];
-      },
-      dispose,
-    });
-    const saved = backend.lstmCell(xProj, c, B, H);
+    const xProj = up(random(N * G));
+    const label = `B${B} T${T} H${H}`;
+    list.push({ name: 'lstm forward', shape: label, bytes: null, sequences: B, run: () => Object.values(backend.lstmForward(xProj, weightHH, batchSizes, H)), dispose });
+    const saved = backend.lstmForward(xProj, weightHH, batchSizes, H);
     keep.push(saved.h, saved.c, saved.act);
-    const dh = up(random(B * H));
-    const dc = up(random(B * H));
+    const dh = up(random(N * H));
     list.push({
-      name: 'lstm step bwd',
-      shape: `B${B} H${H}`,
-      bytes: 4 * (2 * G * H + 4 * B * H + 2 * B * G + B * H + G * H),
-      sequences: null,
-      run: () => {
-        const { dGates, dcPrev } = backend.lstmCellBackward(dh, dc, saved.act, c, saved.c, B, H);
-        const dhPrev = backend.matmul(dGates, weightHH, { batch: 1, m: B, k: G, n: H, transA: false, transB: false, batchStrideA: 0, batchStrideB: 0 });
-        const dW = backend.matmul(dGates, h, { batch: 1, m: G, k: B, n: H, transA: true, transB: false, batchStrideA: 0, batchStrideB: 0 });
-        return [dGates, dcPrev, dhPrev, dW];
-      },
+      name: 'lstm backward',
+      shape: label,
+      bytes: null,
+      sequences: B,
+      run: () => Object.values(backend.lstmBackward(dh, weightHH, saved.h, saved.c, saved.act, batchSizes, H)),
       dispose,
     });
   }

@@ -124,10 +124,17 @@ export interface Backend {
   /** Inverted-dropout mask: 0 or 1/(1-p), from a counter-based hash of (seed, index), identical on every backend. */
   dropoutMask(size: number, p: number, seed: number): Storage;
 
-  // ---- sequence kernels (LSTM cell, linear-chain CRF) ----
-  /** gates [B, 4H] pre-activations in PyTorch order (i, f, g, o); returns h, c and the activated gates saved for backward. */
-  lstmCell(gates: Storage, cPrev: Storage, batch: number, hidden: number): { h: Storage; c: Storage; act: Storage };
-  lstmCellBackward(dh: Storage, dc: Storage, act: Storage, cPrev: Storage, c: Storage, batch: number, hidden: number): { dGates: Storage; dcPrev: Storage };
+  // ---- sequence kernels (LSTM, linear-chain CRF) ----
+  /**
+   * One LSTM direction over a packed batch, as PyTorch's PackedSequence: rows are time-major, step t
+   * holds batchSizes[t] rows (non-increasing, so the sequences still running are a prefix), and row i
+   * of step t continues row i of step t-1; initial states are zero. xProj [N, 4H] = x W_ih^T + biases,
+   * gates in PyTorch's order (i, f, g, o); weightHH [4H, H]. Returns h and c [N, H] and the activated
+   * gates act [N, 4H], saved for the backward pass.
+   */
+  lstmForward(xProj: Storage, weightHH: Storage, batchSizes: readonly number[], hidden: number): { h: Storage; c: Storage; act: Storage };
+  /** Backpropagation through time of lstmForward: upstream dh [N, H] -> dxProj [N, 4H] (the gate gradients) and dWeightHH [4H, H]. */
+  lstmBackward(dh: Storage, weightHH: Storage, h: Storage, c: Storage, act: Storage, batchSizes: readonly number[], hidden: number): { dxProj: Storage; dWeightHH: Storage };
   /** Forward algorithm in log space. alpha [B,T,C] is kept for the backward pass; logZ [B]. */
   crfForward(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, shape: CrfShape): { logZ: Storage; alpha: Storage };
   /** Gradient of sum_b dlogZ[b] * logZ[b] by forward-backward marginals (not autodiff through the recursion). */

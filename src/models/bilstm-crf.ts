@@ -2,13 +2,13 @@
 // -> dropout -> BiLSTM -> dropout -> Linear -> CRF (or softmax) over words.
 // B = batch, T = words, L = characters per word, E = word embedding, H = LSTM hidden per direction, C = tags
 
-import type { Tensor } from '../tensor/tensor.js';
+import { tensor, zeros, type Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/scope.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import { concat } from '../ops/index.js';
+import { concat, indexSelect, reshape } from '../ops/index.js';
 import { Module } from '../nn/module.js';
 import { Dropout, Embedding, Linear } from '../nn/linear.js';
-import { BiLSTM } from '../nn/lstm.js';
+import { BiLSTM, packSequences } from '../nn/lstm.js';
 import { CharCNN, type CharCnnOptions } from '../nn/char-cnn.js';
 import { CRF } from '../crf/crf.js';
 import { checkWords, requireField, type NerBatch } from './batch.js';
@@ -59,9 +59,23 @@ export class BiLstmCrf extends Module {
     const { lengths, tags } = checkWords(who, batch, this.options.numTags);
     const wordIds = requireField(who, batch, 'wordIds');
     let features = this.word_embeddings.forward(wordIds, `${who}: wordIds`);
-    if (this.char_cnn) features = concat([features, this.char_cnn.forward(requireField(who, batch, 'charIds'))], 2);
+    if (this.char_cnn) features = concat([features, this.charFeatures(requireField(who, batch, 'charIds'), lengths)], 2);
     const encoded = this.lstm.forward(this.dropout.forward(features), lengths);
     return { emissions: this.classifier.forward(this.dropout.forward(encoded)), lengths, tags };
+  }
+
+  /**
+   * Char-CNN features [B, T, F] computed for real words only (padding words get 0: the LSTM
+   * never reads them), so the convolution's cost follows the words, not the padded batch.
+   */
+  private charFeatures(charIds: Tensor, lengths: readonly number[]): Tensor {
+    const [B, T, L] = charIds.shape as [number, number, number];
+    const { forward: realWords, unpackForward: positions } = packSequences(lengths, T);
+    const index = (values: Int32Array) => tensor(values, [values.length], { dtype: 'i32', backend: charIds.backend });
+    const words = reshape(indexSelect(reshape(charIds, [B * T, L]), 0, index(realWords)), [1, realWords.length, L]);
+    const real = reshape(this.char_cnn!.forward(words), [realWords.length, this.char_cnn!.outputSize]);
+    const padded = concat([real, zeros([1, this.char_cnn!.outputSize], { backend: charIds.backend })], 0);
+    return reshape(indexSelect(padded, 0, index(positions)), [B, T, this.char_cnn!.outputSize]);
   }
 
   /** Mean loss over the batch (CRF NLL per sentence, or cross-entropy per word). */

@@ -5,93 +5,76 @@
 // bias_hh_l0, and *_reverse, gates in PyTorch's order (i, f, g, o).
 // B = batch, T = tokens, I = input features, H = hidden per direction, G = 4H gates
 
-import { Tensor, tensor } from '../tensor/tensor.js';
+import { Tensor, tensor, zeros } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
-import type { Storage } from '../backend/backend.js';
 import { record } from '../autograd/backward.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
-import { add, concat, dropout, indexSelect, matmul, mul, reshape } from '../ops/index.js';
+import { add, concat, dropout, indexSelect, matmul, reshape } from '../ops/index.js';
 import { out } from '../ops/util.js';
 import { Module } from './module.js';
 import { torchDefaultUniform } from './init.js';
 
 /**
- * The whole recurrence of one direction as a single op: xProj [B, T, G] (x W_ih^T + biases,
- * precomputed for all steps in one matmul) and weightHH [G, H] -> h for every step [B, T, H].
- * Each step is one matmul and the fused lstmCell kernel; the backward pass is explicit
- * backpropagation through time with lstmCellBackward, so a sentence costs one graph node,
- * not five per token. Initial states are zero.
+ * The whole recurrence of one direction as a single op, over a packed batch (see
+ * packSequences): xProj [N, 4H] (x W_ih^T + biases, precomputed for all steps in one matmul)
+ * and weightHH [4H, H] -> h [N, H]. The backend runs every step in one call and the backward
+ * pass is its explicit backpropagation through time, so a batch costs one graph node, not five
+ * per token. Initial states are zero.
  */
-export function lstmRecurrence(xProj: Tensor, weightHH: Tensor): Tensor {
-  if (xProj.rank !== 3 || weightHH.rank !== 2 || xProj.shape[2] !== weightHH.shape[0] || weightHH.shape[0] !== 4 * weightHH.shape[1]!) {
-    throw new Error(`lstmRecurrence: expected xProj [B, T, 4H] and weightHH [4H, H], got ${fmt(xProj.shape)} and ${fmt(weightHH.shape)}`);
+export function lstmRecurrence(xProj: Tensor, weightHH: Tensor, batchSizes: readonly number[]): Tensor {
+  if (xProj.rank !== 2 || weightHH.rank !== 2 || xProj.shape[1] !== weightHH.shape[0] || weightHH.shape[0] !== 4 * weightHH.shape[1]!) {
+    throw new Error(`lstmRecurrence: expected xProj [N, 4H] and weightHH [4H, H], got ${fmt(xProj.shape)} and ${fmt(weightHH.shape)}`);
+  }
+  const rows = batchSizes.reduce((total, n) => total + n, 0);
+  if (rows !== xProj.shape[0] || batchSizes.some((n, t) => !Number.isInteger(n) || n < 1 || (t > 0 && n > batchSizes[t - 1]!))) {
+    throw new Error(`lstmRecurrence: batchSizes must be positive, non-increasing and sum to the ${xProj.shape[0]} rows of xProj, got [${batchSizes.join(', ')}]`);
   }
   const backend = xProj.backend;
-  const [B, T, G] = xProj.shape as [number, number, number];
-  const H = G / 4;
-  const rowsOf = (width: number) => ({ outShape: [B, width], stridesA: [width, 1], stridesB: [width, 1] });
-  const recurrent = (h: Storage) => backend.matmul(h, weightHH.storage, { batch: 1, m: B, k: H, n: G, transA: false, transB: true, batchStrideA: 0, batchStrideB: 0 });
-  const output = backend.zeros(B * T * H, 'f32');
-  const zeroState = backend.zeros(B * H, 'f32');
-  const hs: Storage[] = [];
-  const cs: Storage[] = [];
-  const acts: Storage[] = [];
-  let h = zeroState;
-  let c = zeroState;
-  for (let t = 0; t < T; t++) {
-    const fromInput = backend.zeros(B * G, 'f32');
-    backend.copyStridedInPlace(xProj.storage, fromInput, { shape: [B, G], srcOffset: t * G, srcStrides: [T * G, 1], dstOffset: 0, dstStrides: [G, 1] });
-    const fromState = recurrent(h);
-    const gates = backend.binary('add', fromInput, fromState, rowsOf(G));
-    backend.free(fromInput);
-    backend.free(fromState);
-    const step = backend.lstmCell(gates, c, B, H);
-    backend.free(gates);
-    backend.copyStridedInPlace(step.h, output, { shape: [B, H], srcOffset: 0, srcStrides: [H, 1], dstOffset: t * H, dstStrides: [T * H, 1] });
-    hs.push(step.h);
-    cs.push(step.c);
-    acts.push(step.act);
-    h = step.h;
-    c = step.c;
-  }
-  const y = out(output, [B, T, H], xProj);
+  const H = weightHH.shape[1]!;
+  const { h, c, act } = backend.lstmForward(xProj.storage, weightHH.storage, batchSizes, H);
+  const y = out(h, [rows, H], xProj);
   if (!isGradEnabled() || !(xProj.requiresGrad || weightHH.requiresGrad)) {
-    for (const s of [zeroState, ...hs, ...cs, ...acts]) backend.free(s);
+    backend.free(c);
+    backend.free(act);
     return y;
   }
   // Saved for backward as tensors, so the enclosing tidy scope frees them with the graph.
-  for (const s of [zeroState, ...hs, ...cs, ...acts]) out(s, [s.size], xProj);
+  const saved = [c, act].map((s) => out(s, [s.size], xProj));
   return record(y, 'lstmRecurrence', [xProj, weightHH], (g) => {
-    const dxProj = backend.zeros(B * T * G, 'f32');
-    const dWeight = backend.zeros(G * H, 'f32');
-    let dhNext = backend.zeros(B * H, 'f32');
-    let dcNext = backend.zeros(B * H, 'f32');
-    for (let t = T - 1; t >= 0; t--) {
-      const upstream = backend.zeros(B * H, 'f32');
-      backend.copyStridedInPlace(g.storage, upstream, { shape: [B, H], srcOffset: t * H, srcStrides: [T * H, 1], dstOffset: 0, dstStrides: [H, 1] });
-      const dh = backend.binary('add', upstream, dhNext, rowsOf(H));
-      backend.free(upstream);
-      const hPrev = t > 0 ? hs[t - 1]! : zeroState;
-      const cPrev = t > 0 ? cs[t - 1]! : zeroState;
-      const { dGates, dcPrev } = backend.lstmCellBackward(dh, dcNext, acts[t]!, cPrev, cs[t]!, B, H);
-      backend.free(dh);
-      backend.free(dcNext);
-      backend.free(dhNext);
-      backend.copyStridedInPlace(dGates, dxProj, { shape: [B, G], srcOffset: 0, srcStrides: [G, 1], dstOffset: t * G, dstStrides: [T * G, 1] });
-      if (t > 0) {
-        // dW_hh += dGates^T h_{t-1}; at t = 0 the previous state is 0 and adds nothing.
-        const dW = backend.matmul(dGates, hPrev, { batch: 1, m: G, k: B, n: H, transA: true, transB: false, batchStrideA: 0, batchStrideB: 0 });
-        backend.addInPlace(dWeight, dW);
-        backend.free(dW);
-      }
-      dhNext = backend.matmul(dGates, weightHH.storage, { batch: 1, m: B, k: G, n: H, transA: false, transB: false, batchStrideA: 0, batchStrideB: 0 });
-      dcNext = dcPrev;
-      backend.free(dGates);
-    }
-    backend.free(dhNext);
-    backend.free(dcNext);
-    return [out(dxProj, xProj.shape, xProj), out(dWeight, weightHH.shape, xProj)];
+    const { dxProj, dWeightHH } = backend.lstmBackward(g.storage, weightHH.storage, y.storage, saved[0]!.storage, saved[1]!.storage, batchSizes, H);
+    return [out(dxProj, xProj.shape, xProj), out(dWeightHH, weightHH.shape, xProj)];
   });
+}
+
+/**
+ * PyTorch's pack_padded_sequence for left-aligned sequences in [B, T]: the sequences sorted by
+ * length (longest first), then time-major, so step t holds batchSizes[t] rows and the sequences
+ * still running are a prefix. `forward` and `reverse` give, per packed row, the padded position
+ * (b*T + t) it reads: the reverse direction reads each sequence backwards from its last real
+ * token. `unpackForward` and `unpackReverse` give, per padded position, its packed row, or N (a
+ * zero row appended) for padding, so padded outputs are 0 as pad_packed_sequence gives.
+ */
+export function packSequences(lengths: readonly number[], steps: number) {
+  const order = lengths.map((_, b) => b).sort((x, y) => lengths[y]! - lengths[x]! || x - y);
+  const longest = lengths[order[0]!] ?? 0;
+  const batchSizes: number[] = [];
+  for (let t = 0; t < longest; t++) batchSizes.push(order.filter((b) => lengths[b]! > t).length);
+  const rows = batchSizes.reduce((total, n) => total + n, 0);
+  const forward = new Int32Array(rows);
+  const reverse = new Int32Array(rows);
+  const unpackForward = new Int32Array(lengths.length * steps).fill(rows);
+  const unpackReverse = new Int32Array(lengths.length * steps).fill(rows);
+  let row = 0;
+  batchSizes.forEach((n, t) => {
+    for (let i = 0; i < n; i++, row++) {
+      const b = order[i]!;
+      forward[row] = b * steps + t;
+      reverse[row] = b * steps + lengths[b]! - 1 - t;
+      unpackForward[forward[row]!] = row;
+      unpackReverse[reverse[row]!] = row;
+    }
+  });
+  return { batchSizes, forward, reverse, unpackForward, unpackReverse };
 }
 
 export interface LstmOptions {
@@ -108,15 +91,6 @@ interface Direction {
   weightHH: Tensor;
   biasIH: Tensor | null;
   biasHH: Tensor | null;
-}
-
-/** Per-sequence reversal within its length: position t < len maps to len-1-t, padding stays put. */
-function reversalIndex(lengths: readonly number[], steps: number): Int32Array {
-  const index = new Int32Array(lengths.length * steps);
-  lengths.forEach((length, b) => {
-    for (let t = 0; t < steps; t++) index[b * steps + t] = b * steps + (t < length ? length - 1 - t : t);
-  });
-  return index;
 }
 
 /**
@@ -167,29 +141,26 @@ export class LSTM extends Module {
     lengths.forEach((length, b) => {
       if (!Number.isInteger(length) || length < 1 || length > T) throw new Error(`LSTM: length ${length} of sequence ${b} is outside 1..${T} (input ${fmt(x.shape)})`);
     });
-    const maskValues = new Float32Array(B * T);
-    lengths.forEach((length, b) => maskValues.fill(1, b * T, b * T + length));
-    const mask = tensor(maskValues, [B, T, 1], { backend: x.backend });
-    const needsReverse = this.bidirectional && lengths.some((length) => length > 1);
-    const reversal = needsReverse ? tensor(reversalIndex(lengths, T), [B * T], { dtype: 'i32', backend: x.backend }) : null;
-    const reverse = (t: Tensor) => (reversal ? reshape(indexSelect(reshape(t, [B * T, t.shape[2]!]), 0, reversal), t.shape) : t);
+    // Pack once: the LSTM then computes only real tokens, as torch over a PackedSequence.
+    const packed = packSequences(lengths, T);
+    const index = (values: Int32Array) => tensor(values, [values.length], { dtype: 'i32', backend: x.backend });
+    const reads = [index(packed.forward), index(packed.reverse)];
+    const unpacks = [index(packed.unpackForward), index(packed.unpackReverse)];
+    const H = this.hiddenSize;
+    const zeroRow = zeros([1, H], { backend: x.backend });
 
-    let input = x;
+    let input = reshape(x, [B * T, this.inputSize]);
     this.layers.forEach((dirs, layer) => {
       if (layer > 0 && this.dropout > 0) input = dropout(input, this.dropout, this.training);
       const outputs = dirs.map((dir, d) => {
-        // The reverse direction reads each sequence backwards from its last real token, so its
-        // padding comes after the real steps and never reaches a real step's state.
-        const source = d === 1 ? reverse(input) : input;
-        let xProj = matmul(source, dir.weightIH, { transB: true });
+        let xProj = matmul(indexSelect(input, 0, reads[d]!), dir.weightIH, { transB: true }); // [N, 4H]
         if (dir.biasIH && dir.biasHH) xProj = add(xProj, add(dir.biasIH, dir.biasHH));
-        const hidden = lstmRecurrence(xProj, dir.weightHH);
-        return d === 1 ? reverse(hidden) : hidden;
+        const hidden = lstmRecurrence(xProj, dir.weightHH, packed.batchSizes); // [N, H]
+        return indexSelect(concat([hidden, zeroRow], 0), 0, unpacks[d]!); // [B*T, H], padding 0
       });
-      const joined = outputs.length === 1 ? outputs[0]! : concat(outputs, 2);
-      input = mul(joined, mask); // padded outputs are 0, as pad_packed_sequence gives
+      input = outputs.length === 1 ? outputs[0]! : concat(outputs, 1);
     });
-    return input;
+    return reshape(input, [B, T, this.outputSize]);
   }
 }
 

@@ -386,30 +386,44 @@ describe('webgpu fused kernels agree with the CPU', () => {
 });
 
 describe('webgpu sequence kernels agree with the CPU', () => {
-  it('lstmCell forward and backward', async () => {
+  /** A packed batch: non-increasing batch sizes (step t holds batchSizes[t] rows), a hidden size, a seed. */
+  const lstmCase = fc.record({
+    batchSizes: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 7 }).map((sizes) => sizes.sort((a, b) => b - a)),
+    hidden: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 30, max: 70 })),
+    seed: fc.integer(),
+  });
+
+  it('lstmForward and lstmBackward over a packed batch', async () => {
     const gpu = await webgpu();
+    const start = gpu.liveBuffers();
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 70 }), fc.integer(), async (batch, hidden, seed) => {
+      fc.asyncProperty(lstmCase, async ({ batchSizes, hidden, seed }) => {
         const rng = new Rng(seed);
-        const gates = uniform(rng, batch * 4 * hidden, -4, 4);
-        const cPrev = uniform(rng, batch * hidden);
-        const dh = uniform(rng, batch * hidden);
-        const dc = uniform(rng, batch * hidden);
+        const rows = batchSizes.reduce((n, b) => n + b, 0);
+        const xProj = uniform(rng, rows * 4 * hidden, -2, 2);
+        const weightHH = uniform(rng, 4 * hidden * hidden, -0.5, 0.5);
+        const dh = uniform(rng, rows * hidden);
         const run = async (be: Backend) => {
-          const [g, cp, sdh, sdc] = [gates, cPrev, dh, dc].map((a) => be.fromArray(a)) as [Storage, Storage, Storage, Storage];
-          const { h, c, act } = be.lstmCell(g, cp, batch, hidden);
-          const { dGates, dcPrev } = be.lstmCellBackward(sdh, sdc, act, cp, c, batch, hidden);
-          const out = await Promise.all([h, c, act, dGates, dcPrev].map((s) => take(be, s)));
-          [g, cp, sdh, sdc].forEach((s) => be.free(s));
+          const [x, w, sdh] = [xProj, weightHH, dh].map((a) => be.fromArray(a)) as [Storage, Storage, Storage];
+          const { h, c, act } = be.lstmForward(x, w, batchSizes, hidden);
+          const { dxProj, dWeightHH } = be.lstmBackward(sdh, w, h, c, act, batchSizes, hidden);
+          const out = await Promise.all([h, c, act, dxProj, dWeightHH].map((s) => take(be, s)));
+          [x, w, sdh].forEach((s) => be.free(s));
           return out;
         };
         const expected = await run(cpu);
         const actual = await run(gpu);
-        ['h', 'c', 'act'].forEach((name, i) => expectClose(actual[i]!, expected[i]!, FORWARD, `lstmCell ${name}`));
-        ['dGates', 'dcPrev'].forEach((name, i) => expectClose(actual[i + 3]!, expected[i + 3]!, GRADIENT, `lstmCellBackward ${name}`));
+        const what = `batchSizes [${batchSizes}], hidden ${hidden}`;
+        ['h', 'c', 'act'].forEach((name, i) => expectClose(actual[i]!, expected[i]!, FORWARD, `lstmForward ${name}, ${what}`));
+        ['dxProj', 'dWeightHH'].forEach((name, i) => expectClose(actual[i + 3]!, expected[i + 3]!, GRADIENT, `lstmBackward ${name}, ${what}`));
       }),
-      RUNS,
+      {
+        ...RUNS,
+        // Ragged steps with an odd hidden size (not a multiple of the matmul's vec4), one row one step, one full-width step.
+        examples: [[{ batchSizes: [3, 3, 2, 1], hidden: 5, seed: 1 }], [{ batchSizes: [1], hidden: 5, seed: 2 }], [{ batchSizes: [4, 4, 4], hidden: 8, seed: 3 }]],
+      },
     );
+    expect(gpu.liveBuffers(), 'live buffers after lstmForward/lstmBackward').toBe(start);
   });
 
   /** Emissions, a prefix mask (every sequence at least one step long) and CRF parameters. */

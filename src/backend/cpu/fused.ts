@@ -1,5 +1,5 @@
 // CPU kernels for the fused ops (layer_norm, cross-entropy, dropout mask),
-// embedding gather / scatter-add, the LSTM cell and the AdamW update.
+// embedding gather / scatter-add and the AdamW update.
 // Shape legend: N = rows, D = features, C = classes, B = batch, H = hidden.
 
 import type { AdamWParams, AxisLayout } from '../backend.js';
@@ -126,55 +126,6 @@ export function indexAdd(grad: Float32Array, index: Int32Array, { outer, axis, i
     }
   }
   return y;
-}
-
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-
-/** PyTorch gate order i, f, g, o: c = f*cPrev + i*g, h = o*tanh(c). */
-export function lstmCell(gates: Float32Array, cPrev: Float32Array, batch: number, hidden: number) {
-  const h = new Float32Array(batch * hidden);
-  const c = new Float32Array(batch * hidden);
-  const act = new Float32Array(batch * 4 * hidden);
-  for (let b = 0; b < batch; b++) {
-    const g0 = b * 4 * hidden;
-    for (let j = 0; j < hidden; j++) {
-      const i = sigmoid(gates[g0 + j]!);
-      const f = sigmoid(gates[g0 + hidden + j]!);
-      const g = Math.tanh(gates[g0 + 2 * hidden + j]!);
-      const o = sigmoid(gates[g0 + 3 * hidden + j]!);
-      const cell = f * cPrev[b * hidden + j]! + i * g;
-      act[g0 + j] = i;
-      act[g0 + hidden + j] = f;
-      act[g0 + 2 * hidden + j] = g;
-      act[g0 + 3 * hidden + j] = o;
-      c[b * hidden + j] = cell;
-      h[b * hidden + j] = o * Math.tanh(cell);
-    }
-  }
-  return { h, c, act };
-}
-
-export function lstmCellBackward(dh: Float32Array, dc: Float32Array, act: Float32Array, cPrev: Float32Array, c: Float32Array, batch: number, hidden: number) {
-  const dGates = new Float32Array(batch * 4 * hidden);
-  const dcPrev = new Float32Array(batch * hidden);
-  for (let b = 0; b < batch; b++) {
-    const g0 = b * 4 * hidden;
-    for (let j = 0; j < hidden; j++) {
-      const k = b * hidden + j;
-      const i = act[g0 + j]!;
-      const f = act[g0 + hidden + j]!;
-      const g = act[g0 + 2 * hidden + j]!;
-      const o = act[g0 + 3 * hidden + j]!;
-      const tc = Math.tanh(c[k]!);
-      const dcTotal = dc[k]! + dh[k]! * o * (1 - tc * tc);
-      dGates[g0 + j] = dcTotal * g * i * (1 - i);
-      dGates[g0 + hidden + j] = dcTotal * cPrev[k]! * f * (1 - f);
-      dGates[g0 + 2 * hidden + j] = dcTotal * i * (1 - g * g);
-      dGates[g0 + 3 * hidden + j] = dh[k]! * tc * o * (1 - o);
-      dcPrev[k] = dcTotal * f;
-    }
-  }
-  return { dGates, dcPrev };
 }
 
 /** AdamW as torch.optim.AdamW: decoupled decay p -= lr*wd*p, then the bias-corrected Adam step. */

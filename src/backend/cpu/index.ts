@@ -7,6 +7,7 @@ import * as reductions from './reduce.js';
 import { matmul } from './matmul.js';
 import * as fused from './fused.js';
 import * as crf from './crf.js';
+import * as lstm from './lstm.js';
 
 export class CpuStorage implements Storage {
   freed = false;
@@ -139,13 +140,13 @@ export class CpuBackend implements Backend {
   }
 
   // ---- sequence kernels ----
-  lstmCell(gates: Storage, cPrev: Storage, batch: number, hidden: number) {
-    const r = fused.lstmCell(f32(gates), f32(cPrev), batch, hidden);
+  lstmForward(xProj: Storage, weightHH: Storage, batchSizes: readonly number[], hidden: number) {
+    const r = lstm.lstmForward(f32(xProj), f32(weightHH), batchSizes, hidden);
     return { h: this.wrap(r.h), c: this.wrap(r.c), act: this.wrap(r.act) };
   }
-  lstmCellBackward(dh: Storage, dc: Storage, act: Storage, cPrev: Storage, c: Storage, batch: number, hidden: number) {
-    const r = fused.lstmCellBackward(f32(dh), f32(dc), f32(act), f32(cPrev), f32(c), batch, hidden);
-    return { dGates: this.wrap(r.dGates), dcPrev: this.wrap(r.dcPrev) };
+  lstmBackward(dh: Storage, weightHH: Storage, h: Storage, c: Storage, act: Storage, batchSizes: readonly number[], hidden: number) {
+    const r = lstm.lstmBackward(f32(dh), f32(weightHH), f32(h), f32(c), f32(act), batchSizes, hidden);
+    return { dxProj: this.wrap(r.dxProj), dWeightHH: this.wrap(r.dWeightHH) };
   }
   crfForward(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, shape: CrfShape) {
     const r = crf.crfForward(f32(emissions), f32(mask), f32(transitions), f32(start), f32(end), shape);

@@ -238,6 +238,52 @@ function matmulWasm(gemm: WasmGemm, a: Float32Array, b: Float32Array, layout: Ma
   return out;
 }
 
+/** C[m, n] = A[m, k] x the fixed B, A row-major from aOffset, C row-major (n per row) from cOffset. */
+export type FixedRightProduct = (a: Float32Array, aOffset: number, m: number, c: Float32Array, cOffset: number) => void;
+
+/**
+ * Many products with one right operand, as an LSTM's recurrent weight is used at every time
+ * step: B is packed once, then each call packs only its (small) A. `body` must not run any
+ * other matmul: the packed B lives in the kernel's shared memory. Rows of A per call <= maxRows.
+ */
+export function withFixedRightOperand(b: Float32Array, k: number, n: number, transB: boolean, maxRows: number, body: (multiply: FixedRightProduct) => void): void {
+  const gemm = defaultKernel() === 'wasm' ? wasmGemm() : null;
+  const colPanelsJs = Math.ceil(n / 4);
+  if (!gemm) {
+    const bp = new Float32Array(colPanelsJs * 4 * k);
+    const ap = new Float32Array(Math.ceil(maxRows / 4) * 4 * k);
+    packColumns(b, 0, k, n, transB, bp);
+    body((a, aOffset, m, c, cOffset) => {
+      packRows(a, aOffset, m, k, false, ap);
+      microKernels(ap, bp, c, cOffset, m, n, k);
+    });
+    return;
+  }
+  const { rows, cols } = gemm.shape;
+  const colPanels = Math.ceil(n / cols);
+  const ldc = colPanels * cols;
+  const maxRowPanels = Math.ceil(maxRows / rows);
+  const bAt = 0;
+  const aAt = lineAligned(colPanels * cols * k);
+  const cAt = aAt + lineAligned(maxRowPanels * rows * k);
+  if (!gemm.reserve(cAt + maxRowPanels * rows * ldc)) throw new Error(`withFixedRightOperand: a [${k}, ${n}] operand does not fit the kernel's 4 GiB memory`);
+  packColumns(b, 0, k, n, transB, gemm.f32, bAt, cols);
+  body((a, aOffset, m, c, cOffset) => {
+    if (m > maxRows) throw new Error(`withFixedRightOperand: ${m} rows, more than the ${maxRows} reserved`);
+    const memory = gemm.f32;
+    const rowPanels = Math.ceil(m / rows);
+    packRows(a, aOffset, m, k, false, memory, aAt, rows);
+    const operands: GemmOperands = {
+      aBase: aAt * 4, aPanelStride: rows * k * 4, aStep: rows * 4,
+      bBase: bAt * 4, bPanelStride: cols * k * 4, bStep: cols * 4,
+      cBase: cAt * 4, ldc: ldc * 4, k, colPanels,
+    };
+    gemmBlocked(gemm.gemm, rows, cols, operands, 0, rowPanels, K_SLICE, COLUMN_GROUP);
+    if (ldc === n) c.set(memory.subarray(cAt, cAt + m * n), cOffset);
+    else for (let i = 0; i < m; i++) c.set(memory.subarray(cAt + i * ldc, cAt + i * ldc + n), cOffset + i * n);
+  });
+}
+
 /** The textbook i-k-j loop, kept as the baseline the benchmark compares against. */
 export function matmulNaive(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
   const c = new Float32Array(m * n);

@@ -52,6 +52,22 @@ function checkRank(op: string, shape: number[]): void {
   if (shape.length > MAX_DIMS) throw new Error(`webgpu ${op}: ${shape.length} dimensions after merging [${shape}]; the kernel takes at most ${MAX_DIMS}`);
 }
 
+/** Where each step's rows start in a packed batch (offsets[T] = N); batchSizes must be non-increasing. */
+function packedOffsets(op: string, batchSizes: readonly number[]): number[] {
+  const offsets = [0];
+  batchSizes.forEach((n, t) => {
+    if (!Number.isInteger(n) || n < 0 || (t > 0 && n > batchSizes[t - 1]!)) {
+      throw new Error(`webgpu ${op}: batchSizes must be non-increasing non-negative integers, got [${batchSizes}]`);
+    }
+    offsets.push(offsets[t]! + n);
+  });
+  return offsets;
+}
+
+function checkSize(op: string, name: string, s: Storage, size: number): void {
+  if (s.size !== size) throw new Error(`webgpu ${op}: ${name} has ${s.size} elements, expected ${size}`);
+}
+
 export interface WebGpuBackendOptions extends DeviceOptions {
   /** How to load kernels/*.wgsl; Node reads them from the package, a browser must pass a fetcher. */
   loadKernel?: KernelLoader;
@@ -358,31 +374,103 @@ export class WebGpuBackend implements Backend {
 
   // ---------- sequence kernels ----------
 
-  lstmCell(gates: Storage, cPrev: Storage, batch: number, hidden: number) {
-    const h = this.allocate(batch * hidden, 'f32');
-    const c = this.allocate(batch * hidden, 'f32');
-    const act = this.allocate(batch * 4 * hidden, 'f32');
-    this.runCounted(
-      KERNELS.lstmCell, batch * hidden,
-      { gates: this.buffer(gates, 'lstmCell', 'f32'), cPrev: this.buffer(cPrev, 'lstmCell', 'f32'), h: h.buffer, c: c.buffer, act: act.buffer },
-      { batch, hidden },
-    );
+  /**
+   * lstmForward: per step t, the recurrent term h[rows of step t-1] W_hh^T (a copy of those
+   * rows and a matmul), then one lstm_step dispatch; step 0 has no previous state, so it is
+   * the step dispatch alone. 3 dispatches per step after the first.
+   */
+  lstmForward(xProj: Storage, weightHH: Storage, batchSizes: readonly number[], hidden: number) {
+    const op = 'lstmForward';
+    const G = 4 * hidden;
+    const offsets = packedOffsets(op, batchSizes);
+    const N = offsets[batchSizes.length]!;
+    checkSize(op, 'xProj', xProj, N * G);
+    checkSize(op, 'weightHH', weightHH, G * hidden);
+    const xBuffer = this.buffer(xProj, op, 'f32');
+    this.buffer(weightHH, op, 'f32');
+    const h = this.allocate(N * hidden, 'f32');
+    const c = this.allocate(N * hidden, 'f32');
+    const act = this.allocate(N * G, 'f32');
+    const outputs = { h: h.buffer, c: c.buffer, act: act.buffer };
+    for (let t = 0; t < batchSizes.length; t++) {
+      const n = batchSizes[t]!;
+      const uniforms = { rows: n, hidden, rowOffset: offsets[t]!, prevOffset: t > 0 ? offsets[t - 1]! : 0, hasPrev: t > 0 ? 1 : 0 };
+      if (t === 0) {
+        // No recurrent term: xProj is bound again in its place (read-only aliasing) and not read.
+        this.runCounted(KERNELS.lstmStep, n * hidden, { xProj: xBuffer, recurrent: xBuffer, ...outputs }, uniforms);
+        continue;
+      }
+      const hPrev = this.allocate(n * hidden, 'f32');
+      this.copyStridedInPlace(h, hPrev, { shape: [n * hidden], srcOffset: uniforms.prevOffset * hidden, srcStrides: [1], dstOffset: 0, dstStrides: [1] });
+      const recurrent = this.matmul(hPrev, weightHH, { batch: 1, m: n, k: hidden, n: G, transA: false, transB: true, batchStrideA: 0, batchStrideB: 0 });
+      this.runCounted(KERNELS.lstmStep, n * hidden, { xProj: xBuffer, recurrent: this.buffer(recurrent, op), ...outputs }, uniforms);
+      // Queue order makes the early release safe: the step dispatch is submitted before any reuse.
+      this.free(hPrev);
+      this.free(recurrent);
+    }
     return { h, c, act };
   }
 
-  lstmCellBackward(dh: Storage, dc: Storage, act: Storage, cPrev: Storage, c: Storage, batch: number, hidden: number) {
-    const dGates = this.allocate(batch * 4 * hidden, 'f32');
-    const dcPrev = this.allocate(batch * hidden, 'f32');
-    const op = 'lstmCellBackward';
-    this.runCounted(
-      KERNELS.lstmCellBackward, batch * hidden,
-      {
-        dh: this.buffer(dh, op, 'f32'), dc: this.buffer(dc, op, 'f32'), act: this.buffer(act, op, 'f32'),
-        cPrev: this.buffer(cPrev, op, 'f32'), c: this.buffer(c, op, 'f32'), dGates: dGates.buffer, dcPrev: dcPrev.buffer,
-      },
-      { batch, hidden },
-    );
-    return { dGates, dcPrev };
+  /**
+   * lstmBackward: per step t (last first), one lstm_step_backward dispatch (dcCarry updated in
+   * place), then for t > 0 the carried dh for step t-1, dxProj[rows of step t] W_hh (a copy of
+   * those rows and a matmul): 3 dispatches per step except step 0's 1. dW_hh is one matmul at
+   * the end, over the gate gradients of steps >= 1 and the h rows that fed them (gathered).
+   */
+  lstmBackward(dh: Storage, weightHH: Storage, h: Storage, c: Storage, act: Storage, batchSizes: readonly number[], hidden: number) {
+    const op = 'lstmBackward';
+    const G = 4 * hidden;
+    const T = batchSizes.length;
+    const offsets = packedOffsets(op, batchSizes);
+    const N = offsets[T]!;
+    checkSize(op, 'dh', dh, N * hidden);
+    checkSize(op, 'weightHH', weightHH, G * hidden);
+    checkSize(op, 'h', h, N * hidden);
+    checkSize(op, 'c', c, N * hidden);
+    checkSize(op, 'act', act, N * G);
+    const dhBuffer = this.buffer(dh, op, 'f32');
+    const inputs = { dh: dhBuffer, act: this.buffer(act, op, 'f32'), c: this.buffer(c, op, 'f32') };
+    this.buffer(weightHH, op, 'f32');
+    this.buffer(h, op, 'f32');
+    const dxProj = this.allocate(N * G, 'f32');
+    const first = batchSizes[0] ?? 0;
+    // Rows >= carriedRows are written before they are read, so dcCarry needs no clearing.
+    const dcCarry = this.allocate(first * hidden, 'f32');
+    let dhRec: Storage | null = null;
+    let carried = 0;
+    for (let t = T - 1; t >= 0; t--) {
+      const n = batchSizes[t]!;
+      const rowOffset = offsets[t]!;
+      this.runCounted(
+        KERNELS.lstmStepBackward, n * hidden,
+        // Nothing carried into the last step: dh is bound again in dhRec's place and not read.
+        { ...inputs, dhRec: dhRec ? this.buffer(dhRec, op) : dhBuffer, dxProj: dxProj.buffer, dcCarry: dcCarry.buffer },
+        { rows: n, hidden, rowOffset, prevOffset: t > 0 ? offsets[t - 1]! : 0, hasPrev: t > 0 ? 1 : 0, carriedRows: carried },
+      );
+      if (dhRec) this.free(dhRec);
+      dhRec = null;
+      if (t > 0) {
+        const dGates = this.allocate(n * G, 'f32');
+        this.copyStridedInPlace(dxProj, dGates, { shape: [n * G], srcOffset: rowOffset * G, srcStrides: [1], dstOffset: 0, dstStrides: [1] });
+        dhRec = this.matmul(dGates, weightHH, { batch: 1, m: n, k: G, n: hidden, transA: false, transB: false, batchStrideA: 0, batchStrideB: 0 });
+        this.free(dGates);
+      }
+      carried = n;
+    }
+    this.free(dcCarry);
+
+    // dW_hh [G, H] = dGates^T [G, K] x hPrev [K, H] over the K rows of steps 1..T-1.
+    const K = N - first;
+    if (K === 0) return { dxProj, dWeightHH: this.zeros(G * hidden, 'f32') };
+    const previousRows = new Int32Array(K);
+    for (let t = 1; t < T; t++) for (let i = 0; i < batchSizes[t]!; i++) previousRows[offsets[t]! - first + i] = offsets[t - 1]! + i;
+    const index = this.fromArray(previousRows);
+    const hPrev = this.indexSelect(h, index, { outer: 1, axis: N, inner: hidden }, K);
+    const dGates = this.allocate(K * G, 'f32');
+    this.copyStridedInPlace(dxProj, dGates, { shape: [K * G], srcOffset: first * G, srcStrides: [1], dstOffset: 0, dstStrides: [1] });
+    const dWeightHH = this.matmul(dGates, hPrev, { batch: 1, m: G, k: K, n: hidden, transA: true, transB: false, batchStrideA: 0, batchStrideB: 0 });
+    for (const s of [index, hPrev, dGates]) this.free(s);
+    return { dxProj, dWeightHH };
   }
 
   private crfInputs(op: string, emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage) {

@@ -117,13 +117,15 @@ export const KERNELS = {
     uniforms: [['size', 'u32'], ['lr', 'f32'], ['beta1', 'f32'], ['beta2', 'f32'], ['eps', 'f32'], ['weightDecay', 'f32'], ['correction1', 'f32'], ['correction2', 'f32']],
     workgroupSize: 256, dispatch: 'invocations',
   },
-  lstmCell: {
-    file: 'lstm_cell.wgsl', entryPoint: 'main', bindings: ['gates', 'cPrev', 'h', 'c', 'act'],
-    uniforms: [['batch', 'u32'], ['hidden', 'u32']], workgroupSize: 64, dispatch: 'invocations',
+  lstmStep: {
+    file: 'lstm_step.wgsl', entryPoint: 'main', bindings: ['xProj', 'recurrent', 'h', 'c', 'act'],
+    uniforms: [['rows', 'u32'], ['hidden', 'u32'], ['rowOffset', 'u32'], ['prevOffset', 'u32'], ['hasPrev', 'u32']],
+    workgroupSize: 64, dispatch: 'invocations',
   },
-  lstmCellBackward: {
-    file: 'lstm_cell_backward.wgsl', entryPoint: 'main', bindings: ['dh', 'dc', 'act', 'cPrev', 'c', 'dGates', 'dcPrev'],
-    uniforms: [['batch', 'u32'], ['hidden', 'u32']], workgroupSize: 64, dispatch: 'invocations',
+  lstmStepBackward: {
+    file: 'lstm_step_backward.wgsl', entryPoint: 'main', bindings: ['dh', 'dhRec', 'act', 'c', 'dxProj', 'dcCarry'],
+    uniforms: [['rows', 'u32'], ['hidden', 'u32'], ['rowOffset', 'u32'], ['prevOffset', 'u32'], ['hasPrev', 'u32'], ['carriedRows', 'u32']],
+    workgroupSize: 64, dispatch: 'invocations',
   },
   crfForward: {
     file: 'crf_forward.wgsl', entryPoint: 'main', bindings: ['emissions', 'mask', 'transitions', 'start', 'end', 'logZ', 'alpha'],

@@ -1,0 +1,116 @@
+// CPU kernels of one LSTM direction over a packed batch (PyTorch's PackedSequence layout,
+// see backend.ts): the whole recurrence in one call, forward and backward. The recurrent
+// weight is packed for the matmul kernel once per call, not once per time step, and only
+// the sequences still running at a step are computed: no work is spent on padding.
+// N = packed rows, T = steps, n = rows at a step, H = hidden, G = 4H gates (i, f, g, o).
+
+import { matmul, withFixedRightOperand } from './matmul.js';
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/** Where each step's rows start: offsets[t] = batchSizes[0] + ... + batchSizes[t-1]; offsets[T] = N. */
+function stepOffsets(batchSizes: readonly number[]): number[] {
+  const offsets = [0];
+  for (const n of batchSizes) offsets.push(offsets[offsets.length - 1]! + n);
+  return offsets;
+}
+
+/** h_t = o * tanh(c_t), c_t = f * c_{t-1} + i * g, gates = xProj_t + h_{t-1} W_hh^T. */
+export function lstmForward(xProj: Float32Array, weightHH: Float32Array, batchSizes: readonly number[], H: number) {
+  const G = 4 * H;
+  const offsets = stepOffsets(batchSizes);
+  const N = offsets[batchSizes.length]!;
+  const h = new Float32Array(N * H);
+  const c = new Float32Array(N * H);
+  const act = new Float32Array(N * G);
+  const widest = batchSizes[0] ?? 0;
+  const recurrent = new Float32Array(widest * G); // h_{t-1} W_hh^T for the step's rows
+  const zeroState = new Float32Array(widest * H);
+  withFixedRightOperand(weightHH, H, G, true, widest, (multiply) => {
+    for (let t = 0; t < batchSizes.length; t++) {
+      const n = batchSizes[t]!;
+      const row0 = offsets[t]!;
+      // Row i continues row i of the previous step; at t = 0 the previous state is zero.
+      const prev0 = t > 0 ? offsets[t - 1]! : 0;
+      const cPrev = t > 0 ? c : zeroState;
+      if (t > 0) multiply(h, prev0 * H, n, recurrent, 0);
+      else recurrent.fill(0, 0, n * G);
+      for (let i = 0; i < n; i++) {
+        const gx = (row0 + i) * G;
+        const gr = i * G;
+        const s = (row0 + i) * H;
+        const sPrev = (prev0 + i) * H;
+        for (let j = 0; j < H; j++) {
+          const inputGate = sigmoid(xProj[gx + j]! + recurrent[gr + j]!);
+          const forgetGate = sigmoid(xProj[gx + H + j]! + recurrent[gr + H + j]!);
+          const candidate = Math.tanh(xProj[gx + 2 * H + j]! + recurrent[gr + 2 * H + j]!);
+          const outputGate = sigmoid(xProj[gx + 3 * H + j]! + recurrent[gr + 3 * H + j]!);
+          const cell = forgetGate * cPrev[sPrev + j]! + inputGate * candidate;
+          act[gx + j] = inputGate;
+          act[gx + H + j] = forgetGate;
+          act[gx + 2 * H + j] = candidate;
+          act[gx + 3 * H + j] = outputGate;
+          c[s + j] = cell;
+          h[s + j] = outputGate * Math.tanh(cell);
+        }
+      }
+    }
+  });
+  return { h, c, act };
+}
+
+/**
+ * Backpropagation through time, last step first. dh and dc flowing back from step t+1 cover
+ * only its rows (a prefix of step t's). The gate gradients are dxProj; dW_hh = sum over
+ * t >= 1 of dGates_t^T h_{t-1}, summed in one matmul at the end rather than one per step.
+ */
+export function lstmBackward(dh: Float32Array, weightHH: Float32Array, h: Float32Array, c: Float32Array, act: Float32Array, batchSizes: readonly number[], H: number) {
+  const G = 4 * H;
+  const T = batchSizes.length;
+  const offsets = stepOffsets(batchSizes);
+  const N = offsets[T]!;
+  const dxProj = new Float32Array(N * G);
+  const widest = batchSizes[0] ?? 0;
+  const dhCarry = new Float32Array(widest * H); // dGates_{t+1} W_hh for step t+1's rows
+  const dcCarry = new Float32Array(widest * H);
+  withFixedRightOperand(weightHH, G, H, false, widest, (multiply) => {
+    let carried = 0; // rows of step t+1
+    for (let t = T - 1; t >= 0; t--) {
+      const n = batchSizes[t]!;
+      const row0 = offsets[t]!;
+      const prev0 = t > 0 ? offsets[t - 1]! : 0;
+      for (let i = 0; i < n; i++) {
+        const gx = (row0 + i) * G;
+        const s = (row0 + i) * H;
+        const sPrev = (prev0 + i) * H;
+        const carries = i < carried;
+        for (let j = 0; j < H; j++) {
+          const k = i * H + j;
+          const dhTotal = dh[s + j]! + (carries ? dhCarry[k]! : 0);
+          const inputGate = act[gx + j]!;
+          const forgetGate = act[gx + H + j]!;
+          const candidate = act[gx + 2 * H + j]!;
+          const outputGate = act[gx + 3 * H + j]!;
+          const tanhCell = Math.tanh(c[s + j]!);
+          const dcTotal = (carries ? dcCarry[k]! : 0) + dhTotal * outputGate * (1 - tanhCell * tanhCell);
+          const cPrev = t > 0 ? c[sPrev + j]! : 0;
+          dxProj[gx + j] = dcTotal * candidate * inputGate * (1 - inputGate);
+          dxProj[gx + H + j] = dcTotal * cPrev * forgetGate * (1 - forgetGate);
+          dxProj[gx + 2 * H + j] = dcTotal * inputGate * (1 - candidate * candidate);
+          dxProj[gx + 3 * H + j] = dhTotal * tanhCell * outputGate * (1 - outputGate);
+          dcCarry[k] = dcTotal * forgetGate;
+        }
+      }
+      if (t > 0) multiply(dxProj, row0 * G, n, dhCarry, 0);
+      carried = n;
+    }
+  });
+  // dW_hh [G, H] = dGates^T [G, K] x hPrev [K, H] over the K rows of steps 1..T-1.
+  const first = batchSizes[0] ?? 0;
+  const K = N - first;
+  if (K === 0) return { dxProj, dWeightHH: new Float32Array(G * H) };
+  const hPrev = new Float32Array(K * H);
+  for (let t = 1; t < T; t++) hPrev.set(h.subarray(offsets[t - 1]! * H, (offsets[t - 1]! + batchSizes[t]!) * H), (offsets[t]! - first) * H);
+  const dWeightHH = matmul(dxProj.subarray(first * G), hPrev, { batch: 1, m: G, k: K, n: H, transA: true, transB: false, batchStrideA: 0, batchStrideB: 0 });
+  return { dxProj, dWeightHH };
+}

@@ -130,13 +130,19 @@ export function indexAdd(grad: Float32Array, index: Int32Array, { outer, axis, i
 
 /** AdamW as torch.optim.AdamW: decoupled decay p -= lr*wd*p, then the bias-corrected Adam step. */
 export function adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, o: AdamWParams): void {
-  const correction1 = 1 - o.beta1 ** o.step;
-  const correction2 = 1 - o.beta2 ** o.step;
-  for (let i = 0; i < param.length; i++) {
+  // Constants in locals and each array element read and written once: the loop is memory-bound.
+  const { lr, beta1, beta2, eps } = o;
+  const decay = 1 - lr * o.weightDecay;
+  const stepSize = lr / (1 - beta1 ** o.step);
+  const rootCorrection2 = Math.sqrt(1 - beta2 ** o.step);
+  const n = param.length;
+  for (let i = 0; i < n; i++) {
     const g = grad[i]!;
-    param[i]! -= o.lr * o.weightDecay * param[i]!;
-    m[i] = o.beta1 * m[i]! + (1 - o.beta1) * g;
-    v[i] = o.beta2 * v[i]! + (1 - o.beta2) * g * g;
-    param[i]! -= (o.lr * (m[i]! / correction1)) / (Math.sqrt(v[i]! / correction2) + o.eps);
+    const mi = beta1 * m[i]! + (1 - beta1) * g;
+    const vi = beta2 * v[i]! + (1 - beta2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    // lr * m^ / (sqrt(v^) + eps) with m^ = m / c1, v^ = v / c2
+    param[i] = param[i]! * decay - (stepSize * mi) / (Math.sqrt(vi) / rootCorrection2 + eps);
   }
 }

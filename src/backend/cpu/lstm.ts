@@ -1,12 +1,12 @@
 // CPU kernels of one LSTM direction over a packed batch (PyTorch's PackedSequence layout,
 // see backend.ts): the whole recurrence in one call, forward and backward. The recurrent
 // weight is packed for the matmul kernel once per call, not once per time step, and only
-// the sequences still running at a step are computed: no work is spent on padding.
+// the sequences still running at a step are computed: no work is spent on padding. The
+// sigmoids and tanhs run in bulk through wasm/vector-math.ts.
 // N = packed rows, T = steps, n = rows at a step, H = hidden, G = 4H gates (i, f, g, o).
 
 import { matmul, withFixedRightOperand } from './matmul.js';
-
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+import { applyVectorFunction } from './elementwise.js';
 
 /** Where each step's rows start: offsets[t] = batchSizes[0] + ... + batchSizes[t-1]; offsets[T] = N. */
 function stepOffsets(batchSizes: readonly number[]): number[] {
@@ -24,7 +24,8 @@ export function lstmForward(xProj: Float32Array, weightHH: Float32Array, batchSi
   const c = new Float32Array(N * H);
   const act = new Float32Array(N * G);
   const widest = batchSizes[0] ?? 0;
-  const recurrent = new Float32Array(widest * G); // h_{t-1} W_hh^T for the step's rows
+  const gates = new Float32Array(widest * G); // pre-activations of the step's rows
+  const tanhCell = new Float32Array(widest * H);
   const zeroState = new Float32Array(widest * H);
   withFixedRightOperand(weightHH, H, G, true, widest, (multiply) => {
     for (let t = 0; t < batchSizes.length; t++) {
@@ -33,26 +34,23 @@ export function lstmForward(xProj: Float32Array, weightHH: Float32Array, batchSi
       // Row i continues row i of the previous step; at t = 0 the previous state is zero.
       const prev0 = t > 0 ? offsets[t - 1]! : 0;
       const cPrev = t > 0 ? c : zeroState;
-      if (t > 0) multiply(h, prev0 * H, n, recurrent, 0);
-      else recurrent.fill(0, 0, n * G);
+      if (t > 0) multiply(h, prev0 * H, n, gates, 0);
+      else gates.fill(0, 0, n * G);
+      for (let k = 0, x = row0 * G; k < n * G; k++, x++) gates[k]! += xProj[x]!;
+      // The activations in bulk (vector-math.ts): sigmoid over all four gates, then tanh over each g.
+      applyVectorFunction('sigmoid', gates, act, n * G, 0, row0 * G);
+      for (let i = 0; i < n; i++) applyVectorFunction('tanh', gates, act, H, i * G + 2 * H, (row0 + i) * G + 2 * H);
       for (let i = 0; i < n; i++) {
         const gx = (row0 + i) * G;
-        const gr = i * G;
         const s = (row0 + i) * H;
         const sPrev = (prev0 + i) * H;
-        for (let j = 0; j < H; j++) {
-          const inputGate = sigmoid(xProj[gx + j]! + recurrent[gr + j]!);
-          const forgetGate = sigmoid(xProj[gx + H + j]! + recurrent[gr + H + j]!);
-          const candidate = Math.tanh(xProj[gx + 2 * H + j]! + recurrent[gr + 2 * H + j]!);
-          const outputGate = sigmoid(xProj[gx + 3 * H + j]! + recurrent[gr + 3 * H + j]!);
-          const cell = forgetGate * cPrev[sPrev + j]! + inputGate * candidate;
-          act[gx + j] = inputGate;
-          act[gx + H + j] = forgetGate;
-          act[gx + 2 * H + j] = candidate;
-          act[gx + 3 * H + j] = outputGate;
-          c[s + j] = cell;
-          h[s + j] = outputGate * Math.tanh(cell);
-        }
+        for (let j = 0; j < H; j++) c[s + j] = act[gx + H + j]! * cPrev[sPrev + j]! + act[gx + j]! * act[gx + 2 * H + j]!;
+      }
+      applyVectorFunction('tanh', c, tanhCell, n * H, row0 * H, 0);
+      for (let i = 0; i < n; i++) {
+        const gx = (row0 + i) * G + 3 * H;
+        const s = (row0 + i) * H;
+        for (let j = 0; j < H; j++) h[s + j] = act[gx + j]! * tanhCell[i * H + j]!;
       }
     }
   });
@@ -73,12 +71,14 @@ export function lstmBackward(dh: Float32Array, weightHH: Float32Array, h: Float3
   const widest = batchSizes[0] ?? 0;
   const dhCarry = new Float32Array(widest * H); // dGates_{t+1} W_hh for step t+1's rows
   const dcCarry = new Float32Array(widest * H);
+  const tanhCell = new Float32Array(widest * H);
   withFixedRightOperand(weightHH, G, H, false, widest, (multiply) => {
     let carried = 0; // rows of step t+1
     for (let t = T - 1; t >= 0; t--) {
       const n = batchSizes[t]!;
       const row0 = offsets[t]!;
       const prev0 = t > 0 ? offsets[t - 1]! : 0;
+      applyVectorFunction('tanh', c, tanhCell, n * H, row0 * H, 0);
       for (let i = 0; i < n; i++) {
         const gx = (row0 + i) * G;
         const s = (row0 + i) * H;
@@ -91,13 +91,13 @@ export function lstmBackward(dh: Float32Array, weightHH: Float32Array, h: Float3
           const forgetGate = act[gx + H + j]!;
           const candidate = act[gx + 2 * H + j]!;
           const outputGate = act[gx + 3 * H + j]!;
-          const tanhCell = Math.tanh(c[s + j]!);
-          const dcTotal = (carries ? dcCarry[k]! : 0) + dhTotal * outputGate * (1 - tanhCell * tanhCell);
+          const tc = tanhCell[k]!;
+          const dcTotal = (carries ? dcCarry[k]! : 0) + dhTotal * outputGate * (1 - tc * tc);
           const cPrev = t > 0 ? c[sPrev + j]! : 0;
           dxProj[gx + j] = dcTotal * candidate * inputGate * (1 - inputGate);
           dxProj[gx + H + j] = dcTotal * cPrev * forgetGate * (1 - forgetGate);
           dxProj[gx + 2 * H + j] = dcTotal * inputGate * (1 - candidate * candidate);
-          dxProj[gx + 3 * H + j] = dhTotal * tanhCell * outputGate * (1 - outputGate);
+          dxProj[gx + 3 * H + j] = dhTotal * tc * outputGate * (1 - outputGate);
           dcCarry[k] = dcTotal * forgetGate;
         }
       }

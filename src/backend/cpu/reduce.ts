@@ -5,16 +5,16 @@ import type { AxisLayout, ReduceOp } from '../backend.js';
 
 export function reduce(op: ReduceOp, x: Float32Array, { outer, axis, inner }: AxisLayout): Float32Array {
   const y = new Float32Array(outer * inner);
+  // One loop per op, so the inner loop has no branch on it.
+  const init = op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity;
   for (let o = 0; o < outer; o++) {
     const base = o * axis * inner;
     for (let i = 0; i < inner; i++) {
-      let acc = op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity;
-      for (let r = 0; r < axis; r++) {
-        const v = x[base + r * inner + i]!;
-        if (op === 'sum') acc += v;
-        else if (op === 'max') acc = v > acc || Number.isNaN(v) ? v : acc;
-        else acc = v < acc || Number.isNaN(v) ? v : acc;
-      }
+      const end = base + axis * inner + i;
+      let acc = init;
+      if (op === 'sum') for (let k = base + i; k < end; k += inner) acc += x[k]!;
+      else if (op === 'max') for (let k = base + i; k < end; k += inner) acc = x[k]! > acc || Number.isNaN(x[k]!) ? x[k]! : acc;
+      else for (let k = base + i; k < end; k += inner) acc = x[k]! < acc || Number.isNaN(x[k]!) ? x[k]! : acc;
       y[o * inner + i] = acc;
     }
   }

@@ -1,7 +1,7 @@
 // A tiny WebAssembly binary emitter: just enough of the format (header, type,
 // import(memory), function, export and code sections; LEB128; locals, loops,
-// branches, i32 arithmetic and a few SIMD opcodes) for the GEMM kernel in
-// gemm.ts to be written as TypeScript, with no prebuilt binary and no external
+// branches, i32 arithmetic and the SIMD opcodes we use) for the GEMM kernel in
+// gemm.ts and the vector math of vector-math.ts to be written as TypeScript, with no prebuilt binary and no external
 // compiler. Spec: https://webassembly.github.io/spec/core/binary/
 
 /** Value types (spec 5.3.1). */
@@ -28,6 +28,7 @@ export const Op = {
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Mul: 0x6c,
+  i32Shl: 0x74,
 } as const;
 
 /** Opcodes after the 0xfd SIMD prefix (spec 5.4.8); no relaxed-simd, so Node 20 runs them without flags. */
@@ -37,8 +38,23 @@ export const SimdOp = {
   v128Store: 0x0b,
   v128Const: 0x0c,
   f32x4Splat: 0x13,
+  f32x4Lt: 0x43,
+  v128And: 0x4e,
+  v128AndNot: 0x4f,
+  v128Or: 0x50,
+  v128Bitselect: 0x52,
+  f32x4Nearest: 0x6a,
+  i32x4Shl: 0xab,
+  i32x4Add: 0xae,
+  f32x4Abs: 0xe0,
+  f32x4Neg: 0xe1,
   f32x4Add: 0xe4,
+  f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
+  f32x4Div: 0xe7,
+  f32x4Min: 0xe8,
+  f32x4Max: 0xe9,
+  i32x4TruncSatF32x4S: 0xf8,
 } as const;
 
 const SIMD_PREFIX = 0xfd;
@@ -138,6 +154,7 @@ export class Body {
   i32Add(): this { return this.op(Op.i32Add); }
   i32Sub(): this { return this.op(Op.i32Sub); }
   i32Mul(): this { return this.op(Op.i32Mul); }
+  i32Shl(): this { return this.op(Op.i32Shl); }
 
   /** Memory immediates are (align, offset): the offset is added to the address on the stack for free. */
   f32Load(offset = 0): this { return this.op(Op.f32Load, ALIGN_F32, ...uleb128(offset)); }
@@ -147,9 +164,40 @@ export class Body {
   v128Store(offset = 0): this { return this.simd(SimdOp.v128Store, ALIGN_V128, ...uleb128(offset)); }
   /** A v128 with all sixteen bytes zero. */
   v128Zero(): this { return this.simd(SimdOp.v128Const, ...new Array<number>(16).fill(0)); }
+  /** A v128 holding `value` in all four f32 lanes. */
+  f32x4Const(value: number): this { return this.simd(SimdOp.v128Const, ...new Array<number[]>(4).fill(f32Bytes(value)).flat()); }
+  /** A v128 holding `value` in all four i32 lanes. */
+  i32x4Const(value: number): this { return this.simd(SimdOp.v128Const, ...new Array<number[]>(4).fill(i32Bytes(value)).flat()); }
   f32x4Splat(): this { return this.simd(SimdOp.f32x4Splat); }
   f32x4Add(): this { return this.simd(SimdOp.f32x4Add); }
+  f32x4Sub(): this { return this.simd(SimdOp.f32x4Sub); }
   f32x4Mul(): this { return this.simd(SimdOp.f32x4Mul); }
+  f32x4Div(): this { return this.simd(SimdOp.f32x4Div); }
+  f32x4Min(): this { return this.simd(SimdOp.f32x4Min); }
+  f32x4Max(): this { return this.simd(SimdOp.f32x4Max); }
+  f32x4Abs(): this { return this.simd(SimdOp.f32x4Abs); }
+  f32x4Neg(): this { return this.simd(SimdOp.f32x4Neg); }
+  f32x4Nearest(): this { return this.simd(SimdOp.f32x4Nearest); }
+  /** All ones in the lanes where a < b, else zeros. */
+  f32x4Lt(): this { return this.simd(SimdOp.f32x4Lt); }
+  i32x4TruncSatF32x4S(): this { return this.simd(SimdOp.i32x4TruncSatF32x4S); }
+  i32x4Add(): this { return this.simd(SimdOp.i32x4Add); }
+  /** Shift every i32 lane left by an i32 count on the stack. */
+  i32x4Shl(): this { return this.simd(SimdOp.i32x4Shl); }
+  v128And(): this { return this.simd(SimdOp.v128And); }
+  /** a & ~b */
+  v128AndNot(): this { return this.simd(SimdOp.v128AndNot); }
+  v128Or(): this { return this.simd(SimdOp.v128Or); }
+  /** (a & mask) | (b & ~mask), with a, b, mask pushed in that order. */
+  v128Bitselect(): this { return this.simd(SimdOp.v128Bitselect); }
+}
+
+function f32Bytes(value: number): number[] {
+  return [...new Uint8Array(Float32Array.of(value).buffer)];
+}
+
+function i32Bytes(value: number): number[] {
+  return [...new Uint8Array(Int32Array.of(value).buffer)];
 }
 
 // ---- the module ------------------------------------------------------------

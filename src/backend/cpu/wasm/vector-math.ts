@@ -1,0 +1,175 @@
+// The transcendental functions of the training step (sigmoid, tanh, GELU and its
+// derivative, all built on one exp) as WebAssembly SIMD loops, four f32 lanes at a time, emitted by emit.ts.
+// V8's Math.exp and Math.tanh cost 10-17 ns each on the machines this was measured on, and an
+// LSTM cell needs five per element: this is ~2 ns. Formulas (Cephes single precision):
+//   exp(x)  = 2^k * p(r), k = round(x / ln 2), r = x - k ln 2 (split in two constants),
+//             p a degree-7 polynomial; x clamped to [-87.3, 88] (exp is 0 below -87.3)
+//   tanh(x) = x + x^3 q(x^2) for |x| < 0.625 (no cancellation near 0), else
+//             sign(x) (1 - 2 / (exp(2|x|) + 1))
+//   sigmoid(x) = 1 / (1 + exp(-x))
+//   erf(x)  = Numerical Recipes' erfc fit (|error| < 1.2e-7), as src/backend/cpu/elementwise.ts
+//             and kernels/unary.wgsl, with 1 + erf(x) = erfc(-x) for x < 0 (no cancellation);
+//             gelu(x) = x/2 (1 + erf(x/sqrt 2)),
+//             geluGrad(x) = (1 + erf(x/sqrt 2))/2 + x exp(-x^2/2) / sqrt(2 pi)
+// Each function is f(ptr, count): in place over `count` f32 at byte offset ptr of the module's
+// own memory; count a multiple of 4. VectorMath.apply streams any array through that memory.
+
+import { Body, ValType, emitModule, type FunctionSpec } from './emit.js';
+import { wasmSimdSupported, type WasmMemory, type WasmModule } from './gemm.js';
+
+export type VectorFunction = 'sigmoid' | 'tanh' | 'gelu' | 'geluGrad';
+const FUNCTIONS: VectorFunction[] = ['sigmoid', 'tanh', 'gelu', 'geluGrad'];
+
+const EXP_LOW = -87.33654; // exp below this is under f32's smallest normal: the result is 0
+const EXP_HIGH = 88; // round(88 / ln 2) = 127, the largest finite power of two
+const LN2_HI = 0.693359375;
+const LN2_LO = -2.12194440e-4;
+const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+const TANH_POLY = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1];
+const TANH_SMALL = 0.625;
+const ERFC_POLY = [0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223];
+const SIGN_BIT = -0x80000000;
+
+/** Locals: 0 ptr, 1 count (params), 2 end (i32), then v128 temporaries from 3 on. */
+const PTR = 0, COUNT = 1, END = 2, V = 3;
+const V128_LOCALS = 12; // the deepest nesting, geluGrad's erf's exp, reaches local 13
+
+/** Horner: push c[0] x^(n-1) + ... + c[n-1] for x in local `x`. */
+function polynomial(b: Body, x: number, coefficients: number[]): Body {
+  b.f32x4Const(coefficients[0]!);
+  for (const c of coefficients.slice(1)) b.localGet(x).f32x4Mul().f32x4Const(c).f32x4Add();
+  return b;
+}
+
+/** out = exp(local x); uses locals t..t+2. */
+function exp(b: Body, x: number, out: number, t: number): void {
+  const [clamped, k, r] = [t, t + 1, t + 2];
+  b.localGet(x).f32x4Const(EXP_LOW).f32x4Max().f32x4Const(EXP_HIGH).f32x4Min().localSet(clamped);
+  b.localGet(clamped).f32x4Const(Math.LOG2E).f32x4Mul().f32x4Nearest().localSet(k);
+  b.localGet(clamped).localGet(k).f32x4Const(LN2_HI).f32x4Mul().f32x4Sub().localGet(k).f32x4Const(LN2_LO).f32x4Mul().f32x4Sub().localSet(r);
+  // p = poly(r) r^2 + r + 1
+  polynomial(b, r, EXP_POLY).localGet(r).f32x4Mul().localGet(r).f32x4Mul().localGet(r).f32x4Add().f32x4Const(1).f32x4Add();
+  // times 2^k, built in the exponent bits: (k + 127) << 23
+  b.localGet(k).i32x4TruncSatF32x4S().i32x4Const(127).i32x4Add().i32Const(23).i32x4Shl().f32x4Mul();
+  // 0 below the clamp (a NaN compares false and stays NaN)
+  b.localGet(x).f32x4Const(EXP_LOW).f32x4Lt().v128AndNot().localSet(out);
+}
+
+/** out = tanh(local x); uses locals t..t+6. */
+function tanh(b: Body, x: number, out: number, t: number): void {
+  const [abs, twice, e, square] = [t, t + 1, t + 2, t + 3];
+  b.localGet(x).f32x4Abs().localSet(abs);
+  b.localGet(abs).localGet(abs).f32x4Add().localSet(twice);
+  exp(b, twice, e, t + 4);
+  // large |x|: 1 - 2/(e+1), with x's sign
+  b.f32x4Const(1).f32x4Const(2).localGet(e).f32x4Const(1).f32x4Add().f32x4Div().f32x4Sub();
+  b.localGet(x).i32x4Const(SIGN_BIT).v128And().v128Or().localSet(e);
+  // small |x|: x + x z q(z), z = x^2
+  b.localGet(x).localGet(x).f32x4Mul().localSet(square);
+  b.localGet(x).localGet(x).localGet(square).f32x4Mul();
+  polynomial(b, square, TANH_POLY).f32x4Mul().f32x4Add();
+  b.localGet(e).localGet(abs).f32x4Const(TANH_SMALL).f32x4Lt().v128Bitselect().localSet(out);
+}
+
+/**
+ * out = 1 + erf(local x) by the erfc fit, as erfc(|x|) for x < 0 and 2 - erfc(|x|) otherwise:
+ * no cancellation where erf is near -1 (GELU's negative tail). Uses locals t..t+6.
+ */
+function onePlusErf(b: Body, x: number, out: number, t: number): void {
+  const [z, tt, arg, e] = [t, t + 1, t + 2, t + 3];
+  b.localGet(x).f32x4Abs().localSet(z);
+  b.f32x4Const(1).f32x4Const(1).localGet(z).f32x4Const(0.5).f32x4Mul().f32x4Add().f32x4Div().localSet(tt);
+  // erfc(|x|) = t exp(-z^2 + poly(t))
+  b.localGet(z).localGet(z).f32x4Mul().f32x4Neg();
+  polynomial(b, tt, ERFC_POLY).f32x4Add().localSet(arg);
+  exp(b, arg, e, t + 4);
+  b.localGet(tt).localGet(e).f32x4Mul().localSet(e);
+  b.localGet(e).f32x4Const(2).localGet(e).f32x4Sub().localGet(x).f32x4Const(0).f32x4Lt().v128Bitselect().localSet(out);
+}
+
+/** Emit the value of `name` at local x into local out. */
+const BODIES: Record<VectorFunction, (b: Body, x: number, out: number) => void> = {
+  sigmoid: (b, x, out) => {
+    b.localGet(x).f32x4Neg().localSet(V + 2);
+    exp(b, V + 2, V + 3, V + 4);
+    b.f32x4Const(1).f32x4Const(1).localGet(V + 3).f32x4Add().f32x4Div().localSet(out);
+  },
+  tanh: (b, x, out) => tanh(b, x, out, V + 2),
+  gelu: (b, x, out) => {
+    b.localGet(x).f32x4Const(Math.SQRT1_2).f32x4Mul().localSet(V + 2);
+    onePlusErf(b, V + 2, V + 3, V + 4);
+    b.localGet(x).f32x4Const(0.5).f32x4Mul().localGet(V + 3).f32x4Mul().localSet(out);
+  },
+  geluGrad: (b, x, out) => {
+    b.localGet(x).f32x4Const(Math.SQRT1_2).f32x4Mul().localSet(V + 2);
+    onePlusErf(b, V + 2, V + 3, V + 4);
+    b.localGet(x).localGet(x).f32x4Mul().f32x4Const(-0.5).f32x4Mul().localSet(V + 2);
+    exp(b, V + 2, V + 4, V + 5);
+    b.localGet(V + 3).f32x4Const(0.5).f32x4Mul();
+    b.localGet(x).f32x4Const(1 / Math.sqrt(2 * Math.PI)).f32x4Mul().localGet(V + 4).f32x4Mul().f32x4Add().localSet(out);
+  },
+};
+
+/** f(ptr, count): for each vector in [ptr, ptr + 4 count): x = load, store f(x). */
+function vectorFunction(name: VectorFunction): FunctionSpec {
+  const b = new Body();
+  const x = V, y = V + 1;
+  b.block();
+  b.localGet(COUNT).i32Eqz().brIf(0);
+  b.localGet(PTR).localGet(COUNT).i32Const(2).i32Shl().i32Add().localSet(END);
+  b.loop();
+  b.localGet(PTR).v128Load(0).localSet(x);
+  BODIES[name](b, x, y);
+  b.localGet(PTR).localGet(y).v128Store(0);
+  b.localGet(PTR).i32Const(16).i32Add().localTee(PTR);
+  b.localGet(END).i32LtU().brIf(0);
+  b.end();
+  b.end();
+  return { name, params: [ValType.i32, ValType.i32], results: [], locals: [ValType.i32, ...new Array<ValType>(V128_LOCALS).fill(ValType.v128)], body: b };
+}
+
+const PAGE_BYTES = 65536;
+/** Floats per call: inputs are streamed through the module's memory in chunks of this many (256 KiB). */
+const CHUNK = 65536;
+
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+}
+
+/** The compiled functions and their own memory (one chunk; it never grows). */
+export class VectorMath {
+  private readonly functions: Record<VectorFunction, (ptr: number, count: number) => void>;
+  private readonly f32: Float32Array;
+  readonly capacity = CHUNK;
+
+  constructor() {
+    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly!;
+    const pages = Math.ceil((CHUNK * 4) / PAGE_BYTES);
+    const memory = new api.Memory({ initial: pages, maximum: pages });
+    const module = new api.Module(emitModule({ module: 'env', name: 'memory', initial: pages, maximum: pages, shared: false }, FUNCTIONS.map(vectorFunction)));
+    const exports = new api.Instance(module, { env: { memory } }).exports;
+    this.functions = Object.fromEntries(FUNCTIONS.map((name) => [name, exports[name]])) as VectorMath['functions'];
+    this.f32 = new Float32Array(memory.buffer);
+  }
+
+  /** y[yOffset + i] = f(x[xOffset + i]) for i < count, through the memory in chunks; y may be x. */
+  apply(name: VectorFunction, x: Float32Array, y: Float32Array, count = x.length, xOffset = 0, yOffset = 0): void {
+    for (let done = 0; done < count; done += CHUNK) {
+      const n = Math.min(CHUNK, count - done);
+      this.f32.set(x.subarray(xOffset + done, xOffset + done + n));
+      // Whole vectors: the lanes past n read stale memory and are never copied out.
+      this.functions[name](0, Math.ceil(n / 4) * 4);
+      y.set(this.f32.subarray(0, n), yOffset + done);
+    }
+  }
+}
+
+let shared: VectorMath | null | undefined;
+
+/** The process's instance, or null where WebAssembly SIMD is missing (callers fall back to Math). */
+export function vectorMath(): VectorMath | null {
+  if (shared === undefined) shared = wasmSimdSupported() && process.env.MEDNER_CPU_KERNEL !== 'js' ? new VectorMath() : null;
+  return shared;
+}

@@ -1,0 +1,42 @@
+// The WebAssembly SIMD sigmoid, tanh, GELU and GELU' (src/backend/cpu/wasm/vector-math.ts)
+// against the scalar Math references of src/backend/cpu/elementwise.ts, at fixed edge cases
+// (0, tiny, the tanh branch point, overflow, infinities, NaN) and over random floats.
+
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { VectorMath, type VectorFunction } from '../../src/backend/cpu/wasm/vector-math.js';
+import { unaryFunctions } from '../../src/backend/cpu/elementwise.js';
+
+const NAMES: VectorFunction[] = ['sigmoid', 'tanh', 'gelu', 'geluGrad'];
+const EDGES = [0, -0, 1e-30, 1e-8, -1e-8, 1e-4, 0.3, 0.6249, 0.625, 0.6251, -0.7, 1, -1, 2.5, 5, -5, 10, -20, 44, 50, -87, -87.5, -100, 88, 89, 100, 1e30, -1e30, Infinity, -Infinity, NaN];
+
+function check(vm: VectorMath, name: VectorFunction, values: number[]): void {
+  const x = Float32Array.from(values);
+  const y = new Float32Array(x.length);
+  vm.apply(name, x, y);
+  x.forEach((v, i) => {
+    const expected = unaryFunctions[name](v);
+    if (Number.isNaN(expected)) return void expect(y[i], `${name}(${v})`).toBeNaN();
+    if (!Number.isFinite(expected)) return void expect(y[i], `${name}(${v})`).toBe(expected);
+    expect(Math.abs(y[i]! - expected), `${name}(${v}) = ${y[i]}, expected ${expected}`).toBeLessThanOrEqual(3e-7 + 1e-6 * Math.abs(expected));
+  });
+}
+
+describe('wasm vector math', () => {
+  const vm = new VectorMath();
+  for (const name of NAMES) {
+    it(`${name} matches Math at the edges and on random floats`, () => {
+      check(vm, name, EDGES);
+      fc.assert(fc.property(fc.array(fc.float({ min: -120, max: 120, noNaN: true }), { minLength: 1, maxLength: 67 }), (values) => check(vm, name, values)), { numRuns: 200 });
+    });
+  }
+
+  it('streams inputs longer than its memory in chunks, into an offset output', () => {
+    const count = vm.capacity * 2 + 5;
+    const x = Float32Array.from({ length: count + 3 }, (_, i) => Math.sin(i) * 4);
+    const y = new Float32Array(count + 7);
+    vm.apply('tanh', x, y, count, 3, 7);
+    for (const i of [0, vm.capacity - 1, vm.capacity, 2 * vm.capacity + 4]) expect(y[7 + i]).toBeCloseTo(Math.tanh(x[3 + i]!), 6);
+    expect(y.slice(0, 7).every((v) => v === 0)).toBe(true);
+  });
+});

@@ -15,6 +15,7 @@
 // Arithmetic is in float64 inside a kernel; inputs and outputs are float32.
 
 import type { CrfShape } from '../backend.js';
+import { allocF32 } from './pool.js';
 
 /** log(sum(exp(values))), shifted by the max so nothing overflows. */
 function logSumExp(values: Float64Array): number {
@@ -34,7 +35,7 @@ export function crfForward(
   emissions: Float32Array, mask: Float32Array, transitions: Float32Array, start: Float32Array, end: Float32Array, shape: CrfShape,
 ): { logZ: Float32Array; alpha: Float32Array } {
   const { batch: B, steps: T, tags: C } = shape;
-  const alpha = new Float32Array(B * T * C);
+  const alpha = allocF32(B * T * C);
   const logZ = new Float32Array(B);
   const prev = new Float64Array(C);
   const next = new Float64Array(C);
@@ -77,7 +78,7 @@ export function crfBackward(
   alpha: Float32Array, dlogZ: Float32Array, shape: CrfShape,
 ): { dEmissions: Float32Array; dTransitions: Float32Array; dStart: Float32Array; dEnd: Float32Array } {
   const { batch: B, steps: T, tags: C } = shape;
-  const dEmissions = new Float32Array(B * T * C);
+  const dEmissions = allocF32(B * T * C);
   // Summed over the batch in float64, rounded once at the end.
   const dTransitions = new Float64Array(C * C);
   const dStart = new Float64Array(C);

@@ -4,6 +4,7 @@
 import type { BinaryOp, BroadcastLayout, StridedCopy, UnaryOp } from '../backend.js';
 import { contiguousStrides } from '../../tensor/shape.js';
 import { vectorMath, type VectorFunction } from './wasm/vector-math.js';
+import { allocF32 } from './pool.js';
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -83,7 +84,7 @@ function rowLoop(op: BinaryOp): RowLoop {
 const VECTOR_OPS = new Set<UnaryOp>(['sigmoid', 'tanh', 'gelu', 'geluGrad']);
 
 export function unary(op: UnaryOp, x: Float32Array): Float32Array {
-  const y = new Float32Array(x.length);
+  const y = allocF32(x.length);
   const wasm = VECTOR_OPS.has(op) ? vectorMath() : null;
   if (wasm) wasm.apply(op as VectorFunction, x, y);
   else unaryLoop(op)(x, y, unaryFunctions[op]);
@@ -129,7 +130,7 @@ export function binary(op: BinaryOp, a: Float32Array, b: Float32Array, layout: B
   const f = binaryFunctions[op];
   const loop = rowLoop(op);
   const n = outShape.reduce((x, d) => x * d, 1);
-  const y = new Float32Array(n);
+  const y = allocF32(n);
   const aFull = isContiguous(stridesA, outShape) && a.length === n;
   const bFull = isContiguous(stridesB, outShape) && b.length === n;
   // Fast paths: same shapes, or one operand a scalar: one row of n.
@@ -148,7 +149,7 @@ export function binary(op: BinaryOp, a: Float32Array, b: Float32Array, layout: B
 
 export function where(cond: Float32Array, a: Float32Array, b: Float32Array, layout: BroadcastLayout): Float32Array {
   const n = layout.outShape.reduce((x, d) => x * d, 1);
-  const y = new Float32Array(n);
+  const y = allocF32(n);
   forEachStrided(layout.outShape, [layout.stridesC!, layout.stridesA, layout.stridesB], (i, o) => {
     y[i] = cond[o[0]!] !== 0 ? a[o[1]!]! : b[o[2]!]!;
   });

@@ -3,10 +3,11 @@
 // Shape legend: N = rows, D = features, C = classes, B = batch, H = hidden.
 
 import type { AdamWParams, AxisLayout } from '../backend.js';
-import { hashUniform } from '../../tensor/random.js';
+import { hash32 } from '../../tensor/random.js';
+import { allocF32 } from './pool.js';
 
 export function layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, dim: number, eps: number) {
-  const y = new Float32Array(rows * dim);
+  const y = allocF32(rows * dim);
   const mean = new Float32Array(rows);
   const rstd = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -26,7 +27,7 @@ export function layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Arr
 
 /** dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * gamma. */
 export function layerNormBackward(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, dim: number) {
-  const dx = new Float32Array(rows * dim);
+  const dx = allocF32(rows * dim);
   const dgamma = new Float32Array(dim);
   const dbeta = new Float32Array(dim);
   for (let r = 0; r < rows; r++) {
@@ -82,7 +83,7 @@ export function crossEntropy(logits: Float32Array, targets: Int32Array, weights:
 }
 
 export function crossEntropyBackward(logits: Float32Array, targets: Int32Array, weights: Float32Array | null, dloss: Float32Array, rows: number, classes: number, ignoreIndex: number): Float32Array {
-  const dlogits = new Float32Array(rows * classes);
+  const dlogits = allocF32(rows * classes);
   for (let r = 0; r < rows; r++) {
     const t = targets[r]!;
     if (t === ignoreIndex) continue;
@@ -95,14 +96,17 @@ export function crossEntropyBackward(logits: Float32Array, targets: Int32Array, 
 }
 
 export function dropoutMask(size: number, p: number, seed: number): Float32Array {
-  const mask = new Float32Array(size);
+  const mask = allocF32(size);
   const scale = 1 / (1 - p);
-  for (let i = 0; i < size; i++) mask[i] = hashUniform(seed, i) >= p ? scale : 0;
+  // hashUniform(seed, i) >= p, with the seed's hash taken once and the compare in integers
+  const key = hash32(seed >>> 0);
+  const threshold = Math.ceil(p * 16777216);
+  for (let i = 0; i < size; i++) mask[i] = hash32((i ^ key) >>> 0) >>> 8 >= threshold ? scale : 0;
   return mask;
 }
 
 export function indexSelect(x: Float32Array | Int32Array, index: Int32Array, { outer, axis, inner }: AxisLayout, count: number): Float32Array | Int32Array {
-  const y = x instanceof Int32Array ? new Int32Array(outer * count * inner) : new Float32Array(outer * count * inner);
+  const y = x instanceof Int32Array ? new Int32Array(outer * count * inner) : allocF32(outer * count * inner);
   for (let j = 0; j < count; j++) {
     const row = index[j]!;
     if (row < 0 || row >= axis) throw new Error(`indexSelect: index ${row} at position ${j} is outside [0, ${axis})`);
@@ -117,7 +121,7 @@ export function indexSelect(x: Float32Array | Int32Array, index: Int32Array, { o
 }
 
 export function indexAdd(grad: Float32Array, index: Int32Array, { outer, axis, inner }: AxisLayout, count: number): Float32Array {
-  const y = new Float32Array(outer * axis * inner);
+  const y = allocF32(outer * axis * inner);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < count; j++) {
       const dst = (o * axis + index[j]!) * inner;

@@ -8,6 +8,7 @@ import { matmul } from './matmul.js';
 import * as fused from './fused.js';
 import * as crf from './crf.js';
 import * as lstm from './lstm.js';
+import { allocF32, releaseF32 } from './pool.js';
 
 export class CpuStorage implements Storage {
   freed = false;
@@ -54,10 +55,10 @@ export class CpuBackend implements Backend {
     return this.wrap(data.slice());
   }
   zeros(size: number, dtype: DType): Storage {
-    return this.wrap(dtype === 'i32' ? new Int32Array(size) : new Float32Array(size));
+    return this.wrap(dtype === 'i32' ? new Int32Array(size) : allocF32(size));
   }
   fill(size: number, value: number): Storage {
-    return this.wrap(new Float32Array(size).fill(value));
+    return this.wrap(allocF32(size).fill(value));
   }
   async read(s: Storage): Promise<TypedArray> {
     return any(s).slice();
@@ -70,6 +71,7 @@ export class CpuBackend implements Backend {
     const storage = s as CpuStorage;
     if (storage.freed) throw new Error('cpu backend: buffer freed twice');
     storage.freed = true;
+    releaseF32(storage.data);
     this.live--;
   }
   liveBuffers(): number {

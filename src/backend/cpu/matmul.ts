@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import type { MatmulLayout } from '../backend.js';
 import { MatmulPool } from './parallel.js';
 import { WasmGemm, gemmBlocked, wasmSimdSupported, type GemmOperands } from './wasm/gemm.js';
+import { allocF32 } from './pool.js';
 
 export type CpuKernel = 'js' | 'wasm';
 
@@ -189,7 +190,7 @@ export const IN_PLACE = { bMaxRows: 64, aMaxColumns: 64 };
  */
 function matmulWasm(gemm: WasmGemm, a: Float32Array, b: Float32Array, layout: MatmulLayout, parallel: boolean): Float32Array | null {
   const { batch, m, k, n, transA, transB, batchStrideA, batchStrideB } = layout;
-  const out = new Float32Array(batch * m * n);
+  const out = allocF32(batch * m * n);
   if (m === 0 || n === 0 || k === 0) return out;
   const { rows, cols } = gemm.shape;
   const rowPanels = Math.ceil(m / rows);

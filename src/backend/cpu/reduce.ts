@@ -2,9 +2,10 @@
 // layout: the reference for kernels/reduce.wgsl and kernels/softmax.wgsl.
 
 import type { AxisLayout, ReduceOp } from '../backend.js';
+import { allocF32 } from './pool.js';
 
 export function reduce(op: ReduceOp, x: Float32Array, { outer, axis, inner }: AxisLayout): Float32Array {
-  const y = new Float32Array(outer * inner);
+  const y = allocF32(outer * inner);
   // One loop per op, so the inner loop has no branch on it.
   const init = op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity;
   for (let o = 0; o < outer; o++) {
@@ -39,7 +40,7 @@ export function argmax(x: Float32Array, { outer, axis, inner }: AxisLayout): Int
 
 /** softmax (or log_softmax) with the max subtracted first, so large logits do not overflow. */
 export function softmax(x: Float32Array, { outer, axis, inner }: AxisLayout, log: boolean): Float32Array {
-  const y = new Float32Array(x.length);
+  const y = allocF32(x.length);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * axis * inner + i;

@@ -9,6 +9,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { abs, add, div, minimum, mul, pow, sqrt, square } from '../ops/elementwise.js';
 import { max, sum } from '../ops/reduce.js';
 import { stack } from '../ops/shape.js';
+import { readHost } from '../nn/host.js';
 
 /**
  * Scale the gradients of `params` in place so that their joint `normType`-norm is
@@ -31,7 +32,10 @@ export function clipGradNorm(params: Iterable<Tensor | readonly [string, Tensor]
       else if (normType === 2) total = sqrt(sum(stack(grads.map((g) => sum(square(g))))));
       else total = pow(sum(stack(grads.map((g) => sum(pow(abs(g), normType))))), 1 / normType);
       const scale = minimum(div(full([], maxNorm, { backend: total.backend }), add(total, 1e-6)), 1);
-      for (const g of grads) g.assign(mul(g, scale));
+      // Where the backend reads synchronously (CPU), gradients already within the norm are left
+      // as they are instead of multiplied by 1: the same values, one pass over every gradient less.
+      const hostScale = readHost(scale);
+      if (hostScale === null || hostScale[0]! < 1) for (const g of grads) g.assign(mul(g, scale));
       return total;
     }),
   );

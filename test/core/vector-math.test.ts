@@ -1,11 +1,12 @@
-// The WebAssembly SIMD sigmoid, tanh, GELU and GELU' (src/backend/cpu/wasm/vector-math.ts)
-// against the scalar Math references of src/backend/cpu/elementwise.ts, at fixed edge cases
+// The WebAssembly SIMD sigmoid, tanh, GELU, GELU' and dropout mask (src/backend/cpu/wasm/vector-math.ts)
+// against the scalar references (src/backend/cpu/elementwise.ts, hashUniform), at fixed edge cases
 // (0, tiny, the tanh branch point, overflow, infinities, NaN) and over random floats.
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { VectorMath, type VectorFunction } from '../../src/backend/cpu/wasm/vector-math.js';
 import { unaryFunctions } from '../../src/backend/cpu/elementwise.js';
+import { hashUniform } from '../../src/tensor/random.js';
 
 const NAMES: VectorFunction[] = ['sigmoid', 'tanh', 'gelu', 'geluGrad'];
 const EDGES = [0, -0, 1e-30, 1e-8, -1e-8, 1e-4, 0.3, 0.6249, 0.625, 0.6251, -0.7, 1, -1, 2.5, 5, -5, 10, -20, 44, 50, -87, -87.5, -100, 88, 89, 100, 1e30, -1e30, Infinity, -Infinity, NaN];
@@ -30,6 +31,20 @@ describe('wasm vector math', () => {
       fc.assert(fc.property(fc.array(fc.float({ min: -120, max: 120, noNaN: true }), { minLength: 1, maxLength: 67 }), (values) => check(vm, name, values)), { numRuns: 200 });
     });
   }
+
+  it('dropout mask: bit for bit the scalar hashUniform mask, past one chunk and at any seed and p', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.double({ min: 0, max: 0.95, noNaN: true }), fc.integer({ min: 1, max: 300 }), (seed, p, size) => {
+        const y = new Float32Array(size);
+        vm.dropoutMask(y, p, seed);
+        y.forEach((v, i) => expect(v).toBe(hashUniform(seed, i) >= p ? Math.fround(1 / (1 - p)) : 0));
+      }),
+      { numRuns: 100 },
+    );
+    const long = new Float32Array(vm.capacity + 7);
+    vm.dropoutMask(long, 0.3, 99);
+    for (const i of [0, vm.capacity - 1, vm.capacity, vm.capacity + 6]) expect(long[i]).toBe(hashUniform(99, i) >= 0.3 ? Math.fround(1 / 0.7) : 0);
+  });
 
   it('streams inputs longer than its memory in chunks, into an offset output', () => {
     const count = vm.capacity * 2 + 5;

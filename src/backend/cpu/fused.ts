@@ -5,6 +5,7 @@
 import type { AdamWParams, AxisLayout } from '../backend.js';
 import { hash32 } from '../../tensor/random.js';
 import { allocF32 } from './pool.js';
+import { vectorMath } from './wasm/vector-math.js';
 
 export function layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, dim: number, eps: number) {
   const y = allocF32(rows * dim);
@@ -97,6 +98,11 @@ export function crossEntropyBackward(logits: Float32Array, targets: Int32Array, 
 
 export function dropoutMask(size: number, p: number, seed: number): Float32Array {
   const mask = allocF32(size);
+  const wasm = vectorMath();
+  if (wasm) {
+    wasm.dropoutMask(mask, p, seed);
+    return mask;
+  }
   const scale = 1 / (1 - p);
   // hashUniform(seed, i) >= p, with the seed's hash taken once and the compare in integers
   const key = hash32(seed >>> 0);

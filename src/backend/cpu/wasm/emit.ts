@@ -37,15 +37,20 @@ export const SimdOp = {
   v128Load32Splat: 0x09,
   v128Store: 0x0b,
   v128Const: 0x0c,
+  i32x4Splat: 0x11,
   f32x4Splat: 0x13,
+  i32x4GeS: 0x3f,
   f32x4Lt: 0x43,
   v128And: 0x4e,
   v128AndNot: 0x4f,
   v128Or: 0x50,
+  v128Xor: 0x51,
   v128Bitselect: 0x52,
   f32x4Nearest: 0x6a,
   i32x4Shl: 0xab,
+  i32x4ShrU: 0xad,
   i32x4Add: 0xae,
+  i32x4Mul: 0xb5,
   f32x4Abs: 0xe0,
   f32x4Neg: 0xe1,
   f32x4Add: 0xe4,
@@ -166,8 +171,11 @@ export class Body {
   v128Zero(): this { return this.simd(SimdOp.v128Const, ...new Array<number>(16).fill(0)); }
   /** A v128 holding `value` in all four f32 lanes. */
   f32x4Const(value: number): this { return this.simd(SimdOp.v128Const, ...new Array<number[]>(4).fill(f32Bytes(value)).flat()); }
+  /** A v128 of four i32 lanes. */
+  simdConst(lanes: [number, number, number, number]): this { return this.simd(SimdOp.v128Const, ...lanes.flatMap(i32Bytes)); }
   /** A v128 holding `value` in all four i32 lanes. */
   i32x4Const(value: number): this { return this.simd(SimdOp.v128Const, ...new Array<number[]>(4).fill(i32Bytes(value)).flat()); }
+  i32x4Splat(): this { return this.simd(SimdOp.i32x4Splat); }
   f32x4Splat(): this { return this.simd(SimdOp.f32x4Splat); }
   f32x4Add(): this { return this.simd(SimdOp.f32x4Add); }
   f32x4Sub(): this { return this.simd(SimdOp.f32x4Sub); }
@@ -182,6 +190,12 @@ export class Body {
   f32x4Lt(): this { return this.simd(SimdOp.f32x4Lt); }
   i32x4TruncSatF32x4S(): this { return this.simd(SimdOp.i32x4TruncSatF32x4S); }
   i32x4Add(): this { return this.simd(SimdOp.i32x4Add); }
+  i32x4Mul(): this { return this.simd(SimdOp.i32x4Mul); }
+  /** All ones in the lanes where a >= b as signed integers. */
+  i32x4GeS(): this { return this.simd(SimdOp.i32x4GeS); }
+  /** Shift every i32 lane right, filling with zeros, by an i32 count on the stack. */
+  i32x4ShrU(): this { return this.simd(SimdOp.i32x4ShrU); }
+  v128Xor(): this { return this.simd(SimdOp.v128Xor); }
   /** Shift every i32 lane left by an i32 count on the stack. */
   i32x4Shl(): this { return this.simd(SimdOp.i32x4Shl); }
   v128And(): this { return this.simd(SimdOp.v128And); }

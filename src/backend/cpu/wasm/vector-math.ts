@@ -15,6 +15,7 @@
 // own memory; count a multiple of 4. VectorMath.apply streams any array through that memory.
 
 import { Body, ValType, emitModule, type FunctionSpec } from './emit.js';
+import { hash32 } from '../../../tensor/random.js';
 import { wasmSimdSupported, type WasmMemory, type WasmModule } from './gemm.js';
 
 export type VectorFunction = 'sigmoid' | 'tanh' | 'gelu' | 'geluGrad';
@@ -128,6 +129,45 @@ function vectorFunction(name: VectorFunction): FunctionSpec {
   return { name, params: [ValType.i32, ValType.i32], results: [], locals: [ValType.i32, ...new Array<ValType>(V128_LOCALS).fill(ValType.v128)], body: b };
 }
 
+/**
+ * dropoutMask(ptr, count, start, key, threshold, scale): f32 at ptr + 4i = scale where
+ * lowbias32((start + i) ^ key) >>> 8 >= threshold, else 0; src/tensor/random.ts's hashUniform
+ * and kernels/dropout.wgsl, bit for bit, four lanes at a time. key = hash32(seed).
+ */
+function dropoutMaskFunction(): FunctionSpec {
+  const [ptr, count, start, key, threshold, scale] = [0, 1, 2, 3, 4, 5];
+  const [end, index, x, keys, limit, scales] = [6, 7, 8, 9, 10, 11];
+  const b = new Body();
+  b.block();
+  b.localGet(count).i32Eqz().brIf(0);
+  b.localGet(ptr).localGet(count).i32Const(2).i32Shl().i32Add().localSet(end);
+  b.localGet(key).i32x4Splat().localSet(keys);
+  b.localGet(threshold).i32x4Splat().localSet(limit);
+  b.localGet(scale).f32x4Splat().localSet(scales);
+  // index = start + (0, 1, 2, 3)
+  b.localGet(start).i32x4Splat();
+  b.simdConst([0, 1, 2, 3]).i32x4Add().localSet(index);
+  b.loop();
+  b.localGet(index).localGet(keys).v128Xor().localSet(x);
+  b.localGet(x).localGet(x).i32Const(16).i32x4ShrU().v128Xor().i32x4Const(0x7feb352d).i32x4Mul().localSet(x);
+  b.localGet(x).localGet(x).i32Const(15).i32x4ShrU().v128Xor().i32x4Const(0x846ca68b | 0).i32x4Mul().localSet(x);
+  b.localGet(x).localGet(x).i32Const(16).i32x4ShrU().v128Xor().i32Const(8).i32x4ShrU();
+  b.localGet(limit).i32x4GeS().localGet(scales).v128And().localSet(x);
+  b.localGet(ptr).localGet(x).v128Store(0);
+  b.localGet(index).i32x4Const(4).i32x4Add().localSet(index);
+  b.localGet(ptr).i32Const(16).i32Add().localTee(ptr);
+  b.localGet(end).i32LtU().brIf(0);
+  b.end();
+  b.end();
+  return {
+    name: 'dropoutMask',
+    params: [ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.f32],
+    results: [],
+    locals: [ValType.i32, ...new Array<ValType>(5).fill(ValType.v128)],
+    body: b,
+  };
+}
+
 const PAGE_BYTES = 65536;
 /** Floats per call: inputs are streamed through the module's memory in chunks of this many (256 KiB). */
 const CHUNK = 65536;
@@ -141,6 +181,7 @@ interface WasmApi {
 /** The compiled functions and their own memory (one chunk; it never grows). */
 export class VectorMath {
   private readonly functions: Record<VectorFunction, (ptr: number, count: number) => void>;
+  private readonly mask: (ptr: number, count: number, start: number, key: number, threshold: number, scale: number) => void;
   private readonly f32: Float32Array;
   readonly capacity = CHUNK;
 
@@ -148,9 +189,10 @@ export class VectorMath {
     const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly!;
     const pages = Math.ceil((CHUNK * 4) / PAGE_BYTES);
     const memory = new api.Memory({ initial: pages, maximum: pages });
-    const module = new api.Module(emitModule({ module: 'env', name: 'memory', initial: pages, maximum: pages, shared: false }, FUNCTIONS.map(vectorFunction)));
+    const module = new api.Module(emitModule({ module: 'env', name: 'memory', initial: pages, maximum: pages, shared: false }, [...FUNCTIONS.map(vectorFunction), dropoutMaskFunction()]));
     const exports = new api.Instance(module, { env: { memory } }).exports;
     this.functions = Object.fromEntries(FUNCTIONS.map((name) => [name, exports[name]])) as VectorMath['functions'];
+    this.mask = exports.dropoutMask as VectorMath['mask'];
     this.f32 = new Float32Array(memory.buffer);
   }
 
@@ -162,6 +204,18 @@ export class VectorMath {
       // Whole vectors: the lanes past n read stale memory and are never copied out.
       this.functions[name](0, Math.ceil(n / 4) * 4);
       y.set(this.f32.subarray(0, n), yOffset + done);
+    }
+  }
+
+  /** The inverted-dropout mask (0 or 1/(1-p)) into y, bit for bit as fused.ts's dropoutMask. */
+  dropoutMask(y: Float32Array, p: number, seed: number): void {
+    const key = hash32(seed >>> 0) | 0;
+    const threshold = Math.ceil(p * 16777216);
+    const scale = 1 / (1 - p);
+    for (let done = 0; done < y.length; done += CHUNK) {
+      const n = Math.min(CHUNK, y.length - done);
+      this.mask(0, Math.ceil(n / 4) * 4, done, key, threshold, scale);
+      y.set(this.f32.subarray(0, n), done);
     }
   }
 }

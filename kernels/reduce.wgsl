@@ -1,4 +1,4 @@
-// reduce.wgsl: sum / max / min over the middle axis of an [outer, axis, inner] view.
+// reduce.wgsl: sum / max / min / sum of squares over the middle axis of an [outer, axis, inner] view.
 // Reference: src/backend/cpu/reduce.ts (reduce).
 // Two entry points over the same bindings:
 // - reduce_columns: one invocation per output (o, i) walks the axis; for many
@@ -10,7 +10,7 @@
 // Bindings: 0 params {outer, axis, inner}, 1 x: f32[outer * axis * inner], 2 y: f32[outer * inner].
 
 override WORKGROUP_SIZE: u32 = 64;
-// 0 sum, 1 max, 2 min.
+// 0 sum, 1 max, 2 min, 3 sum of squares.
 override OP: u32 = 0;
 
 struct Params { outer: u32, axis: u32, inner: u32 }
@@ -27,15 +27,22 @@ fn negativeInfinity() -> f32 {
 
 fn identity() -> f32 {
   switch OP {
-    case 0u: { return 0.0; }
+    case 0u, 3u: { return 0.0; }
     case 1u: { return negativeInfinity(); }
     default: { return -negativeInfinity(); }
   }
 }
 
+/// Fold one input element into a running result.
+fn accumulate(acc: f32, v: f32) -> f32 {
+  if (OP == 3u) { return acc + v * v; }
+  return combine(acc, v);
+}
+
+/// Merge two partial results (and, for sum / max / min, fold in an element).
 fn combine(acc: f32, v: f32) -> f32 {
   switch OP {
-    case 0u: { return acc + v; }
+    case 0u, 3u: { return acc + v; }
     case 1u: { return max(acc, v); }
     default: { return min(acc, v); }
   }
@@ -50,7 +57,7 @@ fn reduce_columns(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgro
   let base = o * params.axis * params.inner + i;
   var acc = identity();
   for (var r = 0u; r < params.axis; r++) {
-    acc = combine(acc, x[base + r * params.inner]);
+    acc = accumulate(acc, x[base + r * params.inner]);
   }
   y[index] = acc;
 }
@@ -69,7 +76,7 @@ fn reduce_wide(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) gro
   var acc = identity();
   if (isActive) {
     for (var r = lane; r < params.axis; r += WORKGROUP_SIZE) {
-      acc = combine(acc, x[base + r * params.inner]);
+      acc = accumulate(acc, x[base + r * params.inner]);
     }
   }
   partials[lane] = acc;

@@ -25,7 +25,8 @@ export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
   | 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
 
-export type ReduceOp = 'sum' | 'max' | 'min';
+/** sumSquares: the sum of x^2 in one pass (gradient norms). */
+export type ReduceOp = 'sum' | 'max' | 'min' | 'sumSquares';
 
 /** Broadcast layout of an elementwise op: output shape plus per-input strides (0 on broadcast dims). */
 export interface BroadcastLayout {

@@ -1,4 +1,4 @@
-// Reductions (sum, mean, max, argmax, logsumexp) and softmax / log_softmax.
+// Reductions (sum, sum of squares, mean, max, argmax, logsumexp) and softmax / log_softmax.
 // Kernels see one axis as [outer, axis, inner] (Backend.reduce, .softmax;
 // kernels/reduce.wgsl, kernels/softmax.wgsl); several axes reduce one at a time.
 
@@ -7,7 +7,7 @@ import { axisLayout, normalizeAxis } from '../tensor/shape.js';
 import type { ReduceOp } from '../backend/backend.js';
 import { record } from '../autograd/backward.js';
 import { checkFloat, out } from './util.js';
-import { div, eq, mul, sub } from './elementwise.js';
+import { div, eq, mul, square, sub } from './elementwise.js';
 import { expand } from './shape.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { tidy } from '../tensor/scope.js';
@@ -41,7 +41,9 @@ function reduceKernel(op: ReduceOp, x: Tensor, axes: number[]): Tensor {
   let current = x;
   let shape = [...x.shape];
   for (const axis of axes) {
-    const storage = x.backend.reduce(op, current.storage, axisLayout(shape, axis));
+    // Squares are taken once: the axes after the first sum what the first left.
+    const kernelOp = op === 'sumSquares' && current !== x ? 'sum' : op;
+    const storage = x.backend.reduce(kernelOp, current.storage, axisLayout(shape, axis));
     shape = shape.map((d, i) => (i === axis ? 1 : d));
     const next = out(storage, shape, x);
     if (current !== x) current.dispose();
@@ -54,6 +56,14 @@ export function sum(x: Tensor, axis?: number | number[], keepDim = false): Tenso
   const axes = normalizeAxes('sum', x, axis);
   const y = reshapeOwned(reduceKernel('sum', x, axes), finalShape(x.shape, axes, keepDim));
   return record(y, 'sum', [x], (g) => [expand(g.view(keptShape(x.shape, axes)), x.shape)]);
+}
+
+/** sum(x^2) in one pass, without the squares in memory (gradient norms); gradient 2 x g. */
+export function sumSquares(x: Tensor, axis?: number | number[], keepDim = false): Tensor {
+  const axes = normalizeAxes('sumSquares', x, axis);
+  if (axes.length === 0) return square(x); // a 0-d tensor: nothing to sum
+  const y = reshapeOwned(reduceKernel('sumSquares', x, axes), finalShape(x.shape, axes, keepDim));
+  return record(y, 'sumSquares', [x], (g) => [mul(mul(x, 2), g.view(keptShape(x.shape, axes)))]);
 }
 
 export function mean(x: Tensor, axis?: number | number[], keepDim = false): Tensor {

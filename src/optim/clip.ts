@@ -6,8 +6,8 @@
 import { Tensor, full, zeros } from '../tensor/tensor.js';
 import { tidy } from '../tensor/scope.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import { abs, add, div, minimum, mul, pow, sqrt, square } from '../ops/elementwise.js';
-import { max, sum } from '../ops/reduce.js';
+import { abs, add, div, minimum, mul, pow, sqrt } from '../ops/elementwise.js';
+import { max, sum, sumSquares } from '../ops/reduce.js';
 import { stack } from '../ops/shape.js';
 import { readHost } from '../nn/host.js';
 
@@ -29,7 +29,7 @@ export function clipGradNorm(params: Iterable<Tensor | readonly [string, Tensor]
     tidy(() => {
       let total: Tensor;
       if (normType === Infinity) total = max(stack(grads.map((g) => max(abs(g)))));
-      else if (normType === 2) total = sqrt(sum(stack(grads.map((g) => sum(square(g))))));
+      else if (normType === 2) total = sqrt(sum(stack(grads.map((g) => sumSquares(g)))));
       else total = pow(sum(stack(grads.map((g) => sum(pow(abs(g), normType))))), 1 / normType);
       const scale = minimum(div(full([], maxNorm, { backend: total.backend }), add(total, 1e-6)), 1);
       // Where the backend reads synchronously (CPU), gradients already within the norm are left

@@ -63,6 +63,7 @@ describe('matmul', () => {
 describe('reductions and softmax', () => {
   const withAxes = shapeArb(1, 3).chain((s) => fc.tuple(fc.constant(s), fc.subarray(s.map((_, i) => i), { minLength: 1 }), fc.boolean()));
   prop('sum over axes, keepDim', withAxes.map(([s, axes, keep]) => ({ specs: [{ shape: s }], fn: ([x]) => ops.sum(x!, axes, keep) })));
+  prop('sumSquares over axes, keepDim', withAxes.map(([s, axes, keep]) => ({ specs: [{ shape: s }], fn: ([x]) => ops.sumSquares(x!, axes, keep) })));
   prop('sum of everything', shapeArb().map((s) => ({ specs: [{ shape: s }], fn: ([x]) => ops.sum(x!) })));
   prop('mean over axes', withAxes.map(([s, axes, keep]) => ({ specs: [{ shape: s }], fn: ([x]) => ops.mean(x!, axes, keep) })));
   prop('max over axes', withAxes.map(([s, axes, keep]) => ({ specs: [{ shape: s, low: -3, high: 3, distinct: 0.1 }], fn: ([x]) => ops.max(x!, axes, keep) })));

@@ -171,7 +171,7 @@ describe('webgpu reductions agree with the CPU', () => {
     seed: fc.integer(),
   });
 
-  it.each(['sum', 'max', 'min'] as const)('reduce %s over [outer, axis, inner] (short and long axes)', async (op) => {
+  it.each(['sum', 'max', 'min', 'sumSquares'] as const)('reduce %s over [outer, axis, inner] (short and long axes)', async (op) => {
     const gpu = await webgpu();
     await fc.assert(
       fc.asyncProperty(layoutCase, async ({ outer, axis, inner, seed }) => {

@@ -7,13 +7,14 @@ import { allocF32 } from './pool.js';
 export function reduce(op: ReduceOp, x: Float32Array, { outer, axis, inner }: AxisLayout): Float32Array {
   const y = allocF32(outer * inner);
   // One loop per op, so the inner loop has no branch on it.
-  const init = op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity;
+  const init = op === 'max' ? -Infinity : op === 'min' ? Infinity : 0;
   for (let o = 0; o < outer; o++) {
     const base = o * axis * inner;
     for (let i = 0; i < inner; i++) {
       const end = base + axis * inner + i;
       let acc = init;
       if (op === 'sum') for (let k = base + i; k < end; k += inner) acc += x[k]!;
+      else if (op === 'sumSquares') for (let k = base + i; k < end; k += inner) acc += x[k]! * x[k]!;
       else if (op === 'max') for (let k = base + i; k < end; k += inner) acc = x[k]! > acc || Number.isNaN(x[k]!) ? x[k]! : acc;
       else for (let k = base + i; k < end; k += inner) acc = x[k]! < acc || Number.isNaN(x[k]!) ? x[k]! : acc;
       y[o * inner + i] = acc;

@@ -39,7 +39,7 @@ export const UNARY_OPS: readonly UnaryOp[] = [
   'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'step', 'gelu', 'geluGrad', 'square', 'reciprocal',
 ];
 export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'gt', 'ge', 'lt', 'le'];
-export const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'max', 'min'];
+export const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'max', 'min', 'sumSquares'];
 
 const axisUniforms = [['outer', 'u32'], ['axis', 'u32'], ['inner', 'u32']] as const;
 const crfUniforms = [['batch', 'u32'], ['steps', 'u32'], ['tags', 'u32']] as const;

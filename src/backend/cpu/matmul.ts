@@ -234,7 +234,8 @@ function matmulWasm(gemm: WasmGemm, a: Float32Array, b: Float32Array, layout: Ma
     }
     if (workers) workers.runWasm(operands, rowPanels, K_SLICE, COLUMN_GROUP);
     else gemmBlocked(gemm.gemm, rows, cols, operands, 0, rowPanels, K_SLICE, COLUMN_GROUP);
-    for (let i = 0; i < m; i++) out.set(memory.subarray(cAt + i * ldc, cAt + i * ldc + n), (bi * m + i) * n);
+    if (ldc === n) out.set(memory.subarray(cAt, cAt + m * n), bi * m * n);
+    else for (let i = 0; i < m; i++) out.set(memory.subarray(cAt + i * ldc, cAt + i * ldc + n), (bi * m + i) * n);
   }
   return out;
 }

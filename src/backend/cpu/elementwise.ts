@@ -95,7 +95,7 @@ function rowLoop(op: BinaryOp): RowLoop {
 const VECTOR_OPS = new Set<UnaryOp>(['sigmoid', 'tanh', 'gelu', 'geluGrad']);
 
 export function unary(op: UnaryOp, x: Float32Array): Float32Array {
-  const y = allocF32(x.length);
+  const y = allocF32(x.length, true);
   const wasm = VECTOR_OPS.has(op) ? vectorMath() : null;
   if (wasm) wasm.apply(op as VectorFunction, x, y);
   else unaryLoop(op)(x, y, unaryFunctions[op]);
@@ -141,7 +141,7 @@ export function binary(op: BinaryOp, a: Float32Array, b: Float32Array, layout: B
   const f = binaryFunctions[op];
   const loop = rowLoop(op);
   const n = outShape.reduce((x, d) => x * d, 1);
-  const y = allocF32(n);
+  const y = allocF32(n, true);
   const aFull = isContiguous(stridesA, outShape) && a.length === n;
   const bFull = isContiguous(stridesB, outShape) && b.length === n;
   // Fast paths: same shapes, or one operand a scalar: one row of n.
@@ -160,7 +160,7 @@ export function binary(op: BinaryOp, a: Float32Array, b: Float32Array, layout: B
 
 export function where(cond: Float32Array, a: Float32Array, b: Float32Array, layout: BroadcastLayout): Float32Array {
   const n = layout.outShape.reduce((x, d) => x * d, 1);
-  const y = allocF32(n);
+  const y = allocF32(n, true);
   forEachStrided(layout.outShape, [layout.stridesC!, layout.stridesA, layout.stridesB], (i, o) => {
     y[i] = cond[o[0]!] !== 0 ? a[o[1]!]! : b[o[2]!]!;
   });

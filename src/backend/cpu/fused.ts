@@ -8,7 +8,7 @@ import { allocF32 } from './pool.js';
 import { vectorMath } from './wasm/vector-math.js';
 
 export function layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, dim: number, eps: number) {
-  const y = allocF32(rows * dim);
+  const y = allocF32(rows * dim, true);
   const mean = new Float32Array(rows);
   const rstd = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -28,7 +28,7 @@ export function layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Arr
 
 /** dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * gamma. */
 export function layerNormBackward(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, dim: number) {
-  const dx = allocF32(rows * dim);
+  const dx = allocF32(rows * dim, true);
   const dgamma = new Float32Array(dim);
   const dbeta = new Float32Array(dim);
   for (let r = 0; r < rows; r++) {
@@ -97,7 +97,7 @@ export function crossEntropyBackward(logits: Float32Array, targets: Int32Array, 
 }
 
 export function dropoutMask(size: number, p: number, seed: number): Float32Array {
-  const mask = allocF32(size);
+  const mask = allocF32(size, true);
   const wasm = vectorMath();
   if (wasm) {
     wasm.dropoutMask(mask, p, seed);
@@ -112,7 +112,7 @@ export function dropoutMask(size: number, p: number, seed: number): Float32Array
 }
 
 export function indexSelect(x: Float32Array | Int32Array, index: Int32Array, { outer, axis, inner }: AxisLayout, count: number): Float32Array | Int32Array {
-  const y = x instanceof Int32Array ? new Int32Array(outer * count * inner) : allocF32(outer * count * inner);
+  const y = x instanceof Int32Array ? new Int32Array(outer * count * inner) : allocF32(outer * count * inner, true);
   for (let j = 0; j < count; j++) {
     const row = index[j]!;
     if (row < 0 || row >= axis) throw new Error(`indexSelect: index ${row} at position ${j} is outside [0, ${axis})`);

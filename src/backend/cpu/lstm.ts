@@ -21,9 +21,9 @@ export function lstmForward(xProj: Float32Array, weightHH: Float32Array, batchSi
   const G = 4 * H;
   const offsets = stepOffsets(batchSizes);
   const N = offsets[batchSizes.length]!;
-  const h = allocF32(N * H);
-  const c = allocF32(N * H);
-  const act = allocF32(N * G);
+  const h = allocF32(N * H, true);
+  const c = allocF32(N * H, true);
+  const act = allocF32(N * G, true);
   const widest = batchSizes[0] ?? 0;
   const gates = new Float32Array(widest * G); // pre-activations of the step's rows
   const tanhCell = new Float32Array(widest * H);
@@ -68,7 +68,7 @@ export function lstmBackward(dh: Float32Array, weightHH: Float32Array, h: Float3
   const T = batchSizes.length;
   const offsets = stepOffsets(batchSizes);
   const N = offsets[T]!;
-  const dxProj = allocF32(N * G);
+  const dxProj = allocF32(N * G, true);
   const widest = batchSizes[0] ?? 0;
   const dhCarry = new Float32Array(widest * H); // dGates_{t+1} W_hh for step t+1's rows
   const dcCarry = new Float32Array(widest * H);
@@ -110,7 +110,7 @@ export function lstmBackward(dh: Float32Array, weightHH: Float32Array, h: Float3
   const first = batchSizes[0] ?? 0;
   const K = N - first;
   if (K === 0) return { dxProj, dWeightHH: new Float32Array(G * H) };
-  const hPrev = allocF32(K * H);
+  const hPrev = allocF32(K * H, true);
   for (let t = 1; t < T; t++) hPrev.set(h.subarray(offsets[t - 1]! * H, (offsets[t - 1]! + batchSizes[t]!) * H), (offsets[t]! - first) * H);
   const dWeightHH = matmul(dxProj.subarray(first * G), hPrev, { batch: 1, m: G, k: K, n: H, transA: true, transB: false, batchStrideA: 0, batchStrideB: 0 });
   releaseF32(hPrev);

@@ -190,7 +190,7 @@ export const IN_PLACE = { bMaxRows: 64, aMaxColumns: 64 };
  */
 function matmulWasm(gemm: WasmGemm, a: Float32Array, b: Float32Array, layout: MatmulLayout, parallel: boolean): Float32Array | null {
   const { batch, m, k, n, transA, transB, batchStrideA, batchStrideB } = layout;
-  const out = allocF32(batch * m * n);
+  const out = allocF32(batch * m * n, m > 0 && n > 0 && k > 0);
   if (m === 0 || n === 0 || k === 0) return out;
   const { rows, cols } = gemm.shape;
   const rowPanels = Math.ceil(m / rows);

@@ -20,15 +20,19 @@ function capacityFor(n: number): number {
   return Math.ceil(n / step) * step;
 }
 
-/** A zero-filled Float32Array of length n, from the pool where one fits. */
-export function allocF32(n: number): Float32Array {
+/**
+ * A Float32Array of length n, from the pool where one fits: zero-filled, as `new` gives, unless
+ * `overwritten` says the caller writes every element (then a reused buffer keeps stale values).
+ */
+export function allocF32(n: number, overwritten = false): Float32Array {
   if (n < MIN_POOLED) return new Float32Array(n);
   const capacity = capacityFor(n);
   const buffer = free.get(capacity)?.pop();
   let view: Float32Array;
   if (buffer) {
     pooledBytes -= buffer.byteLength;
-    view = new Float32Array(buffer, 0, n).fill(0);
+    view = new Float32Array(buffer, 0, n);
+    if (!overwritten) view.fill(0);
   } else {
     view = new Float32Array(new ArrayBuffer(capacity * 4), 0, n);
   }

@@ -5,7 +5,7 @@ import type { AxisLayout, ReduceOp } from '../backend.js';
 import { allocF32 } from './pool.js';
 
 export function reduce(op: ReduceOp, x: Float32Array, { outer, axis, inner }: AxisLayout): Float32Array {
-  const y = allocF32(outer * inner);
+  const y = allocF32(outer * inner, true);
   // One loop per op, so the inner loop has no branch on it.
   const init = op === 'max' ? -Infinity : op === 'min' ? Infinity : 0;
   for (let o = 0; o < outer; o++) {
@@ -41,7 +41,7 @@ export function argmax(x: Float32Array, { outer, axis, inner }: AxisLayout): Int
 
 /** softmax (or log_softmax) with the max subtracted first, so large logits do not overflow. */
 export function softmax(x: Float32Array, { outer, axis, inner }: AxisLayout, log: boolean): Float32Array {
-  const y = allocF32(x.length);
+  const y = allocF32(x.length, true);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * axis * inner + i;

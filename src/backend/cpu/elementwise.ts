@@ -67,6 +67,21 @@ type RowLoop = (y: Float32Array, yo: number, a: Float32Array, ao: number, sa: nu
 const unaryLoops = new Map<UnaryOp, UnaryLoop>();
 const rowLoops = new Map<BinaryOp, RowLoop>();
 
+/** y[r, i] = f(full[r, i], row[i]) (or f(row[i], full[r, i]) when `rowFirst`) over rows x inner. */
+type RowsLoop = (y: Float32Array, full: Float32Array, row: Float32Array, rows: number, inner: number, f: (p: number, q: number) => number, rowFirst: boolean) => void;
+const rowsLoops = new Map<BinaryOp, RowsLoop>();
+
+function rowsLoop(op: BinaryOp): RowsLoop {
+  let loop = rowsLoops.get(op);
+  if (!loop) {
+    const source = `
+      if (rowFirst) { for (let r = 0, o = 0; r < rows; r++) for (let i = 0; i < inner; i++, o++) y[o] = f(row[i], full[o]); return; }
+      for (let r = 0, o = 0; r < rows; r++) for (let i = 0; i < inner; i++, o++) y[o] = f(full[o], row[i]); // ${op}`;
+    rowsLoops.set(op, (loop = new Function('y', 'full', 'row', 'rows', 'inner', 'f', 'rowFirst', source) as RowsLoop));
+  }
+  return loop;
+}
+
 function unaryLoop(op: UnaryOp): UnaryLoop {
   let loop = unaryLoops.get(op);
   if (!loop) unaryLoops.set(op, (loop = new Function('x', 'y', 'f', `for (let i = 0; i < x.length; i++) y[i] = f(x[i]); // ${op}`) as UnaryLoop));
@@ -149,9 +164,19 @@ export function binary(op: BinaryOp, a: Float32Array, b: Float32Array, layout: B
     loop(y, 0, a, 0, aFull ? 1 : 0, b, 0, bFull ? 1 : 0, n, f);
     return y;
   }
-  // Otherwise the innermost axis is the row (stride 0 where broadcast) and the outer axes are walked.
+  // A bias: one operand whole, the other one row repeated over every outer index.
   const rank = outShape.length;
   const inner = outShape[rank - 1]!;
+  const isRow = (strides: number[], length: number) => length === inner && strides[rank - 1] === 1 && strides.slice(0, -1).every((s) => s === 0);
+  if (aFull && isRow(stridesB, b.length)) {
+    rowsLoop(op)(y, a, b, n / inner, inner, f, false);
+    return y;
+  }
+  if (bFull && isRow(stridesA, a.length)) {
+    rowsLoop(op)(y, b, a, n / inner, inner, f, true);
+    return y;
+  }
+  // Otherwise the innermost axis is the row (stride 0 where broadcast) and the outer axes are walked.
   const sa = stridesA[rank - 1]!;
   const sb = stridesB[rank - 1]!;
   forEachStrided(outShape.slice(0, -1), [stridesA.slice(0, -1), stridesB.slice(0, -1)], (row, o) => loop(y, row * inner, a, o[0]!, sa, b, o[1]!, sb, inner, f));

@@ -4,6 +4,20 @@
 import type { AxisLayout, ReduceOp } from '../backend.js';
 import { allocF32 } from './pool.js';
 
+/** x[from]^2 + ... + x[to-1]^2 with four running sums, so the adds do not wait on each other. */
+function sumOfSquares(x: Float32Array, from: number, to: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let k = from;
+  for (; k + 3 < to; k += 4) {
+    s0 += x[k]! * x[k]!;
+    s1 += x[k + 1]! * x[k + 1]!;
+    s2 += x[k + 2]! * x[k + 2]!;
+    s3 += x[k + 3]! * x[k + 3]!;
+  }
+  for (; k < to; k++) s0 += x[k]! * x[k]!;
+  return s0 + s1 + (s2 + s3);
+}
+
 export function reduce(op: ReduceOp, x: Float32Array, { outer, axis, inner }: AxisLayout): Float32Array {
   const y = allocF32(outer * inner, true);
   // One loop per op, so the inner loop has no branch on it.
@@ -14,6 +28,7 @@ export function reduce(op: ReduceOp, x: Float32Array, { outer, axis, inner }: Ax
       const end = base + axis * inner + i;
       let acc = init;
       if (op === 'sum') for (let k = base + i; k < end; k += inner) acc += x[k]!;
+      else if (op === 'sumSquares' && inner === 1) acc = sumOfSquares(x, base, end);
       else if (op === 'sumSquares') for (let k = base + i; k < end; k += inner) acc += x[k]! * x[k]!;
       else if (op === 'max') for (let k = base + i; k < end; k += inner) acc = x[k]! > acc || Number.isNaN(x[k]!) ? x[k]! : acc;
       else for (let k = base + i; k < end; k += inner) acc = x[k]! < acc || Number.isNaN(x[k]!) ? x[k]! : acc;

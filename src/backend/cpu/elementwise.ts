@@ -192,20 +192,57 @@ export function where(cond: Float32Array, a: Float32Array, b: Float32Array, layo
   return y;
 }
 
+/**
+ * Merge axes that are laid out back to back on both sides (and drop axes of size 1), so a concat,
+ * slice or permute of a big tensor becomes a few long runs rather than many short ones.
+ */
+function collapseAxes({ shape, srcStrides, dstStrides }: StridedCopy): { shape: number[]; src: number[]; dst: number[] } {
+  const merged = { shape: [] as number[], src: [] as number[], dst: [] as number[] };
+  shape.forEach((size, i) => {
+    if (size === 1) return;
+    const last = merged.shape.length - 1;
+    if (last >= 0 && merged.src[last] === srcStrides[i]! * size && merged.dst[last] === dstStrides[i]! * size) {
+      merged.shape[last]! *= size;
+      merged.src[last] = srcStrides[i]!;
+      merged.dst[last] = dstStrides[i]!;
+    } else {
+      merged.shape.push(size);
+      merged.src.push(srcStrides[i]!);
+      merged.dst.push(dstStrides[i]!);
+    }
+  });
+  return merged;
+}
+
+type RowCopy = (src: Float32Array | Int32Array, dst: Float32Array | Int32Array, s: number, d: number, rows: number, row: number, srcStride: number, dstStride: number) => void;
+/** Rows of `row` contiguous elements, `rows` times at fixed strides; one compiled copy per element type (see fused.ts, gatherLoop). */
+function rowCopy(): RowCopy {
+  return new Function('src', 'dst', 's', 'd', 'rows', 'row', 'srcStride', 'dstStride', `
+    for (let r = 0; r < rows; r++, s += srcStride, d += dstStride) {
+      if (row >= 64) dst.set(src.subarray(s, s + row), d);
+      else for (let i = 0; i < row; i++) dst[d + i] = src[s + i];
+    }`) as RowCopy;
+}
+const rowCopies = { f32: rowCopy(), i32: rowCopy() };
+
 export function copyStrided(src: Float32Array | Int32Array, dst: Float32Array | Int32Array, copy: StridedCopy): void {
-  const { shape } = copy;
+  const { shape, src: srcStrides, dst: dstStrides } = collapseAxes(copy);
   const rank = shape.length;
-  // Fast path: the innermost axis is contiguous on both sides, copy rows with set().
-  if (rank > 0 && copy.srcStrides[rank - 1] === 1 && copy.dstStrides[rank - 1] === 1) {
-    const row = shape[rank - 1]!;
-    const outer = shape.slice(0, -1);
-    forEachStrided(outer, [copy.srcStrides.slice(0, -1), copy.dstStrides.slice(0, -1)], (_, o) => {
-      const s = copy.srcOffset + o[0]!;
-      dst.set(src.subarray(s, s + row), copy.dstOffset + o[1]!);
+  if (rank === 0) {
+    dst[copy.dstOffset] = src[copy.srcOffset]!;
+    return;
+  }
+  // Fast path: the innermost axis is contiguous on both sides, copy it as rows.
+  if (srcStrides[rank - 1] === 1 && dstStrides[rank - 1] === 1) {
+    const rows = rank === 1 ? 1 : shape[rank - 2]!;
+    const copyRows = src instanceof Int32Array ? rowCopies.i32 : rowCopies.f32;
+    const outer = shape.slice(0, Math.max(0, rank - 2));
+    forEachStrided(outer, [srcStrides.slice(0, outer.length), dstStrides.slice(0, outer.length)], (_, o) => {
+      copyRows(src, dst, copy.srcOffset + o[0]!, copy.dstOffset + o[1]!, rows, shape[rank - 1]!, rank === 1 ? 0 : srcStrides[rank - 2]!, rank === 1 ? 0 : dstStrides[rank - 2]!);
     });
     return;
   }
-  forEachStrided(shape, [copy.srcStrides, copy.dstStrides], (_, o) => {
+  forEachStrided(shape, [srcStrides, dstStrides], (_, o) => {
     dst[copy.dstOffset + o[1]!] = src[copy.srcOffset + o[0]!]!;
   });
 }

@@ -124,7 +124,8 @@ function gatherLoop(): GatherLoop {
       for (let j = 0; j < count; j++) {
         const src = (o * axis + index[j]) * inner;
         const dst = (o * count + j) * inner;
-        for (let i = 0; i < inner; i++) y[dst + i] = x[src + i];
+        if (inner >= 64) y.set(x.subarray(src, src + inner), dst);
+        else for (let i = 0; i < inner; i++) y[dst + i] = x[src + i];
       }
     }`) as GatherLoop;
 }

@@ -17,6 +17,8 @@ export class BufferPool {
     private readonly label: string,
     /** Beyond this many idle bytes, released buffers are destroyed instead of kept. */
     private readonly maxPooledBytes = 512 * 1024 * 1024,
+    /** Called before any buffer is destroyed (the runtime submits work that may still use it). */
+    private readonly beforeDestroy: () => void = () => {},
   ) {}
 
   /** A buffer of at least 4 bytes (WebGPU storage bindings must be non-empty and 4-aligned). */
@@ -34,6 +36,7 @@ export class BufferPool {
   release(buffer: GPUBuffer): void {
     this.live--;
     if (this.pooledBytes + buffer.size > this.maxPooledBytes) {
+      this.beforeDestroy();
       buffer.destroy();
       return;
     }
@@ -45,6 +48,7 @@ export class BufferPool {
 
   /** Destroy every idle buffer (between experiments, or before the device goes away). */
   trim(): void {
+    this.beforeDestroy();
     for (const list of this.free.values()) for (const buffer of list) buffer.destroy();
     this.free.clear();
     this.pooledBytes = 0;

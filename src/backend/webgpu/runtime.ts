@@ -1,7 +1,11 @@
 // The machinery under the WebGPU backend: WGSL sources, the pipeline cache,
-// uniform packing, dispatch and the one readback path. Kernel calls are
-// encoded and submitted at once (one command buffer each): nothing waits on the
-// GPU except read(), which maps a staging buffer.
+// uniform packing, dispatch and the one readback path. Kernel calls are recorded
+// into one open compute pass and submitted together (up to MAX_BATCH at a time, or
+// sooner when something needs the queue: a write, a read, a clear, a buffer
+// destroyed): a submit costs as much as a small kernel on Dawn's GL backend, and a
+// BiLSTM step is over a thousand kernels. Their uniforms go into one buffer at
+// 256-byte offsets, written just before the submit that reads them. Nothing waits on
+// the GPU except read(), which maps a staging buffer.
 
 import { BufferPool } from './buffer-pool.js';
 import { KERNELS, kernelFiles, packUniforms, type KernelSpec } from './kernels.js';
@@ -21,6 +25,11 @@ export async function loadKernelSources(loader: KernelLoader): Promise<Map<strin
   return new Map(files.map((f, i) => [f, sources[i]!]));
 }
 
+/** Kernel calls per submit at most; their uniforms fill UNIFORM_SLOT bytes each. */
+const MAX_BATCH = 1024;
+/** minUniformBufferOffsetAlignment, WebGPU's default limit: each call's uniforms start on it. */
+const UNIFORM_SLOT = 256;
+
 /** Largest workgroup count per dimension WebGPU guarantees. */
 const MAX_GROUPS_PER_DIMENSION = 65535;
 
@@ -28,8 +37,13 @@ export type Constants = Record<string, number | boolean>;
 
 export class Runtime {
   readonly storagePool: BufferPool;
-  private readonly uniformPool: BufferPool;
   private readonly stagingPool: BufferPool;
+  /** The open batch: its encoder and pass, and its calls' uniforms (host copy, then one buffer). */
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private readonly uniformHost = new Uint8Array(MAX_BATCH * UNIFORM_SLOT);
+  private readonly uniformBuffer: GPUBuffer;
+  private batched = 0;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly modules = new Map<string, GPUShaderModule>();
   /** The first asynchronous device error (shader compilation, validation), rethrown by the next read(). */
@@ -39,8 +53,9 @@ export class Runtime {
   readbacks = 0;
 
   constructor(readonly device: GPUDevice, private readonly sources: Map<string, string>) {
-    this.storagePool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'medner storage');
-    this.uniformPool = new BufferPool(device, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'medner uniforms', 16 * 1024 * 1024);
+    // A pooled buffer destroyed while a pending call uses it would fail the submit: submit first.
+    this.storagePool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'medner storage', undefined, () => this.flush());
+    this.uniformBuffer = device.createBuffer({ size: this.uniformHost.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'medner uniforms' });
     this.stagingPool = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'medner staging', 64 * 1024 * 1024);
     device.addEventListener('uncapturederror', (event) => {
       this.deferredError ??= new Error(`webgpu: ${(event as GPUUncapturedErrorEvent).error.message}`);
@@ -103,16 +118,19 @@ export class Runtime {
   }
 
   /**
-   * Encode and submit one kernel call. `buffers` names each storage binding as in the
-   * spec; `grid` is the workgroup counts (Runtime.grid for counted kernels).
+   * Record one kernel call into the open batch. `buffers` names each storage binding as in
+   * the spec; `grid` is the workgroup counts (Runtime.grid for counted kernels). Calls run in
+   * the order recorded; a call sees what the calls before it wrote.
    */
   run(spec: KernelSpec, buffers: Record<string, GPUBuffer>, uniforms: Record<string, number | readonly number[]>, grid: [number, number, number], constants: Constants = {}): void {
     if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return;
     const pipeline = this.pipeline(spec, constants);
     const bytes = packUniforms(spec, uniforms);
-    const uniformBuffer = this.uniformPool.acquire(bytes.byteLength);
-    this.device.queue.writeBuffer(uniformBuffer, 0, bytes);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniformBuffer, size: bytes.byteLength } }];
+    if (bytes.byteLength > UNIFORM_SLOT) throw new Error(`kernels/${spec.file}: ${bytes.byteLength} bytes of uniforms, more than the ${UNIFORM_SLOT} a call has`);
+    if (this.batched === MAX_BATCH) this.flush();
+    const offset = this.batched * UNIFORM_SLOT;
+    this.uniformHost.set(new Uint8Array(bytes), offset);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer, offset, size: bytes.byteLength } }];
     spec.bindings.forEach((name, i) => {
       if (name === null) return;
       const buffer = buffers[name];
@@ -120,31 +138,48 @@ export class Runtime {
       entries.push({ binding: i + 1, resource: { buffer } });
     });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: spec.file });
-    const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
-    pass.end();
-    this.device.queue.submit([encoder.finish()]);
+    if (!this.pass) {
+      this.encoder = this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass();
+    }
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    this.batched++;
     this.dispatches++;
-    // Later writes to this uniform buffer are queued after this submission, so it can be reused now.
-    this.uniformPool.release(uniformBuffer);
+  }
+
+  /**
+   * Submit the open batch. Its uniforms are written first: queue operations run in order, so
+   * the write lands after every earlier batch has read the buffer and before this one does.
+   */
+  flush(): void {
+    if (!this.encoder || !this.pass) return;
+    this.pass.end();
+    this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformHost.buffer, 0, this.batched * UNIFORM_SLOT);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.pass = null;
+    this.batched = 0;
   }
 
   /** Zero the first `byteSize` bytes of a buffer on the GPU timeline. */
   clear(buffer: GPUBuffer, byteSize: number): void {
+    this.flush();
     const encoder = this.device.createCommandEncoder();
     encoder.clearBuffer(buffer, 0, BufferPool.roundSize(byteSize));
     this.device.queue.submit([encoder.finish()]);
   }
 
   write(buffer: GPUBuffer, data: ArrayBufferView): void {
+    // A queue write runs before commands not yet submitted: submit the calls that came before it.
+    this.flush();
     if (data.byteLength > 0) this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** The only readback: copy into a mappable staging buffer and wait for it. */
   async read(buffer: GPUBuffer, byteSize: number): Promise<ArrayBuffer> {
+    this.flush();
     this.checkErrors();
     this.readbacks++;
     const size = BufferPool.roundSize(byteSize);
@@ -165,6 +200,7 @@ export class Runtime {
 
   /** Wait until every submitted command has finished (benchmarks). */
   async finish(): Promise<void> {
+    this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.checkErrors();
   }

@@ -31,8 +31,11 @@ else
   echo "no python3-torch: PyTorch reference skipped"
 fi
 
-# End to end with both cores (CPU backend only; WebGPU does not use them).
+# End to end with both cores (CPU backend only; WebGPU does not use them), beside PyTorch on two threads.
 npx tsx bench/end-to-end.bench.ts "${quick[@]}" --backends cpu --out bench-results/end-to-end.json
+if [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  /usr/bin/python3 bench/torch_models.py --threads 2 "${quick[@]}" --out bench-results/torch-models-2threads.json > /dev/null
+fi
 
 # Real data, when the corpus is there (a user's clone has no ../shared).
 if [[ -f ../shared/data/bc5cdr/iob/train.tsv ]]; then

@@ -35,9 +35,9 @@ export function lstmForward(xProj: Float32Array, weightHH: Float32Array, batchSi
       // Row i continues row i of the previous step; at t = 0 the previous state is zero.
       const prev0 = t > 0 ? offsets[t - 1]! : 0;
       const cPrev = t > 0 ? c : zeroState;
-      if (t > 0) multiply(h, prev0 * H, n, gates, 0);
-      else gates.fill(0, 0, n * G);
-      for (let k = 0, x = row0 * G; k < n * G; k++, x++) gates[k]! += xProj[x]!;
+      // gates = x W_ih^T + b (precomputed) + h_{t-1} W_hh^T, the sum taken inside the matmul
+      if (t > 0) multiply(h, prev0 * H, n, gates, 0, xProj, row0 * G);
+      else gates.set(xProj.subarray(row0 * G, (row0 + n) * G));
       // The activations in bulk (vector-math.ts): sigmoid over all four gates, then tanh over each g.
       applyVectorFunction('sigmoid', gates, act, n * G, 0, row0 * G);
       for (let i = 0; i < n; i++) applyVectorFunction('tanh', gates, act, H, i * G + 2 * H, (row0 + i) * G + 2 * H);

@@ -240,8 +240,11 @@ function matmulWasm(gemm: WasmGemm, a: Float32Array, b: Float32Array, layout: Ma
   return out;
 }
 
-/** C[m, n] = A[m, k] x the fixed B, A row-major from aOffset, C row-major (n per row) from cOffset. */
-export type FixedRightProduct = (a: Float32Array, aOffset: number, m: number, c: Float32Array, cOffset: number) => void;
+/**
+ * C[m, n] = A[m, k] x the fixed B (+ D[m, n] when given), A row-major from aOffset, C row-major
+ * (n per row) from cOffset, D likewise from dOffset: the kernel adds D as it goes, with no pass of its own.
+ */
+export type FixedRightProduct = (a: Float32Array, aOffset: number, m: number, c: Float32Array, cOffset: number, d?: Float32Array, dOffset?: number) => void;
 
 /**
  * Many products with one right operand, as an LSTM's recurrent weight is used at every time
@@ -255,9 +258,10 @@ export function withFixedRightOperand(b: Float32Array, k: number, n: number, tra
     const bp = new Float32Array(colPanelsJs * 4 * k);
     const ap = new Float32Array(Math.ceil(maxRows / 4) * 4 * k);
     packColumns(b, 0, k, n, transB, bp);
-    body((a, aOffset, m, c, cOffset) => {
+    body((a, aOffset, m, c, cOffset, d, dOffset = 0) => {
       packRows(a, aOffset, m, k, false, ap);
       microKernels(ap, bp, c, cOffset, m, n, k);
+      if (d) for (let i = 0; i < m * n; i++) c[cOffset + i]! += d[dOffset + i]!;
     });
     return;
   }
@@ -270,7 +274,7 @@ export function withFixedRightOperand(b: Float32Array, k: number, n: number, tra
   const cAt = aAt + lineAligned(maxRowPanels * rows * k);
   if (!gemm.reserve(cAt + maxRowPanels * rows * ldc)) throw new Error(`withFixedRightOperand: a [${k}, ${n}] operand does not fit the kernel's 4 GiB memory`);
   packColumns(b, 0, k, n, transB, gemm.f32, bAt, cols);
-  body((a, aOffset, m, c, cOffset) => {
+  body((a, aOffset, m, c, cOffset, d, dOffset = 0) => {
     if (m > maxRows) throw new Error(`withFixedRightOperand: ${m} rows, more than the ${maxRows} reserved`);
     const memory = gemm.f32;
     const rowPanels = Math.ceil(m / rows);
@@ -280,7 +284,11 @@ export function withFixedRightOperand(b: Float32Array, k: number, n: number, tra
       bBase: bAt * 4, bPanelStride: cols * k * 4, bStep: cols * 4,
       cBase: cAt * 4, ldc: ldc * 4, k, colPanels,
     };
-    gemmBlocked(gemm.gemm, rows, cols, operands, 0, rowPanels, K_SLICE, COLUMN_GROUP);
+    if (d) {
+      if (ldc === n) memory.set(d.subarray(dOffset, dOffset + m * n), cAt);
+      else for (let i = 0; i < m; i++) memory.set(d.subarray(dOffset + i * n, dOffset + (i + 1) * n), cAt + i * ldc);
+    }
+    gemmBlocked(gemm.gemm, rows, cols, operands, 0, rowPanels, K_SLICE, COLUMN_GROUP, d !== undefined);
     if (ldc === n) c.set(memory.subarray(cAt, cAt + m * n), cOffset);
     else for (let i = 0; i < m; i++) c.set(memory.subarray(cAt + i * ldc, cAt + i * ldc + n), cOffset + i * n);
   });

@@ -2,8 +2,9 @@
 // backend, a GL allocation, while a training step allocates and frees the same
 // sizes again and again. Buffers are pooled by byte size; a freed buffer goes
 // back to its size's list and the next request of that size takes it.
-// Queue order makes reuse safe: work that used a buffer is submitted before any
-// later write to it, and WebGPU runs submissions in order.
+// Order makes reuse safe: work that used a buffer is recorded (runtime.ts batches
+// kernel calls) before any later kernel writes it, a queue write first submits what
+// was recorded, and WebGPU runs submissions in order.
 
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();

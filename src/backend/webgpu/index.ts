@@ -404,7 +404,7 @@ export class WebGpuBackend implements Backend {
       this.copyStridedInPlace(h, hPrev, { shape: [n * hidden], srcOffset: uniforms.prevOffset * hidden, srcStrides: [1], dstOffset: 0, dstStrides: [1] });
       const recurrent = this.matmul(hPrev, weightHH, { batch: 1, m: n, k: hidden, n: G, transA: false, transB: true, batchStrideA: 0, batchStrideB: 0 });
       this.runCounted(KERNELS.lstmStep, n * hidden, { xProj: xBuffer, recurrent: this.buffer(recurrent, op), ...outputs }, uniforms);
-      // Queue order makes the early release safe: the step dispatch is submitted before any reuse.
+      // Releasing now is safe: a later user of these buffers is recorded after this step's call.
       this.free(hPrev);
       this.free(recurrent);
     }

@@ -219,12 +219,12 @@ export interface GemmOperands {
 }
 
 /**
- * C = A x B for A's row panels [panelStart, panelEnd). Cache blocking: k in
+ * C = A x B (or C += A x B with `accumulate`) for A's row panels [panelStart, panelEnd). Cache blocking: k in
  * slices of `kSlice` and columns in groups of `colGroup` panels, so the B slice
  * one call streams (kSlice x colGroup*COLS floats) stays in L2.
  * Self-contained (no imports, no closures): parallel.ts ships its source to the worker thread.
  */
-export function gemmBlocked(gemm: GemmFunction, rows: number, cols: number, o: GemmOperands, panelStart: number, panelEnd: number, kSlice: number, colGroup: number): void {
+export function gemmBlocked(gemm: GemmFunction, rows: number, cols: number, o: GemmOperands, panelStart: number, panelEnd: number, kSlice: number, colGroup: number, accumulate = false): void {
   if (panelEnd <= panelStart) return;
   for (let jc = 0; jc < o.colPanels; jc += colGroup) {
     const group = Math.min(colGroup, o.colPanels - jc);
@@ -233,7 +233,7 @@ export function gemmBlocked(gemm: GemmFunction, rows: number, cols: number, o: G
       const a = o.aBase + panelStart * o.aPanelStride + pc * o.aStep;
       const b = o.bBase + jc * o.bPanelStride + pc * o.bStep;
       const c = o.cBase + panelStart * rows * o.ldc + jc * cols * 4;
-      gemm(a, b, c, kc, panelEnd - panelStart, group, o.aPanelStride, o.bPanelStride, o.ldc, pc > 0 ? 1 : 0, o.aStep, o.bStep);
+      gemm(a, b, c, kc, panelEnd - panelStart, group, o.aPanelStride, o.bPanelStride, o.ldc, pc > 0 || accumulate ? 1 : 0, o.aStep, o.bStep);
     }
   }
 }

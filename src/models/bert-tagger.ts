@@ -11,7 +11,7 @@ import { tidy } from '../tensor/scope.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { Module } from '../nn/module.js';
 import { Dropout, Linear } from '../nn/linear.js';
-import { BiLSTM } from '../nn/lstm.js';
+import { BiLSTM, unpackSequences } from '../nn/lstm.js';
 import type { BertConfig } from '../nn/bert.js';
 import { encoderFromConfigJson, type TokenEncoder } from '../nn/encoders.js';
 import { CRF } from '../crf/crf.js';
@@ -75,12 +75,16 @@ export class BertTagger extends Module {
       throw new Error(`${who}: subwordIds ${`[${subwordIds.shape.join(', ')}]`} hold ${subwordIds.shape[1]} subwords per sentence, more than ${name}'s position table (${table}); window long sentences (src/text/windows.ts)`);
     }
     const hidden = this.bert.forward(subwordIds, { attentionMask: batch.attentionMask, tokenTypeIds: batch.tokenTypeIds }).lastHiddenState;
-    let words =
+    const words =
       this.pooling === 'first'
         ? firstSubwordPooling(hidden, starts, lengths, T)
         : meanSubwordPooling(hidden, starts, wordSpans(starts, ends, lengths, subwordLengths, T, who), lengths, T);
-    if (this.lstm) words = this.lstm.forward(words, lengths);
-    return { emissions: this.classifier.forward(this.dropout.forward(words)), lengths, tags };
+    if (!this.lstm) return { emissions: this.classifier.forward(this.dropout.forward(words)), lengths, tags };
+    // The classifier scores the BiLSTM's real words only; padded positions get its score for a
+    // zero input (the bias), what PyTorch computes there.
+    const { output, packing } = this.lstm.forwardPacked(words, lengths);
+    const scores = this.classifier.forward(this.dropout.forward(output));
+    return { emissions: unpackSequences(scores, packing, lengths.length, T, this.classifier.zeroInputRow()), lengths, tags };
   }
 
   /** Mean loss over the batch (CRF NLL per sentence, or cross-entropy per word). */

@@ -2,13 +2,13 @@
 // -> dropout -> BiLSTM -> dropout -> Linear -> CRF (or softmax) over words.
 // B = batch, T = words, L = characters per word, E = word embedding, H = LSTM hidden per direction, C = tags
 
-import { tensor, zeros, type Tensor } from '../tensor/tensor.js';
+import { tensor, type Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/scope.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { concat, indexSelect, reshape } from '../ops/index.js';
 import { Module } from '../nn/module.js';
 import { Dropout, Embedding, Linear } from '../nn/linear.js';
-import { BiLSTM, packSequences } from '../nn/lstm.js';
+import { BiLSTM, packSequences, unpackSequences } from '../nn/lstm.js';
 import { CharCNN, type CharCnnOptions } from '../nn/char-cnn.js';
 import { CRF } from '../crf/crf.js';
 import { checkWords, requireField, type NerBatch } from './batch.js';
@@ -60,8 +60,11 @@ export class BiLstmCrf extends Module {
     const wordIds = requireField(who, batch, 'wordIds');
     let features = this.word_embeddings.forward(wordIds, `${who}: wordIds`);
     if (this.char_cnn) features = concat([features, this.charFeatures(requireField(who, batch, 'charIds'), lengths)], 2);
-    const encoded = this.lstm.forward(this.dropout.forward(features), lengths);
-    return { emissions: this.classifier.forward(this.dropout.forward(encoded)), lengths, tags };
+    // The classifier scores real words only; a padded position gets its score for a zero
+    // input (the bias), what PyTorch computes there, and the CRF masks it anyway.
+    const { output, packing } = this.lstm.forwardPacked(this.dropout.forward(features), lengths);
+    const scores = this.classifier.forward(this.dropout.forward(output));
+    return { emissions: unpackSequences(scores, packing, lengths.length, wordIds.shape[1]!, this.classifier.zeroInputRow()), lengths, tags };
   }
 
   /**
@@ -70,12 +73,11 @@ export class BiLstmCrf extends Module {
    */
   private charFeatures(charIds: Tensor, lengths: readonly number[]): Tensor {
     const [B, T, L] = charIds.shape as [number, number, number];
-    const { forward: realWords, unpackForward: positions } = packSequences(lengths, T);
-    const index = (values: Int32Array) => tensor(values, [values.length], { dtype: 'i32', backend: charIds.backend });
-    const words = reshape(indexSelect(reshape(charIds, [B * T, L]), 0, index(realWords)), [1, realWords.length, L]);
-    const real = reshape(this.char_cnn!.forward(words), [realWords.length, this.char_cnn!.outputSize]);
-    const padded = concat([real, zeros([1, this.char_cnn!.outputSize], { backend: charIds.backend })], 0);
-    return reshape(indexSelect(padded, 0, index(positions)), [B, T, this.char_cnn!.outputSize]);
+    const packing = packSequences(lengths, T);
+    const realWords = tensor(packing.forward, [packing.forward.length], { dtype: 'i32', backend: charIds.backend });
+    const words = reshape(indexSelect(reshape(charIds, [B * T, L]), 0, realWords), [1, packing.forward.length, L]);
+    const real = reshape(this.char_cnn!.forward(words), [packing.forward.length, this.char_cnn!.outputSize]);
+    return unpackSequences(real, packing, B, T);
   }
 
   /** Mean loss over the batch (CRF NLL per sentence, or cross-entropy per word). */

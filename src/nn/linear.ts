@@ -2,10 +2,10 @@
 // Weights are stored in PyTorch's layouts (Linear [out, in]) so checkpoints load unchanged.
 // B = batch, T = tokens, H = hidden (in), O = out features, V = vocabulary
 
-import { tensor, type Tensor } from '../tensor/tensor.js';
+import { tensor, zeros, type Tensor } from '../tensor/tensor.js';
 import { globalRng } from '../tensor/random.js';
 import { fmt } from '../tensor/shape.js';
-import { add, matmul } from '../ops/index.js';
+import { add, matmul, reshape } from '../ops/index.js';
 import { dropout, layerNorm } from '../ops/fused.js';
 import { embedding } from '../ops/indexing.js';
 import { Module } from './module.js';
@@ -36,6 +36,11 @@ export class Linear extends Module {
     }
     const y = matmul(x, this.weight, { transB: true });
     return this.bias ? add(y, this.bias) : y;
+  }
+
+  /** The output for an all-zero input, [1, O]: the bias (or zeros); what a padded position scores. */
+  zeroInputRow(): Tensor {
+    return this.bias ? reshape(this.bias, [1, this.outFeatures]) : zeros([1, this.outFeatures], { backend: this.weight.backend });
   }
 }
 

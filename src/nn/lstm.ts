@@ -49,10 +49,12 @@ export function lstmRecurrence(xProj: Tensor, weightHH: Tensor, batchSizes: read
 /**
  * PyTorch's pack_padded_sequence for left-aligned sequences in [B, T]: the sequences sorted by
  * length (longest first), then time-major, so step t holds batchSizes[t] rows and the sequences
- * still running are a prefix. `forward` and `reverse` give, per packed row, the padded position
- * (b*T + t) it reads: the reverse direction reads each sequence backwards from its last real
- * token. `unpackForward` and `unpackReverse` give, per padded position, its packed row, or N (a
- * zero row appended) for padding, so padded outputs are 0 as pad_packed_sequence gives.
+ * still running are a prefix. Index maps, all Int32Array:
+ * - forward[p]: the padded position (b*T + t) of packed row p; unpack[b*T + t]: its packed row,
+ *   or N (a zero row appended) for padding, so unpacked padding is 0 as pad_packed_sequence gives.
+ * - The reverse direction reads each sequence backwards from its last real token, in its own
+ *   packed order: reverseReads[q] is the (forward) packed row that reverse row q reads, and
+ *   reverseAligned[p] the reverse row that holds packed row p's token.
  */
 export function packSequences(lengths: readonly number[], steps: number) {
   const order = lengths.map((_, b) => b).sort((x, y) => lengths[y]! - lengths[x]! || x - y);
@@ -61,20 +63,38 @@ export function packSequences(lengths: readonly number[], steps: number) {
   for (let t = 0; t < longest; t++) batchSizes.push(order.filter((b) => lengths[b]! > t).length);
   const rows = batchSizes.reduce((total, n) => total + n, 0);
   const forward = new Int32Array(rows);
-  const reverse = new Int32Array(rows);
-  const unpackForward = new Int32Array(lengths.length * steps).fill(rows);
-  const unpackReverse = new Int32Array(lengths.length * steps).fill(rows);
+  const unpack = new Int32Array(lengths.length * steps).fill(rows);
   let row = 0;
   batchSizes.forEach((n, t) => {
     for (let i = 0; i < n; i++, row++) {
-      const b = order[i]!;
-      forward[row] = b * steps + t;
-      reverse[row] = b * steps + lengths[b]! - 1 - t;
-      unpackForward[forward[row]!] = row;
-      unpackReverse[reverse[row]!] = row;
+      forward[row] = order[i]! * steps + t;
+      unpack[forward[row]!] = row;
     }
   });
-  return { batchSizes, forward, reverse, unpackForward, unpackReverse };
+  const reverseReads = new Int32Array(rows);
+  const reverseAligned = new Int32Array(rows);
+  row = 0;
+  batchSizes.forEach((n, t) => {
+    for (let i = 0; i < n; i++, row++) {
+      const b = order[i]!;
+      reverseReads[row] = unpack[b * steps + lengths[b]! - 1 - t]!;
+      reverseAligned[reverseReads[row]!] = row;
+    }
+  });
+  return { batchSizes, forward, unpack, reverseReads, reverseAligned };
+}
+
+export type Packing = ReturnType<typeof packSequences>;
+
+/**
+ * Packed rows [N, F] -> [B, T, F], padded positions 0 (pad_packed_sequence) or `padding` [1, F]
+ * (a head's output for a zero input, as PyTorch computes it at padded positions).
+ */
+export function unpackSequences(rows: Tensor, packing: Packing, batch: number, steps: number, padding?: Tensor): Tensor {
+  const features = rows.shape[1]!;
+  const withZero = concat([rows, padding ?? zeros([1, features], { backend: rows.backend })], 0);
+  const positions = tensor(packing.unpack, [packing.unpack.length], { dtype: 'i32', backend: rows.backend });
+  return reshape(indexSelect(withZero, 0, positions), [batch, steps, features]);
 }
 
 export interface LstmOptions {
@@ -133,8 +153,17 @@ export class LSTM extends Module {
     return this.hiddenSize * (this.bidirectional ? 2 : 1);
   }
 
-  /** x [B, T, I]; lengths[b] = real tokens of sequence b (1..T). Returns [B, T, D*H]. */
+  /** x [B, T, I]; lengths[b] = real tokens of sequence b (1..T). Returns [B, T, D*H], 0 at padding. */
   forward(x: Tensor, lengths: readonly number[]): Tensor {
+    const { output, packing } = this.forwardPacked(x, lengths);
+    return unpackSequences(output, packing, x.shape[0]!, x.shape[1]!);
+  }
+
+  /**
+   * The same over real tokens only: output [N, D*H] in packed order (packing.forward gives each
+   * row's position), for a head that can score packed rows and unpack only its scores.
+   */
+  forwardPacked(x: Tensor, lengths: readonly number[]): { output: Tensor; packing: Packing } {
     if (x.rank !== 3 || x.shape[2] !== this.inputSize) throw new Error(`LSTM: input must be [B, T, ${this.inputSize}], got ${fmt(x.shape)}`);
     const [B, T] = x.shape as [number, number];
     if (lengths.length !== B) throw new Error(`LSTM: ${lengths.length} lengths given for a batch of ${B}`);
@@ -142,25 +171,24 @@ export class LSTM extends Module {
       if (!Number.isInteger(length) || length < 1 || length > T) throw new Error(`LSTM: length ${length} of sequence ${b} is outside 1..${T} (input ${fmt(x.shape)})`);
     });
     // Pack once: the LSTM then computes only real tokens, as torch over a PackedSequence.
-    const packed = packSequences(lengths, T);
+    const packing = packSequences(lengths, T);
     const index = (values: Int32Array) => tensor(values, [values.length], { dtype: 'i32', backend: x.backend });
-    const reads = [index(packed.forward), index(packed.reverse)];
-    const unpacks = [index(packed.unpackForward), index(packed.unpackReverse)];
-    const H = this.hiddenSize;
-    const zeroRow = zeros([1, H], { backend: x.backend });
+    const reverseReads = index(packing.reverseReads);
+    const reverseAligned = index(packing.reverseAligned);
 
-    let input = reshape(x, [B * T, this.inputSize]);
+    let input = indexSelect(reshape(x, [B * T, this.inputSize]), 0, index(packing.forward)); // [N, I]
     this.layers.forEach((dirs, layer) => {
       if (layer > 0 && this.dropout > 0) input = dropout(input, this.dropout, this.training);
       const outputs = dirs.map((dir, d) => {
-        let xProj = matmul(indexSelect(input, 0, reads[d]!), dir.weightIH, { transB: true }); // [N, 4H]
+        // The reverse direction reads each sequence backwards, in its own packed order.
+        let xProj = matmul(d === 1 ? indexSelect(input, 0, reverseReads) : input, dir.weightIH, { transB: true }); // [N, 4H]
         if (dir.biasIH && dir.biasHH) xProj = add(xProj, add(dir.biasIH, dir.biasHH));
-        const hidden = lstmRecurrence(xProj, dir.weightHH, packed.batchSizes); // [N, H]
-        return indexSelect(concat([hidden, zeroRow], 0), 0, unpacks[d]!); // [B*T, H], padding 0
+        const hidden = lstmRecurrence(xProj, dir.weightHH, packing.batchSizes); // [N, H]
+        return d === 1 ? indexSelect(hidden, 0, reverseAligned) : hidden;
       });
       input = outputs.length === 1 ? outputs[0]! : concat(outputs, 1);
     });
-    return reshape(input, [B, T, this.outputSize]);
+    return { output: input, packing };
   }
 }
 

@@ -54,30 +54,32 @@ export class BiLstmCrf extends Module {
     this.dropout = this.child('dropout', new Dropout(options.dropout ?? 0.5));
   }
 
-  /** Emission scores [B, T, C], the sentence lengths and the gold tags on the host (when the batch has tags). */
+  /**
+   * Emission scores [B, T, C], the sentence lengths and the gold tags on the host (when the batch
+   * has tags). Everything between the embeddings and the classifier runs on the real words only,
+   * packed as the BiLSTM wants them (nn/lstm.ts, packSequences): no work is spent on padding.
+   */
   emissions(batch: NerBatch, who = 'BiLstmCrf'): { emissions: Tensor; lengths: number[]; tags: Int32Array | null } {
     const { lengths, tags } = checkWords(who, batch, this.options.numTags);
     const wordIds = requireField(who, batch, 'wordIds');
-    let features = this.word_embeddings.forward(wordIds, `${who}: wordIds`);
-    if (this.char_cnn) features = concat([features, this.charFeatures(requireField(who, batch, 'charIds'), lengths)], 2);
-    // The classifier scores real words only; a padded position gets its score for a zero
-    // input (the bias), what PyTorch computes there, and the CRF masks it anyway.
-    const { output, packing } = this.lstm.forwardPacked(this.dropout.forward(features), lengths);
-    const scores = this.classifier.forward(this.dropout.forward(output));
-    return { emissions: unpackSequences(scores, packing, lengths.length, wordIds.shape[1]!, this.classifier.zeroInputRow()), lengths, tags };
-  }
-
-  /**
-   * Char-CNN features [B, T, F] computed for real words only (padding words get 0: the LSTM
-   * never reads them), so the convolution's cost follows the words, not the padded batch.
-   */
-  private charFeatures(charIds: Tensor, lengths: readonly number[]): Tensor {
-    const [B, T, L] = charIds.shape as [number, number, number];
+    const [B, T] = wordIds.shape as [number, number];
     const packing = packSequences(lengths, T);
-    const realWords = tensor(packing.forward, [packing.forward.length], { dtype: 'i32', backend: charIds.backend });
-    const words = reshape(indexSelect(reshape(charIds, [B * T, L]), 0, realWords), [1, packing.forward.length, L]);
-    const real = reshape(this.char_cnn!.forward(words), [packing.forward.length, this.char_cnn!.outputSize]);
-    return unpackSequences(real, packing, B, T);
+    const N = packing.forward.length;
+    const realWords = tensor(packing.forward, [N], { dtype: 'i32', backend: wordIds.backend });
+    this.word_embeddings.checkIds(wordIds, `${who}: wordIds`); // positions in the batch, not the packed rows
+    let features = this.word_embeddings.forward(indexSelect(reshape(wordIds, [B * T]), 0, realWords), `${who}: wordIds`); // [N, E]
+    if (this.char_cnn) {
+      const charIds = requireField(who, batch, 'charIds');
+      const L = charIds.shape[2]!;
+      this.char_cnn.embedding.checkIds(charIds, `${who}: charIds`);
+      const words = reshape(indexSelect(reshape(charIds, [B * T, L]), 0, realWords), [1, N, L]);
+      features = concat([features, reshape(this.char_cnn.forward(words), [N, this.char_cnn.outputSize])], 1);
+    }
+    const encoded = this.lstm.forwardPackedRows(this.dropout.forward(features), packing);
+    const scores = this.classifier.forward(this.dropout.forward(encoded));
+    // A padded position gets the classifier's score for a zero input (its bias), what PyTorch
+    // computes there; the CRF masks it anyway.
+    return { emissions: unpackSequences(scores, packing, B, T, this.classifier.zeroInputRow()), lengths, tags };
   }
 
   /** Mean loss over the batch (CRF NLL per sentence, or cross-entropy per word). */

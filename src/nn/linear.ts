@@ -66,6 +66,12 @@ export class Embedding extends Module {
 
   /** `who` names the caller in the out-of-range error (e.g. 'BertEmbeddings.word_embeddings'). */
   forward(ids: Tensor, who = 'Embedding'): Tensor {
+    this.checkIds(ids, who);
+    return embedding(this.weight, ids);
+  }
+
+  /** Throw, naming the id and its position in `ids`, if an id is outside the table (where ids are readable on the host). */
+  checkIds(ids: Tensor, who = 'Embedding'): void {
     if (ids.dtype !== 'i32') throw new Error(`${who}: ids must be i32, got ${ids.dtype} ${fmt(ids.shape)}`);
     // An out-of-range id would read another row's memory on a GPU; say which one is wrong.
     const values = readHost(ids);
@@ -78,7 +84,6 @@ export class Embedding extends Module {
         }
       }
     }
-    return embedding(this.weight, ids);
   }
 }
 

@@ -172,11 +172,19 @@ export class LSTM extends Module {
     });
     // Pack once: the LSTM then computes only real tokens, as torch over a PackedSequence.
     const packing = packSequences(lengths, T);
-    const index = (values: Int32Array) => tensor(values, [values.length], { dtype: 'i32', backend: x.backend });
+    const rows = indexSelect(reshape(x, [B * T, this.inputSize]), 0, tensor(packing.forward, [packing.forward.length], { dtype: 'i32', backend: x.backend }));
+    return { output: this.forwardPackedRows(rows, packing), packing };
+  }
+
+  /** The LSTM over input rows already packed ([N, I] in `packing`'s order): returns [N, D*H]. */
+  forwardPackedRows(rows: Tensor, packing: Packing): Tensor {
+    if (rows.rank !== 2 || rows.shape[1] !== this.inputSize || rows.shape[0] !== packing.forward.length) {
+      throw new Error(`LSTM: packed input must be [${packing.forward.length}, ${this.inputSize}], got ${fmt(rows.shape)}`);
+    }
+    const index = (values: Int32Array) => tensor(values, [values.length], { dtype: 'i32', backend: rows.backend });
     const reverseReads = index(packing.reverseReads);
     const reverseAligned = index(packing.reverseAligned);
-
-    let input = indexSelect(reshape(x, [B * T, this.inputSize]), 0, index(packing.forward)); // [N, I]
+    let input = rows;
     this.layers.forEach((dirs, layer) => {
       if (layer > 0 && this.dropout > 0) input = dropout(input, this.dropout, this.training);
       const outputs = dirs.map((dir, d) => {
@@ -188,7 +196,7 @@ export class LSTM extends Module {
       });
       input = outputs.length === 1 ? outputs[0]! : concat(outputs, 1);
     });
-    return { output: input, packing };
+    return input;
   }
 }
 

@@ -34,8 +34,9 @@ export function clipGradNorm(params: Iterable<Tensor | readonly [string, Tensor]
       const scale = minimum(div(full([], maxNorm, { backend: total.backend }), add(total, 1e-6)), 1);
       // Where the backend reads synchronously (CPU), gradients already within the norm are left
       // as they are instead of multiplied by 1: the same values, one pass over every gradient less.
+      // A NaN norm still multiplies (as torch does): every gradient becomes NaN, none steps unclipped.
       const hostScale = readHost(scale);
-      if (hostScale === null || hostScale[0]! < 1) for (const g of grads) g.assign(mul(g, scale));
+      if (hostScale === null || !(hostScale[0]! >= 1)) for (const g of grads) g.assign(mul(g, scale));
       return total;
     }),
   );

@@ -214,6 +214,19 @@ describe('clipGradNorm matches torch.nn.utils.clip_grad_norm_', () => {
     });
   }
 
+  it('a NaN gradient makes every gradient NaN, as torch (none takes an unclipped step)', () => {
+    const p = keep(zeros([3], { requiresGrad: true }));
+    const q = keep(zeros([1], { requiresGrad: true }));
+    p.grad = keep(tensor([NaN, 10, 10], [3]));
+    q.grad = keep(tensor([100], [1]));
+    expect(clipGradNorm([p, q], 1).dataSync()[0]).toBeNaN();
+    expect([...p.grad.dataSync(), ...q.grad.dataSync()].every(Number.isNaN)).toBe(true);
+    for (const t of [p, q]) {
+      t.zeroGrad();
+      t.dispose();
+    }
+  });
+
   it('property: after clipping the norm is at most maxNorm and directions are kept', () => {
     fc.assert(
       fc.property(fc.array(fc.float({ min: -50, max: 50, noNaN: true }), { minLength: 1, maxLength: 20 }), fc.float({ min: Math.fround(0.01), max: 10, noNaN: true }), (values, maxNorm) => {

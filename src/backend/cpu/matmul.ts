@@ -259,6 +259,7 @@ export function withFixedRightOperand(b: Float32Array, k: number, n: number, tra
     const ap = new Float32Array(Math.ceil(maxRows / 4) * 4 * k);
     packColumns(b, 0, k, n, transB, bp);
     body((a, aOffset, m, c, cOffset, d, dOffset = 0) => {
+      if (m > maxRows) throw new Error(`withFixedRightOperand: ${m} rows, more than the ${maxRows} reserved`);
       packRows(a, aOffset, m, k, false, ap);
       microKernels(ap, bp, c, cOffset, m, n, k);
       if (d) for (let i = 0; i < m * n; i++) c[cOffset + i]! += d[dOffset + i]!;

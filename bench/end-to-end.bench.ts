@@ -32,7 +32,6 @@ import { tidy } from '../src/tensor/scope.js';
 import { Rng, manualSeed } from '../src/tensor/random.js';
 import { noGrad } from '../src/autograd/grad-mode.js';
 import { AdamW } from '../src/optim/adamw.js';
-import { clipGradNorm } from '../src/optim/clip.js';
 import { WordPieceTokenizer } from '../src/text/wordpiece.js';
 import { defaultsFor, resolveConfig, type TrainConfig } from '../src/train/config.js';
 import { createModel, scratchBertConfig, type ModelVocabulary } from '../src/train/model-factory.js';
@@ -41,6 +40,7 @@ import type { SentenceEncoder } from '../src/train/encode.js';
 import type { NerModel } from '../src/train/model-factory.js';
 import { machine, printTable, writeJson, type Row } from './lib/report.js';
 import { args, flag, openBackend, option, peakRssMB, round, runChild, timeSteps, versions, emitResult } from './lib/harness.js';
+import { trainingStep } from '../src/train/step.js';
 
 const LABELS = ['O', 'B-Chemical', 'I-Chemical', 'B-Disease', 'I-Disease'];
 const BERT_VOCAB = 28_996;
@@ -173,23 +173,8 @@ async function measure(spec: CaseSpec, backendName: string, quick: boolean): Pro
   const optimizer = new AdamW(named, { lr: config.lr, weightDecay: config.weightDecay });
   const labelIndex = new Map(labels.map((l, i) => [l, i]));
 
-  const trainStep = async (batch: Sentence[]) => {
-    const loss = tidy(() => {
-      const { batch: b } = encoder.encode(batch, labelIndex, backend);
-      const l = model.loss(b);
-      l.backward();
-      return l;
-    });
-    tidy(() => {
-      clipGradNorm(named, config.clip);
-      optimizer.step();
-      return null;
-    });
-    optimizer.zeroGrad();
-    const value = (await loss.data())[0]!;
-    loss.dispose();
-    return value;
-  };
+  const context = { model, encoder, labelIndex, backend, params: named, optimizer, clip: config.clip };
+  const trainStep = (batch: Sentence[]) => trainingStep(context, batch);
 
   model.train();
   const plan = backendName !== 'cpu' && spec.gpu ? spec.gpu : spec;

@@ -15,14 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { cpuBackend, setBackend } from '../src/backend/registry.js';
 import type { Backend } from '../src/backend/backend.js';
 import { Rng, manualSeed } from '../src/tensor/random.js';
-import { tidy } from '../src/tensor/scope.js';
 import { AdamW } from '../src/optim/adamw.js';
-import { clipGradNorm } from '../src/optim/clip.js';
 import { WordPieceTokenizer } from '../src/text/wordpiece.js';
 import { DEFAULTS, MODEL_DEFAULTS, type ModelKind, type TrainConfig } from '../src/train/config.js';
 import { createModel, scratchBertConfig, type ModelVocabulary } from '../src/train/model-factory.js';
 import { buildCharVocabulary, buildWordVocabulary } from '../src/train/vocab.js';
 import { machine, printTable, writeJson, type Row } from './lib/report.js';
+import { trainingStep } from '../src/train/step.js';
 
 const BATCH = 16;
 const WORDS = 64;
@@ -78,23 +77,8 @@ async function measure(kind: ModelKind, backendName: string, steps: number): Pro
   const optimizer = new AdamW([...(encoderParams.length ? [{ name: 'encoder', params: encoderParams, lr: config.lr }] : []), { name: 'head', params: headParams, lr: config.lr }], { lr: config.lr, weightDecay: config.weightDecay });
   const labelIndex = new Map(LABELS.map((l, i) => [l, i]));
 
-  const step = async (): Promise<number> => {
-    const loss = tidy(() => {
-      const { batch } = encoder.encode(sentences, labelIndex, backend);
-      const l = model.loss(batch);
-      l.backward();
-      return l;
-    });
-    tidy(() => {
-      clipGradNorm(named, config.clip);
-      optimizer.step();
-      return null;
-    });
-    optimizer.zeroGrad();
-    const value = (await loss.data())[0]!;
-    loss.dispose();
-    return value;
-  };
+  const context = { model, encoder, labelIndex, backend, params: named, optimizer, clip: config.clip };
+  const step = () => trainingStep(context, sentences);
 
   // Two warm-up steps: pipelines compile, the buffer pool and the JIT settle.
   await step();

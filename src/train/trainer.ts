@@ -15,10 +15,9 @@ import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { readHfConfig } from '../io/hf-config.js';
 import { AdamW } from '../optim/adamw.js';
 import { LrScheduler, makeSchedule } from '../optim/schedule.js';
-import { clipGradNorm } from '../optim/clip.js';
 import { countTags, inverseFrequencyWeights } from '../optim/class-weights.js';
 import { tensor } from '../tensor/tensor.js';
-import { keep, tidy } from '../tensor/scope.js';
+import { keep } from '../tensor/scope.js';
 import type { OptimizerState } from '../optim/optimizer.js';
 import { WordPieceTokenizer } from '../text/wordpiece.js';
 import { classificationReport } from '../metrics/scores.js';
@@ -29,6 +28,7 @@ import { evaluate } from './evaluate.js';
 import { createModel, isBertModel, scratchBertConfig, type ModelVocabulary, type NerModel } from './model-factory.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, completeCheckpoint, readCheckpointConfig, readVocabulary, saveCheckpoint, type CheckpointConfig } from './checkpoint.js';
 import { ProgressBar, formatSeconds } from './progress.js';
+import { applyUpdate, backpropagate, type StepContext } from './step.js';
 import { renderReport, type EpochRecord, type TypeScore } from './report.js';
 import { buildCharVocabulary, buildLabelList, buildWordVocabulary, Vocabulary } from './vocab.js';
 import { loadPretrainedEncoder, loadPretrainedTokenizer } from './pretrained.js';
@@ -203,6 +203,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   ];
   const optimizer = new AdamW(groups, { lr: config.lr, weightDecay: config.weightDecay });
   const scheduler = new LrScheduler(optimizer, makeSchedule(config.schedule, { warmupSteps: Math.round(config.warmup * totalSteps), totalSteps }));
+  const step: StepContext = { model, encoder, labelIndex, backend, params: named, optimizer, clip: config.clip };
 
   let state: TrainerState = { epochsDone: 0, bestDevF1: null, bestEpoch: 0, badEpochs: 0, history: [], scheduler: { lastStep: 0 }, optimizer: { kind: 'AdamW', groups: [] }, globalRng: [], shuffleRng: [] };
   if (resumed) {
@@ -246,21 +247,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let sentences = 0;
     for (let i = 0; i < batches.length; i++) {
       const chunk = batches[i]!.map((j) => trainChunks[j]!);
-      const loss = tidy(() => {
-        const { batch } = encoder.encode(chunk, labelIndex, backend);
-        const l = model.loss(batch);
-        (config.gradAccumulation > 1 ? l.div(config.gradAccumulation) : l).backward();
-        return l;
-      });
+      const loss = backpropagate(step, chunk, config.gradAccumulation);
       const lastOfStep = (i + 1) % config.gradAccumulation === 0 || i === batches.length - 1;
       if (lastOfStep) {
-        tidy(() => {
-          if (config.clip > 0) clipGradNorm(named, config.clip);
-          optimizer.step();
-          return null;
-        });
+        applyUpdate(step);
         scheduler.step();
-        optimizer.zeroGrad();
       }
       // The one readback of a step: the loss, for the progress line.
       const value = (await loss.data())[0]!;

@@ -13,10 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/backend.js';
 import { cpuBackend, setBackend } from '../../src/backend/registry.js';
 import { manualSeed } from '../../src/tensor/random.js';
-import { tidy } from '../../src/tensor/scope.js';
 import { parseConll } from '../../src/data/conll.js';
 import { AdamW } from '../../src/optim/adamw.js';
-import { clipGradNorm } from '../../src/optim/clip.js';
 import { WordPieceTokenizer } from '../../src/text/wordpiece.js';
 import { DEFAULTS, type TrainConfig } from '../../src/train/config.js';
 import { createModel, scratchBertConfig, type ModelVocabulary, type NerModel } from '../../src/train/model-factory.js';
@@ -24,6 +22,7 @@ import { buildCharVocabulary, buildLabelList, buildWordVocabulary } from '../../
 import type { SentenceEncoder } from '../../src/train/encode.js';
 import type { WebGpuBackend } from '../../src/backend/webgpu/index.js';
 import { webgpu } from './setup.js';
+import { trainingStep } from '../../src/train/step.js';
 
 const CORPUS = 'test/fixtures/data/ncbi-disease/sample.iob.tsv';
 // The eight shortest sentences that hold an entity: short, so an LSTM pass is few dispatches.
@@ -61,24 +60,9 @@ function setup(kind: TrainConfig['model'], backend: Backend) {
     ],
     { lr: config.lr, weightDecay: config.weightDecay },
   );
-  /** src/train/trainer.ts's step: encode, loss, backward, clip, AdamW; the loss is the one readback. */
-  const step = async (): Promise<number> => {
-    const loss = tidy(() => {
-      const { batch } = encoder.encode(sentences, labelIndex, backend);
-      const l = model.loss(batch);
-      l.backward();
-      return l;
-    });
-    tidy(() => {
-      clipGradNorm(named, config.clip);
-      optimizer.step();
-      return null;
-    });
-    optimizer.zeroGrad();
-    const value = (await loss.data())[0]!;
-    loss.dispose();
-    return value;
-  };
+  // src/train/step.ts: the trainer's step (encode, loss, backward, clip, AdamW; the loss is the one readback).
+  const context = { model, encoder, labelIndex, backend, params: named, optimizer, clip: config.clip };
+  const step = () => trainingStep(context, sentences);
   const dispose = () => {
     model.dispose();
     optimizer.dispose();

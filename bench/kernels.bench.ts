@@ -1,6 +1,7 @@
 // Kernel throughput (benny), CPU and WebGPU: the Backend calls the layers are built
 // from, timed without the tensor/autograd layer above them.
 //   softmax, layer_norm      GB/s (read x once, write y once) on attention- and BERT-sized rows
+//   sigmoid, tanh, gelu(Grad) GB/s over 1024x1024 (CPU: wasm SIMD; MEDNER_CPU_KERNEL=js for Math)
 //   lstm forward / backward  one direction of a packed batch, the whole recurrence
 //                            (lstmForward, lstmBackward: src/nn/lstm.ts's lstmRecurrence)
 //   crf forward / backward   forward algorithm (logZ + alpha) and forward-backward marginals
@@ -63,6 +64,13 @@ function kernels(backend: Backend): Kernel[] {
       run: () => Object.values(backend.layerNorm(x, gamma, beta, rows, dim, 1e-12)),
       dispose,
     });
+  }
+
+  // Activations over a BERT FFN's hidden layer at batch 16 x 64, hidden 256 (1,024 x 1,024). On
+  // the CPU these run as WebAssembly SIMD (wasm/vector-math.ts); MEDNER_CPU_KERNEL=js times Math.
+  const activations = up(random(1024 * 1024, 2));
+  for (const op of ['sigmoid', 'tanh', 'gelu', 'geluGrad'] as const) {
+    list.push({ name: op, shape: '1024x1024', bytes: 2 * 1024 * 1024 * 4, sequences: null, run: () => [backend.unary(op, activations)], dispose });
   }
 
   // LSTM, one direction over a packed batch (lstmForward / lstmBackward, as src/nn/lstm.ts calls

@@ -1,7 +1,7 @@
 // The transcendental functions of the training step (sigmoid, tanh, GELU and its
 // derivative, all built on one exp) as WebAssembly SIMD loops, four f32 lanes at a time, emitted by emit.ts.
-// V8's Math.exp and Math.tanh cost 10-17 ns each on the machines this was measured on, and an
-// LSTM cell needs five per element: this is ~2 ns. Formulas (Cephes single precision):
+// V8's Math.exp and Math.tanh cost 10-20 ns each here, and an LSTM cell needs five per element;
+// these run 6-8x faster (bench/kernels.bench.ts, with and without MEDNER_CPU_KERNEL=js). Formulas (Cephes single precision):
 //   exp(x)  = 2^k * p(r), k = round(x / ln 2), r = x - k ln 2 (split in two constants),
 //             p a degree-7 polynomial; x clamped to [-87.3, 88] (exp is 0 below -87.3)
 //   tanh(x) = x + x^3 q(x^2) for |x| < 0.625 (no cancellation near 0), else

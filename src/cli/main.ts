@@ -7,6 +7,7 @@ import { registerTrain } from './train.js';
 import { registerEval } from './eval.js';
 import { registerPredict } from './predict.js';
 import { registerBench } from './bench.js';
+import { registerCompare } from './compare.js';
 
 export function buildProgram(): Command {
   const program = new Command('medner')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerConvert(program);
   registerBench(program);
+  registerCompare(program);
   return program;
 }
 

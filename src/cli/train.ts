@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DEFAULTS, defaultsFor, readConfigFile, resolveConfig, type ModelKind, type TrainConfig } from '../train/config.js';
 import { train } from '../train/trainer.js';
 import { selectBackend } from './backend-option.js';
+import { formatSeedSummary, parseSeeds, trainSeeds } from '../research/seeds.js';
 
 const SAMPLE_DIR = fileURLToPath(new URL('../data/sample/', import.meta.url));
 export const BUNDLED_SAMPLE = {
@@ -51,6 +52,8 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'random seed: the same seed gives the same model')
     .option('--out <dir>', 'output directory', 'runs/medner')
     .option('--resume <dir>', 'continue the interrupted run saved in this output directory')
+    .option('--seeds <list>', 'train once per seed (e.g. 1,2,3) into <out>/seed-<n> and summarize mean ± std')
+    .option('--repeats <n>', 'train n times with seeds --seed, --seed+1, ... (as --seeds)')
     .option('--class-weights', 'weight the softmax loss by inverse tag frequency')
     .option('--no-progress', 'no progress bar');
   for (const [flag, , help] of FLAGS) command.option(flag, `${help}`);
@@ -69,7 +72,7 @@ export function registerTrain(program: Command): void {
     if (bundled) console.log(`no --train given: training on the bundled BC5CDR sample (${SAMPLE_DIR})`);
     if (!flags.train && flags.resume) throw new Error('--resume needs the same --train (and --dev/--test) as the interrupted run');
     const backend = await selectBackend(flags.backend as string | undefined);
-    const result = await train({
+    const common = {
       config,
       train: (flags.train as string) ?? BUNDLED_SAMPLE.train,
       dev: (flags.dev as string) ?? (bundled ? BUNDLED_SAMPLE.dev : undefined),
@@ -80,7 +83,15 @@ export function registerTrain(program: Command): void {
       vocab: flags.vocab as string | undefined,
       resume: flags.resume as string | undefined,
       progress: flags.progress !== false,
-    });
+    };
+    if (flags.seeds !== undefined || flags.repeats !== undefined) {
+      if (flags.resume) throw new Error('--resume continues one run; resume a seed run with --resume <out>/seed-<n>');
+      const summary = await trainSeeds(common, parseSeeds(flags.seeds as string | undefined, flags.repeats as string | undefined, config.seed));
+      console.log(`\n${summary.split} F1 over ${summary.runs.length} seeds:\n${formatSeedSummary(summary)}`);
+      console.log(`one directory per seed and seeds.json in ${common.out}`);
+      return;
+    }
+    const result = await train(common);
     if (result.test) {
       console.log(`\ntest (best epoch ${result.bestEpoch}):\n${result.test.report}`);
       console.log(`test F1 ${result.test.f1.toFixed(4)} (precision ${result.test.precision.toFixed(4)}, recall ${result.test.recall.toFixed(4)})`);

@@ -9,12 +9,14 @@ import { hash32 } from '../../tensor/random.js';
 import { acquireDevice, type AdapterReport, type DeviceOptions } from './device.js';
 import { BINARY_OPS, KERNELS, MAX_DIMS, REDUCE_OPS, UNARY_OPS, maxStorageBindings, type KernelSpec } from './kernels.js';
 import { Runtime, loadKernelSources, nodeKernelLoader, type KernelLoader } from './runtime.js';
+import { chooseKernelVariants, type KernelVariants } from './variants.js';
 
 export type { AdapterReport } from './device.js';
 export type { KernelLoader } from './runtime.js';
+export type { KernelProfile, KernelVariants } from './variants.js';
 
-/** kernels/matmul_vec4.wgsl or the general kernels/matmul.wgsl. */
-export type MatmulVersion = 'vec4' | 'general';
+/** kernels/matmul_vec4.wgsl, the general kernels/matmul.wgsl, or kernels/matmul_tiled.wgsl (real GPUs). */
+export type MatmulVersion = 'vec4' | 'general' | 'tiled';
 
 export class WebGpuStorage implements Storage {
   freed = false;
@@ -73,12 +75,23 @@ export interface WebGpuBackendOptions extends DeviceOptions {
   loadKernel?: KernelLoader;
   /** Use this device instead of finding one (a browser page that already has one). */
   device?: GPUDevice;
+  /** Kernel set: 'software', 'gpu' or 'auto' (by adapter; MEDNER_WEBGPU_KERNELS when not given). */
+  kernels?: string;
 }
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
 
-  constructor(readonly runtime: Runtime, readonly adapter: AdapterReport) {}
+  readonly variants: KernelVariants;
+
+  constructor(readonly runtime: Runtime, readonly adapter: AdapterReport, kernels?: string) {
+    this.variants = chooseKernelVariants(adapter, runtime.device.limits, kernels);
+  }
+
+  /** One workgroup per row (real GPUs), or one invocation per row (software adapters). */
+  private get rowsPerWorkgroup(): boolean {
+    return this.variants.profile === 'gpu';
+  }
 
   // ---------- helpers ----------
 
@@ -241,7 +254,12 @@ export class WebGpuBackend implements Backend {
 
   softmax(x: Storage, layout: AxisLayout, log: boolean): Storage {
     const y = this.allocate(x.size, 'f32');
-    this.runCounted(KERNELS.softmax, layout.outer * layout.inner, { x: this.buffer(x, 'softmax', 'f32'), y: y.buffer }, { ...layout }, { LOG: log });
+    const buffers = { x: this.buffer(x, 'softmax', 'f32'), y: y.buffer };
+    if (this.rowsPerWorkgroup && layout.inner === 1) {
+      this.runCounted(KERNELS.softmaxRows, layout.outer, buffers, { ...layout }, { LOG: log, WORKGROUP_SIZE: this.variants.rowLanes });
+    } else {
+      this.runCounted(KERNELS.softmax, layout.outer * layout.inner, buffers, { ...layout }, { LOG: log });
+    }
     return y;
   }
 
@@ -252,6 +270,7 @@ export class WebGpuBackend implements Backend {
     // The vec4 kernel reads whole vec4s along k (and along m when A is transposed, n when B is not).
     const aligned =
       k % 4 === 0 && (!transA || m % 4 === 0) && (transB || n % 4 === 0) && layout.batchStrideA % 4 === 0 && layout.batchStrideB % 4 === 0;
+    if (this.variants.profile === 'gpu') return this.matmulUsing('tiled', a, b, layout);
     return this.matmulUsing(aligned ? 'vec4' : 'general', a, b, layout);
   }
 
@@ -260,12 +279,20 @@ export class WebGpuBackend implements Backend {
     const { batch, m, k, n, transA, transB } = layout;
     if (batch > MAX_GROUPS_PER_DIMENSION) throw new Error(`webgpu matmul: batch ${batch} exceeds ${MAX_GROUPS_PER_DIMENSION}`);
     const c = this.allocate(batch * m * n, 'f32');
+    const buffers = { a: this.buffer(a, 'matmul', 'f32'), b: this.buffer(b, 'matmul', 'f32'), c: c.buffer };
+    const uniforms = { batch, m, k, n, batchStrideA: layout.batchStrideA, batchStrideB: layout.batchStrideB };
+    if (version === 'tiled') {
+      const tiling = this.variants.matmulTiling;
+      const tileGrid: [number, number, number] = [Math.ceil(n / (8 * tiling.WG_X)), Math.ceil(m / (8 * tiling.WG_Y)), batch];
+      this.runtime.run(KERNELS.matmulTiled, buffers, uniforms, tileGrid, { ...tiling, TRANS_A: transA, TRANS_B: transB });
+      return c;
+    }
     // 8 x 8 invocations per workgroup, 4 x 4 outputs each: 32 x 32 outputs per workgroup.
     const grid: [number, number, number] = [Math.ceil(n / 32), Math.ceil(m / 32), batch];
     this.runtime.run(
       version === 'vec4' ? KERNELS.matmulVec4 : KERNELS.matmul,
-      { a: this.buffer(a, 'matmul', 'f32'), b: this.buffer(b, 'matmul', 'f32'), c: c.buffer },
-      { batch, m, k, n, batchStrideA: layout.batchStrideA, batchStrideB: layout.batchStrideB },
+      buffers,
+      uniforms,
       grid,
       { TRANS_A: transA, TRANS_B: transB },
     );
@@ -306,11 +333,9 @@ export class WebGpuBackend implements Backend {
     const y = this.allocate(rows * dim, 'f32');
     const mean = this.allocate(rows, 'f32');
     const rstd = this.allocate(rows, 'f32');
-    this.runCounted(
-      KERNELS.layerNorm, rows,
-      { x: this.buffer(x, 'layerNorm', 'f32'), gamma: this.buffer(gamma, 'layerNorm', 'f32'), beta: this.buffer(beta, 'layerNorm', 'f32'), y: y.buffer, mean: mean.buffer, rstd: rstd.buffer },
-      { rows, dim, eps },
-    );
+    const buffers = { x: this.buffer(x, 'layerNorm', 'f32'), gamma: this.buffer(gamma, 'layerNorm', 'f32'), beta: this.buffer(beta, 'layerNorm', 'f32'), y: y.buffer, mean: mean.buffer, rstd: rstd.buffer };
+    if (this.rowsPerWorkgroup) this.runCounted(KERNELS.layerNormRows, rows, buffers, { rows, dim, eps }, { WORKGROUP_SIZE: this.variants.rowLanes });
+    else this.runCounted(KERNELS.layerNorm, rows, buffers, { rows, dim, eps });
     return { y, mean, rstd };
   }
 
@@ -338,9 +363,10 @@ export class WebGpuBackend implements Backend {
     const weight = this.allocate(rows, 'f32');
     this.withClassWeights(classWeights, (weights) =>
       this.runCounted(
-        KERNELS.crossEntropy, rows,
+        this.rowsPerWorkgroup ? KERNELS.crossEntropyRows : KERNELS.crossEntropy, rows,
         { logits: this.buffer(logits, 'crossEntropy', 'f32'), targets: this.buffer(targets, 'crossEntropy', 'i32'), classWeights: weights, loss: loss.buffer, weight: weight.buffer },
         { rows, classes, ignoreIndex, hasWeights: classWeights ? 1 : 0 },
+        this.rowsPerWorkgroup ? { WORKGROUP_SIZE: this.variants.rowLanes } : {},
       ),
     );
     return { loss, weight };
@@ -557,5 +583,5 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
   ]);
   const runtime = new Runtime(acquired.device, sources);
   await runtime.checkShaders();
-  return new WebGpuBackend(runtime, acquired.adapter);
+  return new WebGpuBackend(runtime, acquired.adapter, options.kernels);
 }

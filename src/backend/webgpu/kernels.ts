@@ -14,10 +14,11 @@ export type UniformField = readonly [name: string, type: UniformType];
  * How a call's `count` becomes workgroups:
  * - invocations: one invocation per item, ceil(count / workgroupSize) workgroups;
  * - workgroups: one workgroup per item;
- * - tiles: matmul's 2-D grid of 4x4 blocks (the host passes the grid itself).
+ * - tiles: matmul's 2-D grid of 4x4 blocks (the host passes the grid itself);
+ * - grid: the host passes the grid and every override constant (matmul_tiled).
  * Counts past 65535 workgroups spill into y; kernels rebuild the flat index from num_workgroups.
  */
-export type Dispatch = 'invocations' | 'workgroups' | 'tiles';
+export type Dispatch = 'invocations' | 'workgroups' | 'tiles' | 'grid';
 
 export interface KernelSpec {
   /** File under kernels/. */
@@ -75,8 +76,10 @@ export const KERNELS = {
   reduceWide: { file: 'reduce.wgsl', entryPoint: 'reduce_wide', bindings: ['x', 'y'], uniforms: axisUniforms, workgroupSize: 64, dispatch: 'workgroups' },
   argmax: { file: 'argmax.wgsl', entryPoint: 'main', bindings: ['x', 'y'], uniforms: axisUniforms, workgroupSize: 256, dispatch: 'invocations' },
   softmax: { file: 'softmax.wgsl', entryPoint: 'main', bindings: ['x', 'y'], uniforms: axisUniforms, workgroupSize: 256, dispatch: 'invocations' },
+  softmaxRows: { file: 'softmax_rows.wgsl', entryPoint: 'main', bindings: ['x', 'y'], uniforms: axisUniforms, workgroupSize: 256, dispatch: 'workgroups' },
   matmul: { file: 'matmul.wgsl', entryPoint: 'main', bindings: ['a', 'b', 'c'], uniforms: matmulUniforms, workgroupSize: 64, dispatch: 'tiles' },
   matmulVec4: { file: 'matmul_vec4.wgsl', entryPoint: 'main', bindings: ['a', 'b', 'c'], uniforms: matmulUniforms, workgroupSize: 64, dispatch: 'tiles' },
+  matmulTiled: { file: 'matmul_tiled.wgsl', entryPoint: 'main', bindings: ['a', 'b', 'c'], uniforms: matmulUniforms, workgroupSize: 256, dispatch: 'grid' },
   indexSelect: { file: 'index_select.wgsl', entryPoint: 'main', bindings: ['x', 'index', 'y'], uniforms: indexUniforms, workgroupSize: 256, dispatch: 'invocations' },
   indexAddLink: {
     file: 'index_add.wgsl', entryPoint: 'link', bindings: only(['grad', 'index', 'next', 'first', 'y'], ['index', 'next', 'first']),
@@ -89,6 +92,10 @@ export const KERNELS = {
   layerNorm: {
     file: 'layer_norm.wgsl', entryPoint: 'main', bindings: ['x', 'gamma', 'beta', 'y', 'mean', 'rstd'],
     uniforms: [['rows', 'u32'], ['dim', 'u32'], ['eps', 'f32']], workgroupSize: 64, dispatch: 'invocations',
+  },
+  layerNormRows: {
+    file: 'layer_norm_rows.wgsl', entryPoint: 'main', bindings: ['x', 'gamma', 'beta', 'y', 'mean', 'rstd'],
+    uniforms: [['rows', 'u32'], ['dim', 'u32'], ['eps', 'f32']], workgroupSize: 256, dispatch: 'workgroups',
   },
   layerNormInputGrad: {
     file: 'layer_norm_backward.wgsl', entryPoint: 'input_grad',
@@ -103,6 +110,10 @@ export const KERNELS = {
   crossEntropy: {
     file: 'cross_entropy.wgsl', entryPoint: 'main', bindings: ['logits', 'targets', 'classWeights', 'loss', 'weight'],
     uniforms: crossEntropyUniforms, workgroupSize: 64, dispatch: 'invocations',
+  },
+  crossEntropyRows: {
+    file: 'cross_entropy_rows.wgsl', entryPoint: 'main', bindings: ['logits', 'targets', 'classWeights', 'loss', 'weight'],
+    uniforms: crossEntropyUniforms, workgroupSize: 256, dispatch: 'workgroups',
   },
   crossEntropyBackward: {
     file: 'cross_entropy_backward.wgsl', entryPoint: 'main', bindings: ['logits', 'targets', 'classWeights', 'dloss', 'dlogits'],

@@ -85,7 +85,9 @@ export class Runtime {
   /** The pipeline of (kernel, override constants), compiled once. */
   pipeline(spec: KernelSpec, constants: Constants): GPUComputePipeline {
     const allConstants: Constants =
-      spec.dispatch === 'tiles' ? { TILE_COLUMNS: 8, TILE_ROWS: 8, ...constants } : { WORKGROUP_SIZE: spec.workgroupSize, ...constants };
+      spec.dispatch === 'tiles' ? { TILE_COLUMNS: 8, TILE_ROWS: 8, ...constants }
+      : spec.dispatch === 'grid' ? { ...constants }
+      : { WORKGROUP_SIZE: spec.workgroupSize, ...constants };
     const key = `${spec.file}#${spec.entryPoint}#${JSON.stringify(allConstants)}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {

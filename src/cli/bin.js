@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `medner` executable: registers tsx so the TypeScript sources run as they are.
+// Runs the CLI from the TypeScript sources through tsx (a devDependency), for tests
+// and development in a checkout. The installed `medner` binary is dist/cli/main.js.
 import { register } from 'tsx/esm/api';
 
 register();

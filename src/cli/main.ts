@@ -1,6 +1,8 @@
+#!/usr/bin/env node
 // `medner`: the command-line entry point. Each command lives in its own file
 // under src/cli and registers itself here.
 
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerConvert } from './convert.js';
 import { registerTrain } from './train.js';
@@ -9,10 +11,15 @@ import { registerPredict } from './predict.js';
 import { registerBench } from './bench.js';
 import { registerCompare } from './compare.js';
 
+/** The version in package.json (two levels up from src/cli and from dist/cli alike). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('medner')
     .description('Medical named-entity recognition on a from-scratch TypeScript deep-learning engine (CPU and WebGPU)')
-    .version('0.1.0')
+    .version(packageVersion())
     .showHelpAfterError();
   registerTrain(program);
   registerEval(program);

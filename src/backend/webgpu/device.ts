@@ -82,6 +82,19 @@ async function requestDevice(adapter: GPUAdapter, storageBuffersNeeded: number):
   return adapter.requestDevice({ requiredLimits });
 }
 
+/** The optional `webgpu` package (Dawn for Node); a CPU-only install (`--omit=optional`) lacks it. */
+async function importDawn(): Promise<typeof import('webgpu')> {
+  try {
+    return await import('webgpu');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes("'webgpu'")) {
+      throw new Error("webgpu: the optional package 'webgpu' (Dawn for Node) is not installed; install it with: npm install webgpu");
+    }
+    throw error;
+  }
+}
+
 export async function acquireDevice(options: DeviceOptions = {}): Promise<AcquiredDevice> {
   const storageBuffersNeeded = options.storageBuffersNeeded ?? 11;
   const tried: string[] = [];
@@ -94,7 +107,7 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
     return { device: await requestDevice(adapter, storageBuffersNeeded), adapter: describe(adapter, 'browser') };
   }
 
-  const dawn = await import('webgpu');
+  const dawn = await importDawn();
   // Dawn's node binding expects the WebGPU globals (GPUBufferUsage, ...) on globalThis.
   Object.assign(globalThis, dawn.globals);
 

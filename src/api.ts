@@ -28,7 +28,7 @@ export interface TrainTaggerOptions {
 /** Train and keep the best checkpoint in `out/best`; returns the history and the test scores. */
 export async function trainTagger(options: TrainTaggerOptions): Promise<TrainResult> {
   const model = options.model ?? options.config?.model ?? 'bilstm-crf';
-  const config = resolveConfig({ ...options.config, model, format: options.format ?? options.config?.format ?? 'conll' }, 'trainTagger', defaultsFor(model));
+  const config = resolveConfig({ ...options.config, model, format: options.format ?? options.config?.format ?? 'auto' }, 'trainTagger', defaultsFor(model));
   return train({ config, train: options.train, dev: options.dev, test: options.test, out: options.out, pretrained: options.pretrained, backend: options.backend ?? cpuBackend, log: options.log ?? (() => undefined), progress: false });
 }
 
@@ -51,7 +51,7 @@ export class Tagger {
   }
 
   /** Entity-level scores (seqeval semantics) on an annotated corpus. */
-  async evaluate(path: string, format: CorpusFormat = 'conll'): Promise<EntityScores> {
+  async evaluate(path: string, format: CorpusFormat = 'auto'): Promise<EntityScores> {
     const { sentences } = await loadSentences(path, format, this.checkpoint.config.scheme);
     const { model, encoder, config } = this.checkpoint;
     return (await evaluate(model, encoder, config.labels, sentences, this.backend, config.scheme)).scores;

@@ -18,16 +18,16 @@ export function registerEval(program: Command): void {
     .option('--data <path>', 'annotated corpus to score')
     .option('--test <path>', 'same as --data')
     .option('--json', 'print one JSON object: micro, macro, weighted, per_type, token_accuracy, errors')
-    .addOption(new Option('--format <format>', 'corpus format').choices(['conll', 'brat', 'pubtator', 'jsonl']).default('conll'))
+    .addOption(new Option('--format <format>', 'corpus format (default: from the file name: directory/.ann = brat, .jsonl, .tsv/.conll, .pubtator or a PMID|t| first line)').choices(['conll', 'brat', 'pubtator', 'jsonl']))
     .option('--strict', "seqeval's strict mode (IOB2/IOBES entity rules) instead of its default")
     .option('--errors [n]', 'print an error analysis with up to n examples per kind', '0')
     .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'webgpu']))
-    .action(async (flags: { model: string; data?: string; test?: string; json?: boolean; format: 'conll' | 'brat' | 'pubtator' | 'jsonl'; strict?: boolean; errors: string | boolean; backend?: string }) => {
+    .action(async (flags: { model: string; data?: string; test?: string; json?: boolean; format?: 'conll' | 'brat' | 'pubtator' | 'jsonl'; strict?: boolean; errors: string | boolean; backend?: string }) => {
       const path = flags.data ?? flags.test;
       if (!path) throw new Error('eval needs --data <path> (the annotated corpus to score)');
       const backend = await selectBackend(flags.backend);
       const { config, model, encoder } = await loadCheckpoint(flags.model, backend);
-      const data = await loadSentences(path, flags.format, config.scheme);
+      const data = await loadSentences(path, flags.format ?? 'auto', config.scheme);
       const { predicted } = await evaluate(model, encoder, config.labels, data.sentences, backend, config.scheme);
       const gold = data.sentences.map((s) => s.tags);
       const scheme = config.scheme === 'BIOES' ? 'iobes' : 'iob2';

@@ -1,23 +1,30 @@
-// `medner predict`: tag raw text (split into sentences and words with character
-// offsets, long sentences windowed) or pre-tokenized sentences. Input is a TEXT
-// argument, a file, or standard input, read line by line and tagged in batches,
-// so large inputs stream; output is JSONL entities, brat .ann lines, or CoNLL.
+// `medner predict`: tag raw text (split into sentences and words with character offsets, long sentences
+// windowed), pre-tokenized sentences, JSONL records or PubTator documents. Input is a TEXT argument, a
+// file, or standard input, read line by line and tagged in batches, so large inputs stream; output is
+// JSONL (every input field passed through, plus the entities), brat, PubTator or CoNLL. Offsets in every
+// output count Unicode code points, as Python and the tools around medner do.
 
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { tagSentences } from '../train/evaluate.js';
 import { splitSentences, tokenizeWords, type TextSpan } from '../text/segment.js';
 import { tagsToSpans } from '../data/schemes.js';
 import { formatConll } from '../data/conll.js';
+import { formatBratAnn } from '../data/brat.js';
+import { formatPubtator, readPubtatorLines } from '../data/pubtator.js';
+import { OffsetMap } from '../data/offsets.js';
+import { firstInvalidUtf8Offset, type NumberedLine } from '../data/files.js';
+import { aliasedOption, inferPredictInput, inferPredictOutput, type PredictInputFormat, type PredictOutputFormat } from '../data/formats.js';
 import type { Sentence } from '../data/types.js';
 import { selectBackend } from './backend-option.js';
 import type { Backend } from '../backend/backend.js';
 
 export interface PredictedEntity {
+  /** Offsets into the text: UTF-16 code units from the library (JavaScript string indices), code points in CLI output. */
   start: number;
   end: number;
   text: string;
@@ -26,35 +33,59 @@ export interface PredictedEntity {
   score: number;
 }
 
-/** One unit of input: a raw text, or a pre-tokenized sentence. */
-type Item = { text: string } | { tokens: string[] };
+/**
+ * One unit of input: a raw text or a pre-tokenized sentence, with what the writers need to give it back:
+ * the input record's fields (JSONL), a document id, where a PubTator title ends, and for line-per-text
+ * input the line's exact text with its line break (so brat offsets index the input file).
+ */
+export interface Item {
+  text?: string;
+  tokens?: string[];
+  /** Fields of a JSONL input record, written back with the entities. */
+  fields?: Record<string, unknown>;
+  /** Document id: a PMID, a JSONL "id", a line number. */
+  id?: string;
+  /** Sentences never cross this offset (PubTator title | abstract). */
+  titleEnd?: number;
+  /** Text input: the line as it was in the input, line break included; blank lines are items with nothing to tag. */
+  raw?: string;
+  blank?: boolean;
+}
 
-interface TaggedItem {
+export interface TaggedItem {
+  item: Item;
   text: string;
   sentences: { words: TextSpan[]; tags: string[] }[];
+  /** UTF-16 offsets into `text`. */
   entities: PredictedEntity[];
 }
 
+function wordsOf(item: Item): { text: string; sentences: TextSpan[][] } {
+  if (item.tokens) {
+    // Pre-tokenized: rebuild a text with single spaces so offsets stay meaningful.
+    let offset = 0;
+    const words = item.tokens.map((t) => {
+      const span = { text: t, start: offset, end: offset + t.length };
+      offset += t.length + 1;
+      return span;
+    });
+    return { text: item.tokens.join(' '), sentences: words.length ? [words] : [] };
+  }
+  const text = item.text ?? '';
+  if (item.blank) return { text, sentences: [] };
+  const parts: [number, number][] = item.titleEnd !== undefined ? [[0, item.titleEnd], [item.titleEnd, text.length]] : [[0, text.length]];
+  const sentences = parts.flatMap(([start, end]) => splitSentences(text, {}, start, end).map((s) => tokenizeWords(text, s.start, s.end)));
+  return { text, sentences: sentences.filter((w) => w.length > 0) };
+}
+
 /** Tag many items in one batch: every sentence of every item goes through the model together. */
-export async function tagItems(items: Item[], loaded: LoadedCheckpoint, backend: Backend): Promise<TaggedItem[]> {
-  const perItem = items.map((item) => {
-    if ('tokens' in item) {
-      // Pre-tokenized: rebuild a text with single spaces so offsets stay meaningful.
-      let offset = 0;
-      const words = item.tokens.map((t) => {
-        const span = { text: t, start: offset, end: offset + t.length };
-        offset += t.length + 1;
-        return span;
-      });
-      return { text: item.tokens.join(' '), sentences: words.length ? [words] : [] };
-    }
-    return { text: item.text, sentences: splitSentences(item.text).map((s) => tokenizeWords(item.text, s.start, s.end)).filter((w) => w.length > 0) };
-  });
+export async function tagItems(items: readonly Item[], loaded: LoadedCheckpoint, backend: Backend): Promise<TaggedItem[]> {
+  const perItem = items.map(wordsOf);
   const flat: Sentence[] = perItem.flatMap((p) => p.sentences.map((words) => ({ tokens: words.map((w) => w.text), tags: words.map(() => 'O') })));
-  const { tags, confidences } = await tagSentences(loaded.model, loaded.encoder, loaded.config.labels, flat, backend, { confidences: true });
+  const { tags, confidences } = flat.length ? await tagSentences(loaded.model, loaded.encoder, loaded.config.labels, flat, backend, { confidences: true }) : { tags: [], confidences: [] };
   const scheme = loaded.config.scheme === 'BIOES' ? 'iobes' : 'iob2';
   let k = 0;
-  return perItem.map(({ text, sentences }) => {
+  return perItem.map(({ text, sentences }, i) => {
     const tagged = sentences.map((words) => ({ words, tags: tags[k]!, scores: confidences![k++]! }));
     const entities = tagged.flatMap(({ words, tags: t, scores }) =>
       tagsToSpans(t, scheme).map((span) => {
@@ -64,90 +95,268 @@ export async function tagItems(items: Item[], loaded: LoadedCheckpoint, backend:
         return { start, end, text: text.slice(start, end), label: span.type, score: Number((s.reduce((a, b) => a + b, 0) / s.length).toFixed(4)) };
       }),
     );
-    return { text, sentences: tagged.map(({ words, tags: t }) => ({ words, tags: t })), entities };
+    return { item: items[i]!, text, sentences: tagged.map(({ words, tags: t }) => ({ words, tags: t })), entities };
   });
 }
 
-/** Tag one raw text; entities carry character offsets into it. */
+/** Tag one raw text; entities carry UTF-16 offsets into it (JavaScript string indices). */
 export async function predictText(text: string, loaded: LoadedCheckpoint, backend: Backend): Promise<PredictedEntity[]> {
   return (await tagItems([{ text }], loaded, backend))[0]!.entities;
 }
 
-function format(item: TaggedItem, outputFormat: 'jsonl' | 'brat' | 'conll', entityCounter: { next: number }): string {
-  if (outputFormat === 'jsonl') return JSON.stringify({ text: item.text, entities: item.entities }) + '\n';
-  if (outputFormat === 'brat') {
-    return item.entities.map((e) => `T${entityCounter.next++}\t${e.label} ${e.start} ${e.end}\t${e.text.replace(/\n/g, ' ')}`).join('\n') + (item.entities.length ? '\n' : '');
-  }
-  return formatConll(item.sentences.map((s) => ({ tokens: s.words.map((w) => w.text), tags: s.tags })));
+/** The entities with code-point offsets (`shift` code points added: where the text starts in a larger one). */
+export function codePointEntities(tagged: TaggedItem, shift = 0): PredictedEntity[] {
+  const map = new OffsetMap(tagged.text);
+  return tagged.entities.map((e) => ({ ...e, start: map.toCodePoint(e.start) + shift, end: map.toCodePoint(e.end) + shift }));
 }
 
-/** Lines of a file or of stdin, as an async iterator. */
-function lines(input: string): AsyncIterable<string> {
-  const stream = input === '-' ? process.stdin : createReadStream(input, { encoding: 'utf8' });
-  return createInterface({ input: stream, crlfDelay: Infinity });
-}
+// ---------------------------------------------------------------- input
 
-/** Items from the input, per --input-format: a text per line, a JSON object per line, or CoNLL sentences. */
-async function* readItems(input: string, inputFormat: 'text' | 'jsonl' | 'conll'): AsyncGenerator<Item> {
+/** Lines with their line break ('\n', '\r\n' or '' at the end), decoded as strict UTF-8. */
+async function* inputLines(input: string): AsyncGenerator<NumberedLine & { ending: string }> {
+  const name = input === '-' ? 'standard input' : input;
+  const stream = input === '-' ? process.stdin : createReadStream(input);
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let pending = '';
   let lineNumber = 0;
+  let bytes = 0;
+  const invalid = async (): Promise<Error> => {
+    const offset = input === '-' ? `near byte offset ${bytes}` : `at byte offset ${firstInvalidUtf8Offset(await readFile(input))}`;
+    return new Error(`${name}: invalid UTF-8 ${offset}`);
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      try {
+        pending += decoder.decode(chunk, { stream: true });
+      } catch {
+        throw await invalid();
+      }
+      bytes += chunk.length;
+      if (lineNumber === 0 && pending.charCodeAt(0) === 0xfeff) pending = pending.slice(1);
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const crlf = nl > 0 && pending[nl - 1] === '\r';
+        yield { line: pending.slice(0, crlf ? nl - 1 : nl), lineNumber: ++lineNumber, ending: crlf ? '\r\n' : '\n' };
+        pending = pending.slice(nl + 1);
+      }
+    }
+    try {
+      pending += decoder.decode();
+    } catch {
+      throw await invalid();
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${input}: no such file`);
+    throw error;
+  }
+  if (pending !== '') yield { line: pending, lineNumber: ++lineNumber, ending: '' };
+}
+
+/** Items from the input: a text per line, a JSON object per line, CoNLL sentences, or PubTator documents. */
+export async function* readItems(input: string, format: PredictInputFormat): AsyncGenerator<Item> {
+  const name = input === '-' ? 'standard input' : input;
+  if (format === 'pubtator') {
+    for await (const doc of readPubtatorLines(inputLines(input), name)) {
+      yield { text: doc.text, id: doc.id, titleEnd: doc.titleEnd, fields: { id: doc.id } };
+    }
+    return;
+  }
   let tokens: string[] = [];
-  for await (const line of lines(input)) {
-    lineNumber++;
-    if (inputFormat === 'text') {
-      if (line.trim()) yield { text: line };
-    } else if (inputFormat === 'jsonl') {
+  let sentenceNumber = 0;
+  for await (const { line, lineNumber, ending } of inputLines(input)) {
+    if (format === 'text') {
+      yield { text: line, raw: line + ending, id: String(lineNumber), blank: !line.trim() };
+    } else if (format === 'jsonl') {
       if (!line.trim()) continue;
       let value: unknown;
       try {
         value = JSON.parse(line);
       } catch (error) {
-        throw new Error(`${input}:${lineNumber}: invalid JSON (${(error as Error).message})`);
+        throw new Error(`${name}:${lineNumber}: invalid JSON (${(error as Error).message})`);
       }
-      const record = value as { text?: unknown; tokens?: unknown };
-      if (typeof record.text === 'string') yield { text: record.text };
-      else if (Array.isArray(record.tokens) && record.tokens.every((t) => typeof t === 'string')) yield { tokens: record.tokens as string[] };
-      else throw new Error(`${input}:${lineNumber}: a JSONL line needs "text" (a string) or "tokens" (strings)`);
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${name}:${lineNumber}: expected a JSON object`);
+      const record = value as Record<string, unknown>;
+      const rawId = record.id ?? record.doc_id ?? record.pmid ?? record.docId;
+      const id = typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : String(lineNumber);
+      if (typeof record.text === 'string') yield { text: record.text, fields: record, id };
+      else if (Array.isArray(record.tokens) && record.tokens.every((t) => typeof t === 'string')) yield { tokens: record.tokens as string[], fields: record, id };
+      else throw new Error(`${name}:${lineNumber}: a JSONL line needs "text" (a string) or "tokens" (strings)`);
     } else {
       if (line.trim() === '') {
-        if (tokens.length) yield { tokens };
+        if (tokens.length) yield { tokens, id: String(++sentenceNumber) };
         tokens = [];
       } else if (!line.startsWith('-DOCSTART-')) tokens.push(line.split(/\t| +/)[0]!);
     }
   }
-  if (tokens.length) yield { tokens };
+  if (tokens.length) yield { tokens, id: String(++sentenceNumber) };
 }
+
+// ---------------------------------------------------------------- output
+
+/** A file written under a temporary name and renamed into place when complete, or removed on failure. */
+class AtomicFile {
+  private constructor(readonly path: string, private readonly tmp: string, private readonly handle: FileHandle) {}
+
+  static async open(path: string): Promise<AtomicFile> {
+    const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+    return new AtomicFile(path, tmp, await open(tmp, 'w'));
+  }
+
+  async write(s: string): Promise<void> {
+    if (s) await this.handle.write(s);
+  }
+
+  async commit(): Promise<void> {
+    await this.handle.close();
+    await rename(this.tmp, this.path);
+  }
+
+  async abort(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+    await rm(this.tmp, { force: true });
+  }
+}
+
+/** Where predictions go: standard output, a file, or (brat) a .txt/.ann pair or a directory of pairs. */
+interface Writer {
+  write(tagged: TaggedItem): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+const toStdout: Pick<AtomicFile, 'write'> = { write: async (s: string) => void process.stdout.write(s) };
+
+/** One JSON object per input: its fields as given, the text, and the entities with code-point offsets. */
+export function jsonlRecord(tagged: TaggedItem): Record<string, unknown> {
+  const { item } = tagged;
+  const base: Record<string, unknown> = item.fields ? { ...item.fields } : item.tokens ? { tokens: item.tokens } : {};
+  if (base.text === undefined) base.text = tagged.text;
+  base.entities = codePointEntities(tagged);
+  return base;
+}
+
+function streamWriter(out: Pick<AtomicFile, 'write'> & Partial<Pick<AtomicFile, 'commit' | 'abort'>>, format: 'jsonl' | 'conll' | 'pubtator'): Writer {
+  return {
+    async write(tagged) {
+      if (tagged.item.blank) return;
+      if (format === 'jsonl') await out.write(JSON.stringify(jsonlRecord(tagged)) + '\n');
+      else if (format === 'conll') await out.write(formatConll(tagged.sentences.map((s) => ({ tokens: s.words.map((w) => w.text), tags: s.tags }))));
+      else {
+        const entities = tagged.entities.map((e) => ({ type: e.label, start: e.start, end: e.end }));
+        await out.write(formatPubtator([{ id: tagged.item.id ?? '1', text: tagged.text, titleEnd: tagged.item.titleEnd, entities }]) + '\n');
+      }
+    },
+    commit: async () => out.commit?.(),
+    abort: async () => out.abort?.(),
+  };
+}
+
+/**
+ * brat for line-per-text input: one document, the input itself; each line's entities shifted by the
+ * line's start, so the .ann indexes the input text (on stdout, save it beside the input file).
+ */
+function bratSingleDocument(ann: Pick<AtomicFile, 'write'> & Partial<AtomicFile>, txt: AtomicFile | null): Writer {
+  let offset = 0;
+  let next = 1;
+  return {
+    async write(tagged) {
+      const raw = tagged.item.raw ?? tagged.text;
+      const entities = codePointEntities(tagged, offset);
+      await ann.write(entities.map((e) => `T${next++}\t${e.label} ${e.start} ${e.end}\t${e.text.replace(/[\t\r\n]/g, ' ')}\n`).join(''));
+      await txt?.write(raw);
+      offset += new OffsetMap(raw).codePointLength;
+    },
+    async commit() {
+      await txt?.commit();
+      await ann.commit?.();
+    },
+    async abort() {
+      await txt?.abort();
+      await ann.abort?.();
+    },
+  };
+}
+
+/** brat for documents (JSONL records, PubTator, CoNLL sentences): a directory with `<id>.txt` and `<id>.ann` each. */
+async function bratDirectory(dir: string): Promise<Writer> {
+  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  const used = new Set<string>();
+  return {
+    async write(tagged) {
+      let name = (tagged.item.id ?? 'doc').replace(/[^\w.-]/g, '_') || 'doc';
+      while (used.has(name)) name += '_';
+      used.add(name);
+      const entities = tagged.entities.map((e, i) => ({ id: `T${i + 1}`, type: e.label, start: e.start, end: e.end }));
+      await writeFile(join(tmp, `${name}.txt`), tagged.text);
+      await writeFile(join(tmp, `${name}.ann`), formatBratAnn(entities, tagged.text));
+    },
+    async commit() {
+      await rm(dir, { recursive: true, force: true });
+      await rename(tmp, dir);
+    },
+    abort: () => rm(tmp, { recursive: true, force: true }),
+  };
+}
+
+async function openWriter(format: PredictOutputFormat, out: string | undefined, oneDocument: boolean): Promise<Writer> {
+  if (format !== 'brat') return streamWriter(out ? await AtomicFile.open(out) : toStdout, format);
+  if (oneDocument) {
+    if (!out) return bratSingleDocument(toStdout, null);
+    if (out.endsWith('.ann')) return bratSingleDocument(await AtomicFile.open(out), await AtomicFile.open(out.replace(/\.ann$/, '.txt')));
+    return bratDirectory(out);
+  }
+  if (!out || out.endsWith('.ann')) throw new Error('brat output of several documents (JSONL, PubTator or CoNLL input) needs --out <directory>');
+  return bratDirectory(out);
+}
+
+export interface PredictFlags {
+  model: string;
+  input?: string;
+  format?: PredictInputFormat;
+  inputFormat?: PredictInputFormat;
+  outputFormat?: PredictOutputFormat;
+  out?: string;
+  batchSize: string;
+  backend?: string;
+}
+
+const INPUT_FORMATS = ['text', 'jsonl', 'conll', 'pubtator'];
+const OUTPUT_FORMATS = ['jsonl', 'brat', 'conll', 'pubtator'];
 
 export function registerPredict(program: Command): void {
   program
     .command('predict')
-    .description('tag raw text or pre-tokenized sentences; prints entities with character offsets and confidence scores')
+    .description('tag raw text, pre-tokenized sentences, JSONL records or PubTator documents; prints entities with code-point offsets and confidence scores')
     .argument('[text]', 'a text to tag (otherwise --input)')
-    .requiredOption('--model <dir>', 'checkpoint directory (or a training output directory)')
+    .requiredOption('--model <dir>', 'medner checkpoint, training output directory, or Hugging Face token-classification directory')
     .option('--input <file>', "input file, or '-' for standard input")
-    .addOption(new Option('--input-format <format>', 'text: one text per line; jsonl: {"text"} or {"tokens"} per line; conll: token column').choices(['text', 'jsonl', 'conll']).default('text'))
-    .addOption(new Option('--output-format <format>', 'jsonl: {"text", "entities"} per input; brat: .ann lines; conll: tokens and tags').choices(['jsonl', 'brat', 'conll']).default('jsonl'))
-    .option('--out <file>', 'write here (through a temporary file) instead of standard output')
+    .addOption(new Option('--format <format>', 'input format (default: from the file extension, else text). text: one text per line; jsonl: {"text"} or {"tokens"} per line, other fields passed through; conll: token column; pubtator: titles and abstracts').choices(INPUT_FORMATS))
+    .addOption(new Option('--input-format <format>', 'alias of --format').choices(INPUT_FORMATS).hideHelp())
+    .addOption(new Option('--output-format <format>', 'output format (default: from the --out extension, else jsonl). jsonl: each input with "entities"; brat: .ann (text input: offsets index the whole input; --out x.ann also writes x.txt, --out <dir> a pair per document); pubtator; conll').choices(OUTPUT_FORMATS))
+    .option('--out <path>', 'write here (through a temporary file) instead of standard output')
     .option('--batch-size <n>', 'inputs tagged together', '64')
     .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'webgpu']))
-    .action(async (text: string | undefined, flags: { model: string; input?: string; inputFormat: 'text' | 'jsonl' | 'conll'; outputFormat: 'jsonl' | 'brat' | 'conll'; out?: string; batchSize: string; backend?: string }) => {
+    .action(async (text: string | undefined, flags: PredictFlags) => {
       if (text === undefined && !flags.input) throw new Error('nothing to tag: give a TEXT argument or --input <file|->');
       if (text !== undefined && flags.input) throw new Error('give either a TEXT argument or --input, not both');
       if (text !== undefined && !text.trim()) throw new Error('the TEXT argument is empty');
       const batchSize = Number(flags.batchSize);
       if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`--batch-size must be a positive integer, got ${flags.batchSize}`);
+      const inputFormat = aliasedOption<PredictInputFormat>(flags as unknown as Record<string, unknown>, 'format', { inputFormat: '--input-format' }) ?? (text !== undefined ? 'text' : inferPredictInput(flags.input));
+      const outputFormat = flags.outputFormat ?? inferPredictOutput(flags.out);
       const backend = await selectBackend(flags.backend);
       const loaded = await loadCheckpoint(flags.model, backend);
-      const tmp = flags.out ? `${flags.out}.tmp` : null;
-      const file = tmp ? await open(tmp, 'w') : null;
-      const write = async (s: string) => (file ? void (await file.write(s)) : void process.stdout.write(s));
-      const counter = { next: 1 };
+      let writer: Writer | null = null;
       let count = 0;
       try {
-        const items: AsyncIterable<Item> | Item[] = text !== undefined ? [{ text }] : readItems(flags.input!, flags.inputFormat);
+        writer = await openWriter(outputFormat, flags.out, text !== undefined || inputFormat === 'text');
+        const items: AsyncIterable<Item> | Item[] = text !== undefined ? [{ text, raw: text }] : readItems(flags.input!, inputFormat);
         let batch: Item[] = [];
         const flush = async () => {
-          for (const tagged of await tagItems(batch, loaded, backend)) await write(format(tagged, flags.outputFormat, counter));
-          count += batch.length;
+          for (const tagged of await tagItems(batch, loaded, backend)) await writer!.write(tagged);
+          count += batch.filter((b) => !b.blank).length;
           batch = [];
         };
         for await (const item of items) {
@@ -155,16 +364,10 @@ export function registerPredict(program: Command): void {
           if (batch.length >= batchSize) await flush();
         }
         if (batch.length) await flush();
-        if (count === 0) throw new Error(`${flags.input}: empty input, nothing to tag`);
-        if (file) {
-          await file.close();
-          await rename(tmp!, flags.out!);
-        }
+        if (count === 0) throw new Error(`${flags.input === '-' ? 'standard input' : flags.input}: empty input, nothing to tag`);
+        await writer.commit();
       } catch (error) {
-        if (file) {
-          await file.close().catch(() => undefined);
-          await unlink(tmp!).catch(() => undefined);
-        }
+        await writer?.abort();
         throw error;
       } finally {
         loaded.model.dispose();

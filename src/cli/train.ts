@@ -43,7 +43,7 @@ export function registerTrain(program: Command): void {
     .option('--train <path>', 'training corpus (default: the bundled BC5CDR sample)')
     .option('--dev <path>', 'development corpus, evaluated after each epoch for early stopping')
     .option('--test <path>', 'test corpus, evaluated once with the best checkpoint')
-    .addOption(new Option('--format <format>', 'corpus format').choices(['conll', 'brat', 'pubtator', 'jsonl']))
+    .addOption(new Option('--format <format>', 'corpus format (default: from each file name: directory/.ann = brat, .jsonl, .tsv/.conll, .pubtator or a PMID|t| first line)').choices(['conll', 'brat', 'pubtator', 'jsonl']))
     .addOption(new Option('--model <kind>', 'model').choices(['bilstm-crf', 'bert-bilstm-crf', 'bert-crf', 'bert-softmax']))
     .option('--pretrained <dir>', 'Hugging Face BERT directory (config.json, vocab.txt, model.safetensors) to fine-tune')
     .option('--vocab <file>', 'vocab.txt for a BERT trained from scratch (default: built from the training data)')

@@ -1,9 +1,11 @@
 // brat standoff: <doc>.txt + <doc>.ann. Only T (text-bound) lines are entities, with discontinuous spans
-// `start end;start end`; R, E, A, M, N, * and # lines are skipped. Also the .ann writer.
+// `start end;start end`; R, E, A, M, N, * and # lines are skipped. Also the .ann writer. Offsets in .ann files
+// count Unicode code points (as brat, a Python tool, does); they become UTF-16 offsets on reading and back on writing.
 
 import { readdir, access } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { numberedLines, readUtf8File } from './files.js';
+import { OffsetMap } from './offsets.js';
 import type { AnnotatedDocument, EntityMention } from './types.js';
 
 const TEXT_BOUND = /^(T\d+)\t(\S+) (\d+ \d+(?:;\d+ \d+)*)(?:\t(.*))?$/;
@@ -12,6 +14,7 @@ const IGNORED_KINDS = new Set(['R', 'E', 'A', 'M', 'N', '*', '#']);
 /** Parse .ann content against its document text; `fileName` names the .ann in errors. */
 export function parseBratAnn(ann: string, text: string, fileName = '<ann>'): EntityMention[] {
   const entities: EntityMention[] = [];
+  const offsets = new OffsetMap(text);
   for (const { line, lineNumber } of numberedLines(ann)) {
     if (line.trim() === '' || IGNORED_KINDS.has(line[0]!)) continue;
     const where = `${fileName}:${lineNumber}`;
@@ -20,9 +23,9 @@ export function parseBratAnn(ann: string, text: string, fileName = '<ann>'): Ent
     const [, id, type, spanText, surface] = match as unknown as [string, string, string, string, string | undefined];
     const fragments = spanText.split(';').map((pair): [number, number] => {
       const [start, end] = pair.split(' ').map(Number) as [number, number];
-      if (end > text.length) throw new Error(`${where}: offset ${end} past the end of the text (length ${text.length})`);
+      if (end > offsets.codePointLength) throw new Error(`${where}: offset ${end} past the end of the text (length ${offsets.codePointLength})`);
       if (start > end) throw new Error(`${where}: reversed span ${start} ${end}`);
-      return [start, end];
+      return [offsets.toUtf16(start), offsets.toUtf16(end)];
     });
     fragments.sort((a, b) => a[0] - b[0]);
     const entity: EntityMention = { id, type, start: fragments[0]![0], end: fragments[fragments.length - 1]![1] };
@@ -57,12 +60,13 @@ export async function readBratDirectory(dir: string): Promise<AnnotatedDocument[
   return documents;
 }
 
-/** .ann lines for entities; discontinuous ones keep their fragments, surface text is taken from `text`. */
+/** .ann lines for entities (code-point offsets); discontinuous ones keep their fragments, surface text is taken from `text`. */
 export function formatBratAnn(entities: readonly EntityMention[], text: string): string {
+  const offsets = new OffsetMap(text);
   return entities
     .map((entity, i) => {
       const fragments = entity.fragments ?? [[entity.start, entity.end]];
-      const spans = fragments.map(([s, e]) => `${s} ${e}`).join(';');
+      const spans = fragments.map(([s, e]) => `${offsets.toCodePoint(s)} ${offsets.toCodePoint(e)}`).join(';');
       const surface = fragments.map(([s, e]) => text.slice(s, e)).join(' ').replace(/[\t\n\r]/g, ' ');
       return `${entity.id ?? `T${i + 1}`}\t${entity.type} ${spans}\t${surface}\n`;
     })

@@ -1,7 +1,10 @@
 // PubTator reader (BC5CDR, NCBI-disease, MedMentions): `PMID|t|title`, `PMID|a|abstract`, then tab-separated
 // mention lines `PMID start end text type id [extra...]`; relation lines are kept apart; streamed by document.
+// Offsets in the file count Unicode code points (PubTator's tools are Python and Java over code points);
+// they are UTF-16 offsets in memory.
 
 import { numberedLines, readLinesStrict, type NumberedLine } from './files.js';
+import { OffsetMap } from './offsets.js';
 import type { AnnotatedDocument } from './types.js';
 
 export interface PubtatorRelation {
@@ -33,9 +36,14 @@ export function parsePubtator(text: string, fileName = '<pubtator>'): PubtatorDo
 }
 
 /** Stream documents from a PubTator file. */
-export async function* readPubtatorFile(path: string): AsyncGenerator<PubtatorDocument> {
-  const parser = new PubtatorParser(path);
-  for await (const line of readLinesStrict(path)) {
+export function readPubtatorFile(path: string): AsyncGenerator<PubtatorDocument> {
+  return readPubtatorLines(readLinesStrict(path), path);
+}
+
+/** Stream documents from numbered lines (a file, standard input); `fileName` names the source in errors. */
+export async function* readPubtatorLines(lines: AsyncIterable<NumberedLine>, fileName: string): AsyncGenerator<PubtatorDocument> {
+  const parser = new PubtatorParser(fileName);
+  for await (const line of lines) {
     const done = parser.push(line);
     if (done) yield done;
   }
@@ -81,14 +89,15 @@ class PubtatorParser {
   finish(): PubtatorDocument | null {
     const doc = this.current;
     if (!doc) return null;
+    const offsets = new OffsetMap(doc.text);
     for (const { line, lineNumber } of this.mentionLines) {
       const where = `${this.fileName}:${lineNumber}`;
       const [, startText, endText, surface, type, conceptId] = line.split('\t');
       if (!/^\d+$/.test(endText!)) throw new Error(`${where}: end offset '${endText}' is not a number`);
-      const start = Number(startText);
-      const end = Number(endText);
-      if (end > doc.text.length) throw new Error(`${where}: offset ${end} past the end of document ${doc.id} (length ${doc.text.length})`);
-      if (start >= end) throw new Error(`${where}: empty or reversed span ${start}-${end}`);
+      if (Number(endText) > offsets.codePointLength) throw new Error(`${where}: offset ${endText} past the end of document ${doc.id} (length ${offsets.codePointLength})`);
+      if (Number(startText) >= Number(endText)) throw new Error(`${where}: empty or reversed span ${startText}-${endText}`);
+      const start = offsets.toUtf16(Number(startText));
+      const end = offsets.toUtf16(Number(endText));
       if (!type) throw new Error(`${where}: missing entity type column`);
       if (doc.text.slice(start, end) !== surface) doc.textMismatches++;
       doc.entities.push({ type, start, end, text: surface, conceptId: conceptId?.trim() || undefined });
@@ -103,13 +112,23 @@ function truncate(line: string): string {
   return line.length > 60 ? `${line.slice(0, 57)}...` : line;
 }
 
-/** Write documents back in PubTator form (mentions only; relations kept when present). */
+/**
+ * PubTator text of documents: title and abstract lines, then one mention line per entity with code-point
+ * offsets and the concept id (empty when unknown). A document without `titleEnd` is all title, unless it
+ * has line breaks: then its first line is the title and the rest the abstract (the breaks become spaces,
+ * which keeps every offset). Relations of PubtatorDocuments are written back after the mentions.
+ */
 export function formatPubtator(documents: readonly AnnotatedDocument[]): string {
   return documents
     .map((doc) => {
-      const titleEnd = doc.titleEnd ?? doc.text.length;
-      const lines = [`${doc.id}|t|${doc.text.slice(0, titleEnd)}`, `${doc.id}|a|${doc.text.slice(titleEnd + 1)}`];
-      for (const e of doc.entities) lines.push([doc.id, e.start, e.end, doc.text.slice(e.start, e.end), e.type, e.conceptId ?? ''].join('\t'));
+      const newline = doc.text.indexOf('\n');
+      const titleEnd = doc.titleEnd ?? (newline >= 0 ? newline : doc.text.length);
+      const oneLine = (s: string) => s.replace(/[\r\n\t]/g, ' ');
+      const offsets = new OffsetMap(doc.text);
+      const lines = [`${doc.id}|t|${oneLine(doc.text.slice(0, titleEnd))}`, `${doc.id}|a|${oneLine(doc.text.slice(titleEnd + 1))}`];
+      const entities = [...doc.entities].sort((a, b) => a.start - b.start || a.end - b.end);
+      for (const e of entities) lines.push([doc.id, offsets.toCodePoint(e.start), offsets.toCodePoint(e.end), oneLine(doc.text.slice(e.start, e.end)), e.type, e.conceptId ?? ''].join('\t'));
+      for (const r of (doc as Partial<PubtatorDocument>).relations ?? []) lines.push([doc.id, r.type, ...r.arguments].join('\t'));
       return lines.join('\n') + '\n';
     })
     .join('\n');

@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 
 export type ModelKind = 'bilstm-crf' | 'bert-bilstm-crf' | 'bert-crf' | 'bert-softmax';
-export type CorpusFormat = 'conll' | 'brat' | 'pubtator' | 'jsonl';
+/** 'auto': from each file's name (and first line), see src/data/formats.ts. */
+export type CorpusFormat = 'auto' | 'conll' | 'brat' | 'pubtator' | 'jsonl';
 
 export interface TrainConfig {
   model: ModelKind;
@@ -59,7 +60,7 @@ export interface TrainConfig {
 
 export const DEFAULTS: TrainConfig = {
   model: 'bilstm-crf',
-  format: 'conll',
+  format: 'auto',
   scheme: 'BIO',
   epochs: 10,
   batchSize: 16,
@@ -106,7 +107,7 @@ export function defaultsFor(model: ModelKind): TrainConfig {
 
 const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   model: ['bilstm-crf', 'bert-bilstm-crf', 'bert-crf', 'bert-softmax'],
-  format: ['conll', 'brat', 'pubtator', 'jsonl'],
+  format: ['auto', 'conll', 'brat', 'pubtator', 'jsonl'],
   scheme: ['BIO', 'BIOES'],
   schedule: ['linear', 'cosine', 'constant'],
   constraints: ['off', 'decode', 'train+decode'],

@@ -78,6 +78,24 @@ export interface CrfShape {
   tags: number;
 }
 
+/** Semi-Markov CRF shapes: B = batch, T = steps, K = segment labels, L = longest segment (src/backend/cpu/semi-crf.ts). */
+export interface SemiCrfShape {
+  batch: number;
+  steps: number;
+  labels: number;
+  maxLength: number;
+}
+
+/** A semi-Markov CRF's inputs: emissions [B,T,K], mask [B,T], transitions [K,K], start and end [K], lengthScores [K,L]. */
+export interface SemiCrfInputs {
+  emissions: Storage;
+  mask: Storage;
+  transitions: Storage;
+  start: Storage;
+  end: Storage;
+  lengthScores: Storage;
+}
+
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
 
@@ -142,6 +160,13 @@ export interface Backend {
   crfBackward(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, alpha: Storage, dlogZ: Storage, shape: CrfShape): { dEmissions: Storage; dTransitions: Storage; dStart: Storage; dEnd: Storage };
   /** Batched Viterbi with backtracking on the device: best tags i32 [B,T] (0 past the mask) and their scores [B]. */
   viterbi(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, shape: CrfShape): { tags: Storage; score: Storage };
+
+  /** Segment-level forward algorithm: logZ [B] and alpha [B,T,K] (kept for the backward pass). */
+  semiCrfForward(inputs: SemiCrfInputs, shape: SemiCrfShape): { logZ: Storage; alpha: Storage };
+  /** Gradient of sum_b dlogZ[b] * logZ[b] by segment-level forward-backward marginals; parameter gradients summed over the batch. */
+  semiCrfBackward(inputs: SemiCrfInputs, alpha: Storage, dlogZ: Storage, shape: SemiCrfShape): { dEmissions: Storage; dTransitions: Storage; dStart: Storage; dEnd: Storage; dLengths: Storage };
+  /** Best segmentation: i32 [B,T] codes (label where a segment begins, label + K inside one, 0 past the mask) and scores [B]. */
+  semiCrfViterbi(inputs: SemiCrfInputs, shape: SemiCrfShape): { labels: Storage; score: Storage };
 
   // ---- optimizer ----
   adamwInPlace(param: Storage, grad: Storage, m: Storage, v: Storage, opts: AdamWParams): void;

@@ -1,12 +1,13 @@
 // The CPU backend: plain TypeScript over Float32Array / Int32Array. It is the
 // readable reference every WebGPU kernel is tested against.
 
-import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfShape, DType, MatmulLayout, ReduceOp, Storage, StridedCopy, TypedArray, UnaryOp } from '../backend.js';
+import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfShape, DType, MatmulLayout, ReduceOp, SemiCrfInputs, SemiCrfShape, Storage, StridedCopy, TypedArray, UnaryOp } from '../backend.js';
 import * as elementwise from './elementwise.js';
 import * as reductions from './reduce.js';
 import { matmul } from './matmul.js';
 import * as fused from './fused.js';
 import * as crf from './crf.js';
+import * as semiCrf from './semi-crf.js';
 import * as lstm from './lstm.js';
 import { allocF32, releaseF32 } from './pool.js';
 
@@ -161,6 +162,21 @@ export class CpuBackend implements Backend {
   viterbi(emissions: Storage, mask: Storage, transitions: Storage, start: Storage, end: Storage, shape: CrfShape) {
     const r = crf.viterbi(f32(emissions), f32(mask), f32(transitions), f32(start), f32(end), shape);
     return { tags: this.wrap(r.tags), score: this.wrap(r.score) };
+  }
+  private semiCrfArrays(i: SemiCrfInputs): semiCrf.SemiCrfArrays {
+    return { emissions: f32(i.emissions), mask: f32(i.mask), transitions: f32(i.transitions), start: f32(i.start), end: f32(i.end), lengthScores: f32(i.lengthScores) };
+  }
+  semiCrfForward(inputs: SemiCrfInputs, shape: SemiCrfShape) {
+    const r = semiCrf.semiCrfForward(this.semiCrfArrays(inputs), shape);
+    return { logZ: this.wrap(r.logZ), alpha: this.wrap(r.alpha) };
+  }
+  semiCrfBackward(inputs: SemiCrfInputs, alpha: Storage, dlogZ: Storage, shape: SemiCrfShape) {
+    const r = semiCrf.semiCrfBackward(this.semiCrfArrays(inputs), f32(alpha), f32(dlogZ), shape);
+    return { dEmissions: this.wrap(r.dEmissions), dTransitions: this.wrap(r.dTransitions), dStart: this.wrap(r.dStart), dEnd: this.wrap(r.dEnd), dLengths: this.wrap(r.dLengths) };
+  }
+  semiCrfViterbi(inputs: SemiCrfInputs, shape: SemiCrfShape) {
+    const r = semiCrf.semiCrfViterbi(this.semiCrfArrays(inputs), shape);
+    return { labels: this.wrap(r.labels), score: this.wrap(r.score) };
   }
 
   // ---- optimizer ----

@@ -3,7 +3,7 @@
 // pool; nothing is read back to the host except by read().
 // createWebGpuBackend() finds a device (./device.ts) and loads the kernels.
 
-import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfShape, DType, MatmulLayout, ReduceOp, Storage, StridedCopy, TypedArray, UnaryOp } from '../backend.js';
+import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfShape, DType, MatmulLayout, ReduceOp, SemiCrfInputs, SemiCrfShape, Storage, StridedCopy, TypedArray, UnaryOp } from '../backend.js';
 import { contiguousStrides } from '../../tensor/shape.js';
 import { hash32 } from '../../tensor/random.js';
 import { acquireDevice, type AdapterReport, type DeviceOptions } from './device.js';
@@ -26,6 +26,9 @@ export class WebGpuStorage implements Storage {
 /** Largest tag set the CRF kernels hold in workgroup memory (MAX_TAGS in crf_*.wgsl, viterbi.wgsl). */
 const MAX_CRF_TAGS = 256;
 const MAX_GROUPS_PER_DIMENSION = 65535;
+/** Largest label set and segment length of the semi-Markov CRF kernels (MAX_LABELS, MAX_SEGMENT in semi_crf_*.wgsl). */
+const MAX_SEMI_CRF_LABELS = 64;
+const MAX_SEMI_CRF_SEGMENT = 16;
 
 /**
  * Drop size-1 dimensions and merge neighbours that are contiguous in every operand,
@@ -551,6 +554,63 @@ export class WebGpuBackend implements Backend {
       this.runPerSequence(KERNELS.viterbi, batch, { ...inputs, backpointers: backpointers!, bestTags: bestTags.buffer, score: score.buffer }, shape);
     });
     return { tags: bestTags, score };
+  }
+
+  private semiCrfBuffers(op: string, i: SemiCrfInputs, shape: SemiCrfShape) {
+    const { batch, steps, labels, maxLength } = shape;
+    if (labels > MAX_SEMI_CRF_LABELS) throw new Error(`webgpu ${op}: ${labels} labels; the semi-Markov CRF kernels hold at most ${MAX_SEMI_CRF_LABELS}`);
+    if (maxLength > MAX_SEMI_CRF_SEGMENT) throw new Error(`webgpu ${op}: segments of up to ${maxLength} tokens; the semi-Markov CRF kernels allow at most ${MAX_SEMI_CRF_SEGMENT}`);
+    if (batch > MAX_GROUPS_PER_DIMENSION) throw new Error(`webgpu ${op}: batch ${batch} exceeds ${MAX_GROUPS_PER_DIMENSION} sequences per dispatch`);
+    checkSize(op, 'emissions', i.emissions, batch * steps * labels);
+    checkSize(op, 'mask', i.mask, batch * steps);
+    checkSize(op, 'transitions', i.transitions, labels * labels);
+    checkSize(op, 'lengthScores', i.lengthScores, labels * maxLength);
+    return {
+      emissions: this.buffer(i.emissions, op, 'f32'), mask: this.buffer(i.mask, op, 'f32'), transitions: this.buffer(i.transitions, op, 'f32'),
+      start: this.buffer(i.start, op, 'f32'), end: this.buffer(i.end, op, 'f32'), lengthScores: this.buffer(i.lengthScores, op, 'f32'),
+    };
+  }
+
+  semiCrfForward(inputs: SemiCrfInputs, shape: SemiCrfShape) {
+    const buffers = this.semiCrfBuffers('semiCrfForward', inputs, shape);
+    const logZ = this.allocate(shape.batch, 'f32');
+    const alpha = this.allocate(shape.batch * shape.steps * shape.labels, 'f32');
+    this.runtime.run(KERNELS.semiCrfForward, { ...buffers, logZ: logZ.buffer, alpha: alpha.buffer }, { ...shape }, [shape.batch, 1, 1]);
+    return { logZ, alpha };
+  }
+
+  semiCrfBackward(inputs: SemiCrfInputs, alpha: Storage, dlogZ: Storage, shape: SemiCrfShape) {
+    const op = 'semiCrfBackward';
+    const buffers = this.semiCrfBuffers(op, inputs, shape);
+    const { batch, steps, labels: K, maxLength: L } = shape;
+    const width = K * K + 2 * K + K * L;
+    const dEmissions = this.allocate(batch * steps * K, 'f32');
+    const sums = this.allocate(width, 'f32');
+    this.withScratch([batch * (3 * steps + 1) * K, batch * width], ([scratch, partials]) => {
+      const all = { ...buffers, alpha: this.buffer(alpha, op, 'f32'), dlogZ: this.buffer(dlogZ, op, 'f32'), scratch: scratch!, dEmissions: dEmissions.buffer, partials: partials!, sums: sums.buffer };
+      this.runtime.run(KERNELS.semiCrfBackwardSequence, all, { ...shape }, [batch, 1, 1]);
+      this.runCounted(KERNELS.semiCrfBatchSums, width, all, { ...shape });
+    });
+    // One kernel summed the four parameter gradients side by side; split them.
+    const part = (offset: number, size: number) => {
+      const s = this.allocate(size, 'f32');
+      this.copyStridedInPlace(sums, s, { shape: [size], srcOffset: offset, srcStrides: [1], dstOffset: 0, dstStrides: [1] });
+      return s;
+    };
+    const result = { dEmissions, dTransitions: part(0, K * K), dStart: part(K * K, K), dEnd: part(K * K + K, K), dLengths: part(K * K + 2 * K, K * L) };
+    this.free(sums);
+    return result;
+  }
+
+  semiCrfViterbi(inputs: SemiCrfInputs, shape: SemiCrfShape) {
+    const buffers = this.semiCrfBuffers('semiCrfViterbi', inputs, shape);
+    const { batch, steps, labels } = shape;
+    const codes = this.allocate(batch * steps, 'i32');
+    const score = this.allocate(batch, 'f32');
+    this.withScratch([batch * steps * labels], ([backpointers]) => {
+      this.runtime.run(KERNELS.semiCrfViterbi, { ...buffers, backpointers: backpointers!, labels: codes.buffer, score: score.buffer }, { ...shape }, [batch, 1, 1]);
+    });
+    return { labels: codes, score };
   }
 
   // ---------- optimizer ----------

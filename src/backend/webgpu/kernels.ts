@@ -47,6 +47,9 @@ const crfUniforms = [['batch', 'u32'], ['steps', 'u32'], ['tags', 'u32']] as con
 const crossEntropyUniforms = [['rows', 'u32'], ['classes', 'u32'], ['ignoreIndex', 'i32'], ['hasWeights', 'u32']] as const;
 const indexUniforms = [['outer', 'u32'], ['rows', 'u32'], ['inner', 'u32'], ['count', 'u32']] as const;
 const matmulUniforms = [['batch', 'u32'], ['m', 'u32'], ['k', 'u32'], ['n', 'u32'], ['batchStrideA', 'u32'], ['batchStrideB', 'u32']] as const;
+const semiCrfUniforms = [['batch', 'u32'], ['steps', 'u32'], ['labels', 'u32'], ['maxLength', 'u32']] as const;
+const semiCrfInputs = ['emissions', 'mask', 'transitions', 'start', 'end', 'lengthScores'] as const;
+const semiCrfBackwardBindings = [...semiCrfInputs, 'alpha', 'dlogZ', 'scratch', 'dEmissions', 'partials', 'sums'] as const;
 const crfBackwardBindings = ['emissions', 'mask', 'transitions', 'start', 'end', 'alpha', 'dlogZ', 'beta', 'logZ', 'dEmissions', 'dTransitions', 'dStart', 'dEnd'] as const;
 
 function only(all: readonly string[], used: readonly string[]): (string | null)[] {
@@ -160,6 +163,22 @@ export const KERNELS = {
   viterbi: {
     file: 'viterbi.wgsl', entryPoint: 'main', bindings: ['emissions', 'mask', 'transitions', 'start', 'end', 'backpointers', 'bestTags', 'score'],
     uniforms: crfUniforms, workgroupSize: 64, dispatch: 'workgroups',
+  },
+  semiCrfForward: {
+    file: 'semi_crf_forward.wgsl', entryPoint: 'main', bindings: [...semiCrfInputs, 'logZ', 'alpha'],
+    uniforms: semiCrfUniforms, workgroupSize: 64, dispatch: 'workgroups',
+  },
+  semiCrfBackwardSequence: {
+    file: 'semi_crf_backward.wgsl', entryPoint: 'sequence', bindings: only(semiCrfBackwardBindings, semiCrfBackwardBindings.filter((b) => b !== 'sums')),
+    uniforms: semiCrfUniforms, workgroupSize: 64, dispatch: 'workgroups',
+  },
+  semiCrfBatchSums: {
+    file: 'semi_crf_backward.wgsl', entryPoint: 'batch_sums', bindings: only(semiCrfBackwardBindings, ['partials', 'sums']),
+    uniforms: semiCrfUniforms, workgroupSize: 64, dispatch: 'invocations',
+  },
+  semiCrfViterbi: {
+    file: 'semi_crf_viterbi.wgsl', entryPoint: 'main', bindings: [...semiCrfInputs, 'backpointers', 'labels', 'score'],
+    uniforms: semiCrfUniforms, workgroupSize: 64, dispatch: 'workgroups',
   },
 } as const satisfies Record<string, KernelSpec>;
 

@@ -6,7 +6,6 @@
 
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
@@ -22,6 +21,8 @@ import { aliasedOption, inferPredictInput, inferPredictOutput, type PredictInput
 import type { Sentence } from '../data/types.js';
 import { selectBackend } from './backend-option.js';
 import type { Backend } from '../backend/backend.js';
+import { gzipInputError, isGzipPath, openInputBytes } from '../data/stream.js';
+import { describeRun, openOutputFile, parseShard, selectItems, type StreamStats } from './predict-stream.js';
 
 export interface PredictedEntity {
   /** Offsets into the text: UTF-16 code units from the library (JavaScript string indices), code points in CLI output. */
@@ -50,6 +51,8 @@ export interface Item {
   /** Text input: the line as it was in the input, line break included; blank lines are items with nothing to tag. */
   raw?: string;
   blank?: boolean;
+  /** `file:line` (or `file: document id`) for errors. */
+  where?: string;
 }
 
 export interface TaggedItem {
@@ -112,16 +115,16 @@ export function codePointEntities(tagged: TaggedItem, shift = 0): PredictedEntit
 
 // ---------------------------------------------------------------- input
 
-/** Lines with their line break ('\n', '\r\n' or '' at the end), decoded as strict UTF-8. */
+/** Lines with their line break ('\n', '\r\n' or '' at the end), decoded as strict UTF-8; a .gz file gunzipped. */
 async function* inputLines(input: string): AsyncGenerator<NumberedLine & { ending: string }> {
   const name = input === '-' ? 'standard input' : input;
-  const stream = input === '-' ? process.stdin : createReadStream(input);
+  const stream = openInputBytes(input);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let pending = '';
   let lineNumber = 0;
   let bytes = 0;
   const invalid = async (): Promise<Error> => {
-    const offset = input === '-' ? `near byte offset ${bytes}` : `at byte offset ${firstInvalidUtf8Offset(await readFile(input))}`;
+    const offset = input === '-' || isGzipPath(input) ? `near byte offset ${bytes}` : `at byte offset ${firstInvalidUtf8Offset(await readFile(input))}`;
     return new Error(`${name}: invalid UTF-8 ${offset}`);
   };
   try {
@@ -147,7 +150,7 @@ async function* inputLines(input: string): AsyncGenerator<NumberedLine & { endin
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${input}: no such file`);
-    throw error;
+    throw gzipInputError(error, name) ?? error;
   }
   if (pending !== '') yield { line: pending, lineNumber: ++lineNumber, ending: '' };
 }
@@ -157,7 +160,7 @@ export async function* readItems(input: string, format: PredictInputFormat): Asy
   const name = input === '-' ? 'standard input' : input;
   if (format === 'pubtator') {
     for await (const doc of readPubtatorLines(inputLines(input), name)) {
-      yield { text: doc.text, id: doc.id, titleEnd: doc.titleEnd, fields: { id: doc.id } };
+      yield { text: doc.text, id: doc.id, titleEnd: doc.titleEnd, fields: { id: doc.id }, where: `${name}: document ${doc.id}` };
     }
     return;
   }
@@ -165,7 +168,7 @@ export async function* readItems(input: string, format: PredictInputFormat): Asy
   let sentenceNumber = 0;
   for await (const { line, lineNumber, ending } of inputLines(input)) {
     if (format === 'text') {
-      yield { text: line, raw: line + ending, id: String(lineNumber), blank: !line.trim() };
+      yield { text: line, raw: line + ending, id: String(lineNumber), blank: !line.trim(), fields: { line: lineNumber }, where: `${name}:${lineNumber}` };
     } else if (format === 'jsonl') {
       if (!line.trim()) continue;
       let value: unknown;
@@ -178,12 +181,13 @@ export async function* readItems(input: string, format: PredictInputFormat): Asy
       const record = value as Record<string, unknown>;
       const rawId = record.id ?? record.doc_id ?? record.pmid ?? record.docId;
       const id = typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : String(lineNumber);
-      if (typeof record.text === 'string') yield { text: record.text, fields: record, id };
-      else if (Array.isArray(record.tokens) && record.tokens.every((t) => typeof t === 'string')) yield { tokens: record.tokens as string[], fields: record, id };
+      const where = `${name}:${lineNumber}`;
+      if (typeof record.text === 'string') yield { text: record.text, fields: record, id, where };
+      else if (Array.isArray(record.tokens) && record.tokens.every((t) => typeof t === 'string')) yield { tokens: record.tokens as string[], fields: record, id, where };
       else throw new Error(`${name}:${lineNumber}: a JSONL line needs "text" (a string) or "tokens" (strings)`);
     } else {
       if (line.trim() === '') {
-        if (tokens.length) yield { tokens, id: String(++sentenceNumber) };
+        if (tokens.length) yield { tokens, id: String(++sentenceNumber), where: `${name}:${lineNumber}` };
         tokens = [];
       } else if (!line.startsWith('-DOCSTART-')) tokens.push(line.split(/\t| +/)[0]!);
     }
@@ -300,8 +304,18 @@ async function bratDirectory(dir: string): Promise<Writer> {
   };
 }
 
-async function openWriter(format: PredictOutputFormat, out: string | undefined, oneDocument: boolean): Promise<Writer> {
-  if (format !== 'brat') return streamWriter(out ? await AtomicFile.open(out) : toStdout, format);
+async function openWriter(format: PredictOutputFormat, out: string | undefined, oneDocument: boolean, resume: boolean): Promise<{ writer: Writer; done?: Set<string> }> {
+  if (format !== 'brat') {
+    if (!out) return { writer: streamWriter(toStdout, format) };
+    // FILE.partial, renamed when complete; gzipped for .gz; resumable (predict-stream.ts).
+    const { file, done } = await openOutputFile(out, format, resume);
+    return { writer: streamWriter(file, format), done };
+  }
+  if (resume) throw new Error('--resume needs JSONL or PubTator output (their records carry the document ids), not brat');
+  return { writer: await openBratWriter(out, oneDocument) };
+}
+
+async function openBratWriter(out: string | undefined, oneDocument: boolean): Promise<Writer> {
   if (oneDocument) {
     if (!out) return bratSingleDocument(toStdout, null);
     if (out.endsWith('.ann')) return bratSingleDocument(await AtomicFile.open(out), await AtomicFile.open(out.replace(/\.ann$/, '.txt')));
@@ -318,6 +332,9 @@ export interface PredictFlags {
   inputFormat?: PredictInputFormat;
   outputFormat?: PredictOutputFormat;
   out?: string;
+  resume?: boolean;
+  shard?: string;
+  shardBy: string;
   batchSize: string;
   backend?: string;
 }
@@ -335,7 +352,10 @@ export function registerPredict(program: Command): void {
     .addOption(new Option('--format <format>', 'input format (default: from the file extension, else text). text: one text per line; jsonl: {"text"} or {"tokens"} per line, other fields passed through; conll: token column; pubtator: titles and abstracts').choices(INPUT_FORMATS))
     .addOption(new Option('--input-format <format>', 'alias of --format').choices(INPUT_FORMATS).hideHelp())
     .addOption(new Option('--output-format <format>', 'output format (default: from the --out extension, else jsonl). jsonl: each input with "entities"; brat: .ann (text input: offsets index the whole input; --out x.ann also writes x.txt, --out <dir> a pair per document); pubtator; conll').choices(OUTPUT_FORMATS))
-    .option('--out <path>', 'write here (through a temporary file) instead of standard output')
+    .option('--out <path>', "write here instead of standard output: through FILE.partial, renamed when complete; gzipped when it ends in .gz")
+    .option('--resume', 'continue FILE.partial (or FILE) of an interrupted run: the ids already there are skipped, a half-written record is written again')
+    .option('--shard <I/N>', 'tag only shard I of N (I = 0..N-1) of the input: documents whose position modulo N is I')
+    .addOption(new Option('--shard-by <key>', 'position: round robin over the input order; id: FNV-1a hash of the document id modulo N').choices(['position', 'id']).default('position'))
     .option('--batch-size <n>', 'inputs tagged together', '64')
     .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'webgpu']))
     .action(async (text: string | undefined, flags: PredictFlags) => {
@@ -346,17 +366,26 @@ export function registerPredict(program: Command): void {
       if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`--batch-size must be a positive integer, got ${flags.batchSize}`);
       const inputFormat = aliasedOption<PredictInputFormat>(flags as unknown as Record<string, unknown>, 'format', { inputFormat: '--input-format' }) ?? (text !== undefined ? 'text' : inferPredictInput(flags.input));
       const outputFormat = flags.outputFormat ?? inferPredictOutput(flags.out);
+      const shard = flags.shard !== undefined ? parseShard(flags.shard, flags.shardBy) : undefined;
+      if (flags.shardBy !== 'position' && !shard) throw new Error('--shard-by needs --shard I/N');
+      if (flags.resume && !flags.out) throw new Error('--resume needs --out <file> (the output to continue)');
       const backend = await selectBackend(flags.backend);
       const loaded = await loadCheckpoint(flags.model, backend);
+      const started = performance.now();
       let writer: Writer | null = null;
-      let count = 0;
+      const stats: StreamStats = { read: 0, skipped: 0, selected: 0 };
+      let sentences = 0;
       try {
-        writer = await openWriter(outputFormat, flags.out, text !== undefined || inputFormat === 'text');
-        const items: AsyncIterable<Item> | Item[] = text !== undefined ? [{ text, raw: text }] : readItems(flags.input!, inputFormat);
+        const opened = await openWriter(outputFormat, flags.out, text !== undefined || inputFormat === 'text', flags.resume === true);
+        writer = opened.writer;
+        const input: AsyncIterable<Item> | Item[] = text !== undefined ? [{ text, raw: text }] : readItems(flags.input!, inputFormat);
+        const items = selectItems(input, { shard, done: opened.done }, stats);
         let batch: Item[] = [];
         const flush = async () => {
-          for (const tagged of await tagItems(batch, loaded, backend)) await writer!.write(tagged);
-          count += batch.filter((b) => !b.blank).length;
+          for (const tagged of await tagItems(batch, loaded, backend)) {
+            await writer!.write(tagged);
+            sentences += tagged.sentences.length;
+          }
           batch = [];
         };
         for await (const item of items) {
@@ -364,8 +393,9 @@ export function registerPredict(program: Command): void {
           if (batch.length >= batchSize) await flush();
         }
         if (batch.length) await flush();
-        if (count === 0) throw new Error(`${flags.input === '-' ? 'standard input' : flags.input}: empty input, nothing to tag`);
+        if (stats.read === 0) throw new Error(`${flags.input === '-' ? 'standard input' : flags.input}: empty input, nothing to tag`);
         await writer.commit();
+        if (flags.out) console.error(describeRun(stats, sentences, (performance.now() - started) / 1000, shard, flags.out));
       } catch (error) {
         await writer?.abort();
         throw error;

@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readBratDirectory } from '../src/data/brat.js';
 import { readConllFile } from '../src/data/conll.js';
-import { documentToSentences, emptyOverlapReport, resolveOverlaps } from '../src/data/documents.js';
+import { documentToSentences, emptyCorpusReport, resolveOverlaps } from '../src/data/documents.js';
 import { readPubtatorFile } from '../src/data/pubtator.js';
 import type { Sentence } from '../src/data/types.js';
 
@@ -21,7 +21,7 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 
 /** Share of gold sentences reproduced exactly (tokens and tags), matched as a multiset (file orders differ). */
 async function comparePubtatorWithIob(pubtatorPath: string, iobPath: string, typeMap: (type: string) => string, dedupe: boolean) {
-  const report = emptyOverlapReport();
+  const report = emptyCorpusReport();
   const converted: Sentence[] = [];
   const seenIds = new Set<string>();
   let mismatches = 0;
@@ -77,7 +77,7 @@ async function main() {
 async function reportBrat(dir: string) {
   const trainDir = (await readdir(dir)).includes('train') ? join(dir, 'train') : dir;
   const documents = await readBratDirectory(trainDir);
-  const report = emptyOverlapReport();
+  const report = emptyCorpusReport();
   const perType = new Map<string, number>();
   let entities = 0;
   let characters = 0;

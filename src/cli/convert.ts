@@ -3,16 +3,16 @@
 // given are inferred from the file names. Output is written to a temporary path and renamed, so an error
 // never leaves a partial file.
 
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { formatBratAnn, readBratDirectory, readBratDocument } from '../data/brat.js';
 import { formatConll, readConllFile } from '../data/conll.js';
-import { documentToSentences, emptyOverlapReport, resolveOverlaps, sentencesToDocuments, type OverlapReport } from '../data/documents.js';
+import { auditDocument, documentToSentences, emptyCorpusReport, sentencesToDocuments, setAsideCount, summarizeReport, type CorpusReport } from '../data/documents.js';
 import { formatJsonl, readJsonlFile, readLabelNames, type JsonlReadOptions, type JsonlWriteOptions } from '../data/jsonl.js';
 import { formatPubtator, readPubtatorFile } from '../data/pubtator.js';
 import { aliasedOption, CORPUS_FORMATS, resolveCorpusFormat } from '../data/formats.js';
-import { convertScheme, type LabelScheme } from '../data/schemes.js';
+import { convertScheme, tagsToSpans, validateTags, type LabelScheme } from '../data/schemes.js';
 import type { AnnotatedDocument, Sentence } from '../data/types.js';
 
 export type InputFormat = 'conll' | 'brat' | 'pubtator' | 'jsonl';
@@ -31,12 +31,17 @@ export interface ConvertOptions {
   jsonl?: JsonlReadOptions;
   /** JSONL output: field names, and label names to write tags as integer ids. */
   jsonlOut?: JsonlWriteOptions;
+  /** Make every corpus defect (overlap, duplicate, discontinuous, crossing, mismatch, no word) an error. */
+  strict?: boolean;
 }
 
 export interface ConvertSummary {
   documents: number;
   sentences: number;
-  overlaps: OverlapReport;
+  /** Every entity read, set aside (with its reason) or kept by a rule. */
+  report: CorpusReport;
+  /** Entities in the written file(s); always report.entities minus the set-aside ones. */
+  written: number;
 }
 
 /** What a reader produced: offset-level documents (brat, PubTator) or token-level sentences (CoNLL, JSONL). */
@@ -53,69 +58,137 @@ function detectScheme(sentences: readonly Sentence[]): LabelScheme {
   return sentences.some((s) => s.tags.some((t) => /^[ESLU]-/.test(t))) ? 'iobes' : 'iob2';
 }
 
+async function* bratDocuments(input: string): AsyncGenerator<AnnotatedDocument> {
+  if (!(await stat(input)).isDirectory()) yield await readBratDocument(input);
+  else yield* await readBratDirectory(input);
+}
+
+/** Offset-level documents (brat, PubTator), streamed one document at a time. */
+function readDocuments(format: 'brat' | 'pubtator', input: string): AsyncIterable<AnnotatedDocument> {
+  return format === 'pubtator' ? readPubtatorFile(input) : bratDocuments(input);
+}
+
 export async function loadCorpus(format: InputFormat | 'auto' | undefined, input: string, jsonl: JsonlReadOptions = {}): Promise<LoadedCorpus> {
-  switch (resolveCorpusFormat(input, format)) {
+  const resolved = resolveCorpusFormat(input, format);
+  switch (resolved) {
     case 'conll':
       return { kind: 'sentences', sentences: await collect(readConllFile(input)) };
     case 'jsonl':
       return { kind: 'sentences', sentences: await collect(readJsonlFile(input, jsonl)) };
     case 'pubtator':
-      return { kind: 'documents', documents: await collect(readPubtatorFile(input)) };
-    case 'brat': {
-      const isDirectory = (await stat(input)).isDirectory();
-      return { kind: 'documents', documents: isDirectory ? await readBratDirectory(input) : [await readBratDocument(input)] };
-    }
+    case 'brat':
+      return { kind: 'documents', documents: await collect(readDocuments(resolved, input)) };
   }
 }
 
 /**
- * The pure part of convert: the output files (relative path -> content) for a loaded corpus. For CoNLL/JSONL
- * the result has one entry ''; for brat, one .txt and one .ann per document.
+ * A token-level sentence in the output scheme, its entities counted in the report. Tags that break their
+ * scheme (I-X after O) are read as entity starts, as seqeval and IOB1 do, and counted.
  */
-export function renderCorpus(corpus: LoadedCorpus, to: OutputFormat, scheme: 'iob2' | 'iobes' = 'iob2', overlaps: OverlapReport = emptyOverlapReport(), jsonl: JsonlWriteOptions = {}): Map<string, string> {
+export function rescheme(sentence: Sentence, scheme: 'iob2' | 'iobes', report: CorpusReport): Sentence {
+  const from = detectScheme([sentence]) === 'iobes' ? 'iobes' : 'iob2';
+  report.entities += tagsToSpans(sentence.tags, from).length;
+  if (validateTags(sentence.tags, from).length > 0) report.repairedSentences++;
+  return { ...sentence, tags: convertScheme(sentence.tags, from, scheme) };
+}
+
+/** Token-level sentences of any input, streamed: documents are tagged one at a time. */
+export async function* readSentences(format: InputFormat | 'auto' | undefined, input: string, scheme: 'iob2' | 'iobes', report: CorpusReport, jsonl: JsonlReadOptions = {}): AsyncGenerator<Sentence> {
+  const resolved = resolveCorpusFormat(input, format);
+  if (resolved === 'conll' || resolved === 'jsonl') {
+    for await (const sentence of resolved === 'conll' ? readConllFile(input) : readJsonlFile(input, jsonl)) yield rescheme(sentence, scheme, report);
+  } else {
+    for await (const doc of readDocuments(resolved, input)) yield* documentToSentences(doc, { scheme }, report);
+  }
+}
+
+/**
+ * Documents for the offset-level outputs (brat, PubTator), which hold overlapping and discontinuous entities
+ * as they are: only the count and the text mismatches apply. Token-level input becomes documents.
+ */
+async function readDocumentsFor(format: InputFormat | 'auto' | undefined, input: string, report: CorpusReport, jsonl: JsonlReadOptions): Promise<AnnotatedDocument[]> {
+  const resolved = resolveCorpusFormat(input, format);
+  if (resolved === 'conll' || resolved === 'jsonl') return sentencesToDocuments(await collect(readSentences(resolved, input, 'iob2', report, jsonl)), 'iob2');
+  const documents = await collect(readDocuments(resolved, input));
+  for (const doc of documents) auditDocument(doc, report, { flat: false });
+  return documents;
+}
+
+/** brat output: one .txt and one .ann per document (relative path -> content). */
+function renderBrat(documents: readonly AnnotatedDocument[]): Map<string, string> {
   const files = new Map<string, string>();
-  if (to === 'pubtator') {
-    // PubTator, like brat, holds overlapping entities: all are written.
-    const documents = corpus.kind === 'documents' ? corpus.documents : sentencesToDocuments(corpus.sentences, detectScheme(corpus.sentences));
-    files.set('', formatPubtator(documents));
-    return files;
+  const used = new Set<string>();
+  for (const doc of documents) {
+    let name = doc.id.replace(/[^\w.-]/g, '_') || 'doc';
+    while (used.has(name)) name += '_';
+    used.add(name);
+    files.set(`${name}.txt`, doc.text);
+    files.set(`${name}.ann`, formatBratAnn(doc.entities, doc.text));
   }
-  if (to === 'brat') {
-    const documents = corpus.kind === 'documents' ? corpus.documents : sentencesToDocuments(corpus.sentences, detectScheme(corpus.sentences));
-    const used = new Set<string>();
-    for (const doc of documents) {
-      // brat itself can hold overlapping entities, so they are all written; only the counts are reported.
-      if (corpus.kind === 'documents') resolveOverlaps(doc, overlaps);
-      let name = doc.id.replace(/[^\w.-]/g, '_') || 'doc';
-      while (used.has(name)) name += '_';
-      used.add(name);
-      files.set(`${name}.txt`, doc.text);
-      files.set(`${name}.ann`, formatBratAnn(doc.entities, doc.text));
-    }
-    return files;
-  }
-  const sentences =
-    corpus.kind === 'documents'
-      ? corpus.documents.flatMap((doc) => documentToSentences(doc, { scheme }, overlaps))
-      : corpus.sentences.map((s) => ({ ...s, tags: convertScheme(s.tags, detectScheme([s]) === 'iobes' ? 'iobes' : 'iob2', scheme) }));
-  files.set('', to === 'conll' ? formatConll(sentences) : formatJsonl(sentences, jsonl));
   return files;
 }
 
-/** Write everything under a temporary name next to the output, then rename it into place. */
-async function writeAtomically(output: string, files: Map<string, string>, asDirectory: boolean): Promise<void> {
-  const temporary = join(dirname(output), `.${basename(output)}.tmp-${process.pid}-${Date.now()}`);
+/** A temporary name next to `output`; it is renamed into place only when everything is written. */
+function temporaryPath(output: string): string {
+  return join(dirname(output), `.${basename(output)}.tmp-${process.pid}-${Date.now()}`);
+}
+
+async function writeDirectoryAtomically(output: string, files: Map<string, string>): Promise<void> {
+  const temporary = temporaryPath(output);
   try {
-    if (asDirectory) {
-      await mkdir(temporary);
-      for (const [name, content] of files) await writeFile(join(temporary, name), content);
-      await rm(output, { recursive: true, force: true });
-    } else await writeFile(temporary, files.get('') ?? '');
+    await mkdir(temporary);
+    for (const [name, content] of files) await writeFile(join(temporary, name), content);
+    await rm(output, { recursive: true, force: true });
     await rename(temporary, output);
   } catch (error) {
     await rm(temporary, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Stream pieces of text into a file through a temporary name: only a megabyte is held at a time. */
+async function writeFileAtomically(output: string, pieces: AsyncIterable<string> | Iterable<string>): Promise<void> {
+  const temporary = temporaryPath(output);
+  const file = await open(temporary, 'w');
+  let buffered = '';
+  try {
+    for await (const piece of pieces) {
+      buffered += piece;
+      if (buffered.length >= 1 << 20) {
+        await file.write(buffered);
+        buffered = '';
+      }
+    }
+    await file.write(buffered);
+    await file.close();
+    await rename(temporary, output);
+  } catch (error) {
+    await file.close().catch(() => undefined);
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** CoNLL or JSONL text of sentences, one sentence at a time, counting what is written. */
+async function* formatSentences(sentences: AsyncIterable<Sentence>, to: 'conll' | 'jsonl', scheme: LabelScheme, jsonl: JsonlWriteOptions, counts: { sentences: number; entities: number; documents: number }): AsyncGenerator<string> {
+  let docId: string | undefined;
+  for await (const sentence of sentences) {
+    let docStart = '';
+    if (sentence.docId !== docId || counts.sentences === 0) {
+      counts.documents++;
+      if (to === 'conll' && sentence.docId !== undefined) docStart = '-DOCSTART-\tO\n\n';
+      docId = sentence.docId;
+    }
+    counts.sentences++;
+    counts.entities += tagsToSpans(sentence.tags, scheme).length;
+    yield docStart + (to === 'conll' ? formatConll([sentence], { docStart: false }) : formatJsonl([sentence], jsonl));
+  }
+}
+
+/** The promise, checked on every run: each entity read is written or counted as set aside. */
+function checkAccounting(summary: ConvertSummary): void {
+  const expected = summary.report.entities - setAsideCount(summary.report);
+  if (summary.written !== expected) throw new Error(`internal error: ${summary.report.entities} entities read, ${setAsideCount(summary.report)} set aside, but ${summary.written} written; please report this`);
 }
 
 /** The output format from the output path: .jsonl, .pubtator, CoNLL extensions; a directory or .ann is brat. */
@@ -131,13 +204,25 @@ export function inferOutputFormat(output: string): OutputFormat {
 
 export async function convertCorpus(options: ConvertOptions): Promise<ConvertSummary> {
   const to = options.to ?? inferOutputFormat(options.output);
-  const corpus = await loadCorpus(options.from, options.input, options.jsonl);
-  const overlaps = emptyOverlapReport();
-  const files = renderCorpus(corpus, to, options.scheme ?? 'iob2', overlaps, options.jsonlOut);
-  await writeAtomically(options.output.replace(/\/+$/, ''), files, to === 'brat');
-  const documents = corpus.kind === 'documents' ? corpus.documents.length : new Set(corpus.sentences.map((s) => s.docId)).size;
-  const sentences = to === 'conll' || to === 'jsonl' ? (to === 'jsonl' ? (files.get('') ?? '').split('\n').filter(Boolean).length : (files.get('') ?? '').split(/\n\n/).filter((b) => b.trim() && !b.startsWith('-DOCSTART-')).length) : 0;
-  return { documents, sentences, overlaps };
+  const output = options.output.replace(/\/+$/, '');
+  const report = emptyCorpusReport({ strict: options.strict });
+  const scheme = options.scheme ?? 'iob2';
+  let summary: ConvertSummary;
+  if (to === 'brat' || to === 'pubtator') {
+    const documents = await readDocumentsFor(options.from, options.input, report, options.jsonl ?? {});
+    const written = documents.reduce((n, d) => n + d.entities.length, 0);
+    summary = { documents: documents.length, sentences: 0, report, written };
+    checkAccounting(summary);
+    if (to === 'brat') await writeDirectoryAtomically(output, renderBrat(documents));
+    else await writeFileAtomically(output, documents.map((doc, i) => (i > 0 ? '\n' : '') + formatPubtator([doc])));
+    return summary;
+  }
+  const counts = { sentences: 0, entities: 0, documents: 0 };
+  const sentences = readSentences(options.from, options.input, scheme, report, options.jsonl);
+  await writeFileAtomically(output, formatSentences(sentences, to, scheme, options.jsonlOut ?? {}, counts));
+  summary = { documents: counts.documents, sentences: counts.sentences, report, written: counts.entities };
+  checkAccounting(summary);
+  return summary;
 }
 
 interface ConvertFlags {
@@ -149,6 +234,7 @@ interface ConvertFlags {
   labels?: string;
   tokensField?: string;
   tagsField?: string;
+  strict?: boolean;
 }
 
 export function registerConvert(program: Command): void {
@@ -163,6 +249,7 @@ export function registerConvert(program: Command): void {
     .option('--labels <file>', 'JSONL: label names of integer tags (one per line, a JSON list, HF features or id2label); for JSONL output, write tags as these ids')
     .option('--tokens-field <name>', 'JSONL: field of the token list (default tokens)')
     .option('--tags-field <name>', 'JSONL: field of the tag list (default tags, or ner_tags)')
+    .option('--strict', 'stop with an error at the first overlapping, duplicate, discontinuous, sentence-crossing, mismatched or wordless entity instead of handling it by rule')
     .argument('<input>', 'input file (brat: a directory or one .txt/.ann)')
     .argument('<output>', 'output file (brat: a directory)')
     .action(async (input: string, output: string, flags: ConvertFlags) => {
@@ -171,15 +258,9 @@ export function registerConvert(program: Command): void {
         const to = aliasedOption<OutputFormat>(flags as unknown as Record<string, unknown>, 'outputFormat', { to: '--to' }) ?? inferOutputFormat(output);
         const labelNames = flags.labels ? readLabelNames(flags.labels, flags.tagsField) : undefined;
         const fields = { tokensField: flags.tokensField, tagsField: flags.tagsField };
-        const summary = await convertCorpus({ from, to, scheme: flags.scheme, input, output, jsonl: { ...fields, labelNames }, jsonlOut: { ...fields, labelNames } });
-        const dropped = summary.overlaps.dropped.length;
+        const summary = await convertCorpus({ from, to, scheme: flags.scheme, input, output, jsonl: { ...fields, labelNames }, jsonlOut: { ...fields, labelNames }, strict: flags.strict === true });
         const keeps = to === 'brat' || to === 'pubtator';
-        console.error(
-          `converted ${summary.documents} document(s)` +
-            (keeps ? '' : `, ${summary.sentences} sentence(s)`) +
-            (dropped ? `; ${dropped} overlapping entit${dropped === 1 ? 'y' : 'ies'} ${keeps ? 'present (kept)' : 'dropped (kept the longest)'}` : '') +
-            (summary.overlaps.discontinuous ? `; ${summary.overlaps.discontinuous} discontinuous tagged over their extent` : ''),
-        );
+        console.error(`converted ${summary.documents} document(s)${keeps ? '' : `, ${summary.sentences} sentence(s)`}; ${summarizeReport(summary.report)}`);
       } catch (error) {
         console.error(`medner convert: ${(error as Error).message.split('\n')[0]}`);
         process.exitCode = 1;

@@ -55,6 +55,7 @@ export function registerTrain(program: Command): void {
     .option('--seeds <list>', 'train once per seed (e.g. 1,2,3) into <out>/seed-<n> and summarize mean ± std')
     .option('--repeats <n>', 'train n times with seeds --seed, --seed+1, ... (as --seeds)')
     .option('--class-weights', 'weight the softmax loss by inverse tag frequency')
+    .option('--strict', 'stop at the first corpus defect (overlapping, duplicate, discontinuous, sentence-crossing, mismatched or wordless entity) instead of handling it by rule')
     .option('--no-progress', 'no progress bar');
   for (const [flag, , help] of FLAGS) command.option(flag, `${help}`);
   command.action(async (flags: Record<string, string | boolean | undefined>) => {
@@ -82,6 +83,7 @@ export function registerTrain(program: Command): void {
       pretrained: flags.pretrained as string | undefined,
       vocab: flags.vocab as string | undefined,
       resume: flags.resume as string | undefined,
+      strict: flags.strict === true,
       progress: flags.progress !== false,
     };
     if (flags.seeds !== undefined || flags.repeats !== undefined) {

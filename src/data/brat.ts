@@ -15,12 +15,15 @@ const IGNORED_KINDS = new Set(['R', 'E', 'A', 'M', 'N', '*', '#']);
 export function parseBratAnn(ann: string, text: string, fileName = '<ann>'): EntityMention[] {
   const entities: EntityMention[] = [];
   const offsets = new OffsetMap(text);
+  const idLines = new Map<string, number>();
   for (const { line, lineNumber } of numberedLines(ann)) {
     if (line.trim() === '' || IGNORED_KINDS.has(line[0]!)) continue;
     const where = `${fileName}:${lineNumber}`;
     const match = TEXT_BOUND.exec(line);
     if (!match) throw new Error(`${where}: malformed annotation line '${line.length > 60 ? line.slice(0, 57) + '...' : line}'`);
     const [, id, type, spanText, surface] = match as unknown as [string, string, string, string, string | undefined];
+    if (idLines.has(id)) throw new Error(`${where}: annotation id ${id} is already used on line ${idLines.get(id)}`);
+    idLines.set(id, lineNumber);
     const fragments = spanText.split(';').map((pair): [number, number] => {
       const [start, end] = pair.split(' ').map(Number) as [number, number];
       if (end > offsets.codePointLength) throw new Error(`${where}: offset ${end} past the end of the text (length ${offsets.codePointLength})`);
@@ -28,7 +31,7 @@ export function parseBratAnn(ann: string, text: string, fileName = '<ann>'): Ent
       return [offsets.toUtf16(start), offsets.toUtf16(end)];
     });
     fragments.sort((a, b) => a[0] - b[0]);
-    const entity: EntityMention = { id, type, start: fragments[0]![0], end: fragments[fragments.length - 1]![1] };
+    const entity: EntityMention = { id, type, start: fragments[0]![0], end: fragments[fragments.length - 1]![1], line: lineNumber };
     if (fragments.length > 1) entity.fragments = fragments;
     if (surface !== undefined) entity.text = surface;
     entities.push(entity);
@@ -48,7 +51,7 @@ export async function readBratDocument(path: string): Promise<AnnotatedDocument>
     throw new Error(`${txtPath}: no annotation file ${basename(annPath)} next to it`);
   }
   const ann = await readUtf8File(annPath);
-  return { id: basename(stem), text, entities: parseBratAnn(ann, text, annPath) };
+  return { id: basename(stem), text, entities: parseBratAnn(ann, text, annPath), source: annPath };
 }
 
 /** Every .txt/.ann pair in a directory, sorted by name; a .txt without .ann is an error. */

@@ -15,22 +15,35 @@ export interface ConllReadOptions {
   /** Scheme of the file; tags are converted to `targetScheme` when both are given and differ. */
   scheme?: LabelScheme;
   targetScheme?: LabelScheme;
+  /** Most tokens in one sentence (default MAX_SENTENCE_TOKENS); more is an error naming the line. */
+  maxSentenceTokens?: number;
 }
 
 const DOCSTART = '-DOCSTART-';
+/**
+ * Most tokens in one sentence: a file with no blank lines (one token per line, gigabytes long) stops with an
+ * error here instead of filling memory. Far above any real sentence; raise it with `maxSentenceTokens`.
+ */
+export const MAX_SENTENCE_TOKENS = 1_000_000;
 
 class ConllParser {
   private tokens: string[] = [];
   private tags: string[] = [];
   private docIndex = 0;
   private docId: string | undefined;
+  private firstLine = 0;
+  private readonly maxTokens: number;
 
-  constructor(private readonly fileName: string, private readonly options: ConllReadOptions) {}
+  constructor(private readonly fileName: string, private readonly options: ConllReadOptions) {
+    this.maxTokens = options.maxSentenceTokens ?? MAX_SENTENCE_TOKENS;
+  }
 
   push({ line, lineNumber }: NumberedLine): Sentence | null {
     if (line.trim() === '') return this.flush();
     const columns = this.split(line);
     if (columns[0] === DOCSTART) {
+      const tag = columns.length > 1 ? columns[columns.length - 1]! : 'O';
+      if (tag !== 'O' && isValidTag(tag)) throw new Error(`${this.fileName}:${lineNumber}: a ${DOCSTART} line tagged '${tag}' (a document marker carries no entity)`);
       const done = this.flush();
       this.docIndex++;
       this.docId = `doc${this.docIndex}`;
@@ -42,10 +55,14 @@ class ConllParser {
     const where = `${this.fileName}:${lineNumber}`;
     const needed = Math.max(tokenColumn, tagColumnOption < 0 ? -tagColumnOption : tagColumnOption) + 1;
     if (columns.length < needed || tagColumn === tokenColumn || tagColumn < 0) {
-      throw new Error(`${where}: missing tag column (found ${columns.length} column${columns.length === 1 ? '' : 's'} in '${line}')`);
+      throw new Error(`${where}: missing tag column (found ${columns.length} column${columns.length === 1 ? '' : 's'} in '${line.length > 60 ? `${line.slice(0, 57)}...` : line}')`);
     }
     const tag = columns[tagColumn]!;
     if (!isValidTag(tag)) throw new Error(`${where}: malformed tag '${tag}' (expected O or B-/I-/E-/S-TYPE)`);
+    if (this.tokens.length === 0) this.firstLine = lineNumber;
+    if (this.tokens.length >= this.maxTokens) {
+      throw new Error(`${where}: the sentence that starts on line ${this.firstLine} has more than ${this.maxTokens.toLocaleString('en-US')} tokens (a missing blank line between sentences?)`);
+    }
     this.tokens.push(columns[tokenColumn]!);
     this.tags.push(tag);
     return null;
@@ -105,7 +122,7 @@ export function formatConll(sentences: Iterable<Sentence>, options: ConllWriteOp
       lines.push(`${DOCSTART}\tO`, '');
     }
     sentence.tokens.forEach((token, i) => {
-      if (/[\t\n]/.test(token) || token === '') throw new Error(`formatConll: token '${token}' is empty or contains a tab or line break`);
+      if (/[\t\n\r]/.test(token) || token === '' || token === DOCSTART) throw new Error(`formatConll: token '${token}' is empty, contains a tab or line break, or is ${DOCSTART}: it would not read back`);
       lines.push(`${token}\t${sentence.tags[i]}`);
     });
     lines.push('');

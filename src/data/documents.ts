@@ -5,31 +5,106 @@ import { splitSentences, tokenizeWords, type SentenceSplitOptions, type TextSpan
 import { spansToTags, tagsToSpans, type LabelScheme, type TokenSpan } from './schemes.js';
 import type { AnnotatedDocument, EntityMention, Sentence } from './types.js';
 
-export interface OverlapReport {
-  /** Entities dropped because they overlap a longer kept one; never dropped silently. */
+/**
+ * What a reader and the document -> sentence step did with every entity record: read, set aside (with the
+ * reason), or kept by a documented rule that changes it. Nothing is dropped without a count here, and with
+ * `strict` every kind below is an error naming the file and line instead.
+ */
+export interface CorpusReport {
+  /** Entity records read (annotation lines, or tagged chunks of token-level files). */
+  entities: number;
+  /** Set aside: overlapping a longer kept entity (keep-longest). */
   dropped: { entity: EntityMention; docId: string; keptInstead: EntityMention }[];
-  /** Entities with more than one fragment (brat `a b;c d`); tagged over their whole extent. */
-  discontinuous: number;
-  /** Exact duplicates (same type and span) merged into one. */
+  /** Set aside: exact duplicates (same type and span) merged into one. */
   duplicates: number;
+  /** Set aside: entities that cover no word (whitespace only). */
+  noToken: { entity: EntityMention; docId: string }[];
+  /** Kept: entities with more than one fragment (brat `a b;c d`), tagged over their whole extent. */
+  discontinuous: number;
+  /** Kept: entities that cross a sentence boundary; the sentences are merged. */
+  crossing: number;
+  /** Kept: annotations whose surface text differs from the text at their offsets; the offsets win. */
+  textMismatches: number;
+  /** Kept: token-level sentences whose tags break their scheme (I- with no B-), read as entity starts. */
+  repairedSentences: number;
+  /** Turn every defect above into an error. */
+  strict: boolean;
 }
 
-export function emptyOverlapReport(): OverlapReport {
-  return { dropped: [], discontinuous: 0, duplicates: 0 };
+export function emptyCorpusReport(options: { strict?: boolean } = {}): CorpusReport {
+  return { entities: 0, dropped: [], duplicates: 0, noToken: [], discontinuous: 0, crossing: 0, textMismatches: 0, repairedSentences: 0, strict: options.strict ?? false };
+}
+
+/** Entities set aside (absent from the output), over all reasons. */
+export function setAsideCount(report: CorpusReport): number {
+  return report.dropped.length + report.duplicates + report.noToken.length;
+}
+
+/** The one summary line of a conversion or a training corpus. */
+export function summarizeReport(report: CorpusReport): string {
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const aside = [
+    report.dropped.length ? `${report.dropped.length} overlapping (kept the longest)` : '',
+    report.duplicates ? `${report.duplicates} duplicate${report.duplicates === 1 ? '' : 's'} (merged)` : '',
+    report.noToken.length ? `${report.noToken.length} covering no word` : '',
+  ].filter(Boolean);
+  const kept = [
+    report.discontinuous ? `${report.discontinuous} discontinuous (tagged over their extent)` : '',
+    report.crossing ? `${report.crossing} crossing a sentence boundary (sentences merged)` : '',
+    report.textMismatches ? `${plural(report.textMismatches, 'text mismatch', 'text mismatches')} (offsets win)` : '',
+    report.repairedSentences ? `${plural(report.repairedSentences, 'sentence', 'sentences')} with I- after O (read as entity starts)` : '',
+  ].filter(Boolean);
+  const setAside = setAsideCount(report);
+  return `${plural(report.entities, 'entity', 'entities')} read, ${report.entities - setAside} kept, ${setAside} set aside${aside.length ? ` (${aside.join(', ')})` : ''}` + (kept.length ? `; kept by rule: ${kept.join(', ')}` : '');
+}
+
+/** `file:line` of an entity, as far as its reader recorded it. */
+function whereIs(doc: AnnotatedDocument, entity: EntityMention): string {
+  const file = doc.source ?? `document ${doc.id}`;
+  return entity.line !== undefined ? `${file}:${entity.line}` : file;
+}
+
+/** Count a defect, or under `strict` stop with an error that names the annotation. */
+function defect(report: CorpusReport, doc: AnnotatedDocument, entity: EntityMention, message: string): void {
+  if (report.strict) throw new Error(`${whereIs(doc, entity)}: ${message} (an error under --strict)`);
+}
+
+const oneLine = (s: string) => s.replace(/[\t\n\r]/g, ' ');
+
+/**
+ * Count a document's entities, its discontinuous ones and its text mismatches (surface text against the
+ * offsets; discontinuous fragments joined by a space, line breaks read as spaces, as brat writes them).
+ */
+export function auditDocument(doc: AnnotatedDocument, report: CorpusReport, options: { flat: boolean } = { flat: true }): void {
+  report.entities += doc.entities.length;
+  for (const entity of doc.entities) {
+    if (entity.text !== undefined) {
+      const slice = (entity.fragments ?? [[entity.start, entity.end]]).map(([s, e]) => doc.text.slice(s, e)).join(' ');
+      if (oneLine(slice) !== oneLine(entity.text)) {
+        defect(report, doc, entity, `surface text '${entity.text}' differs from the text at its offsets '${slice}'`);
+        report.textMismatches++;
+      }
+    }
+    if (options.flat && (entity.fragments?.length ?? 1) > 1) {
+      defect(report, doc, entity, `discontinuous ${entity.type} entity (flat tags can only hold its extent ${entity.start}-${entity.end})`);
+      report.discontinuous++;
+    }
+  }
 }
 
 /**
  * Policy for flat tagging: keep the longest entity of each overlapping group (ties: earlier start, then file
  * order) and report every entity dropped. A discontinuous entity counts as its extent [first start, last end).
  */
-export function resolveOverlaps(doc: AnnotatedDocument, report: OverlapReport = emptyOverlapReport()): EntityMention[] {
-  report.discontinuous += doc.entities.filter((e) => (e.fragments?.length ?? 1) > 1).length;
+export function resolveOverlaps(doc: AnnotatedDocument, report: CorpusReport = emptyCorpusReport()): EntityMention[] {
   const seen = new Set<string>();
   const unique: EntityMention[] = [];
   for (const entity of doc.entities) {
     const key = `${entity.type}\t${entity.start}\t${entity.end}`;
-    if (seen.has(key)) report.duplicates++;
-    else {
+    if (seen.has(key)) {
+      defect(report, doc, entity, `duplicate of an earlier ${entity.type} entity at ${entity.start}-${entity.end}`);
+      report.duplicates++;
+    } else {
       seen.add(key);
       unique.push(entity);
     }
@@ -40,8 +115,10 @@ export function resolveOverlaps(doc: AnnotatedDocument, report: OverlapReport = 
   const kept: EntityMention[] = [];
   for (const { entity } of byPreference) {
     const blocker = kept.find((k) => k.start < entity.end && entity.start < k.end);
-    if (blocker) report.dropped.push({ entity, docId: doc.id, keptInstead: blocker });
-    else kept.push(entity);
+    if (blocker) {
+      defect(report, doc, entity, `${entity.type} entity at ${entity.start}-${entity.end} overlaps ${blocker.type} at ${blocker.start}-${blocker.end}${blocker.line !== undefined ? ` (line ${blocker.line})` : ''}`);
+      report.dropped.push({ entity, docId: doc.id, keptInstead: blocker });
+    } else kept.push(entity);
   }
   return kept.sort((a, b) => a.start - b.start);
 }
@@ -57,7 +134,8 @@ export interface ToSentencesOptions {
  * Tokenize a document, split it into sentences and tag entities. Tokens break at entity edges so every entity
  * maps back to its exact substring; sentences that an entity would straddle are merged.
  */
-export function documentToSentences(doc: AnnotatedDocument, options: ToSentencesOptions = {}, report: OverlapReport = emptyOverlapReport()): Sentence[] {
+export function documentToSentences(doc: AnnotatedDocument, options: ToSentencesOptions = {}, report: CorpusReport = emptyCorpusReport()): Sentence[] {
+  auditDocument(doc, report);
   const entities = resolveOverlaps(doc, report);
   const edges = new Set<number>();
   for (const e of entities) {
@@ -71,9 +149,13 @@ export function documentToSentences(doc: AnnotatedDocument, options: ToSentences
       ...(options.splitSentences === false ? [{ text: doc.text.slice(start, end), start, end }] : splitSentences(doc.text, options.split, start, end)),
     );
   }
-  sentenceSpans = mergeStraddledSentences(doc.text, sentenceSpans, entities);
+  sentenceSpans = mergeStraddledSentences(doc, sentenceSpans, entities, report);
   const sentences: Sentence[] = [];
   let entityIndex = 0;
+  const noWord = (entity: EntityMention) => {
+    defect(report, doc, entity, `${entity.type} entity at ${entity.start}-${entity.end} covers no word`);
+    report.noToken.push({ entity, docId: doc.id });
+  };
   for (const span of sentenceSpans) {
     const words = tokenizeWords(doc.text, span.start, span.end, edges);
     if (words.length === 0) continue;
@@ -84,7 +166,7 @@ export function documentToSentences(doc: AnnotatedDocument, options: ToSentences
       let last = first;
       while (last + 1 < words.length && words[last + 1]!.start < entity.end) last++;
       // An entity covering only whitespace has no token to carry it; it is reported rather than lost.
-      if (first < 0 || words[first]!.start >= entity.end) report.dropped.push({ entity, docId: doc.id, keptInstead: entity });
+      if (first < 0 || words[first]!.start >= entity.end) noWord(entity);
       else tokenSpans.push({ type: entity.type, start: first, end: last + 1 });
     }
     sentences.push({
@@ -94,16 +176,26 @@ export function documentToSentences(doc: AnnotatedDocument, options: ToSentences
       docId: doc.id,
     });
   }
+  // Entities in the whitespace after the last sentence.
+  while (entityIndex < entities.length) noWord(entities[entityIndex++]!);
   return sentences;
 }
 
-function mergeStraddledSentences(text: string, spans: TextSpan[], entities: EntityMention[]): TextSpan[] {
+function mergeStraddledSentences(doc: AnnotatedDocument, spans: TextSpan[], entities: EntityMention[], report: CorpusReport): TextSpan[] {
   const merged: TextSpan[] = [];
+  const counted = new Set<EntityMention>();
   for (const span of spans) {
     const previous = merged[merged.length - 1];
-    if (previous && entities.some((e) => e.start < previous.end && e.end > span.start)) {
+    const straddling = previous ? entities.filter((e) => e.start < previous.end && e.end > span.start) : [];
+    for (const entity of straddling) {
+      if (counted.has(entity)) continue;
+      defect(report, doc, entity, `${entity.type} entity at ${entity.start}-${entity.end} crosses a sentence boundary`);
+      counted.add(entity);
+      report.crossing++;
+    }
+    if (previous && straddling.length > 0) {
       previous.end = span.end;
-      previous.text = text.slice(previous.start, previous.end);
+      previous.text = doc.text.slice(previous.start, previous.end);
     } else merged.push({ ...span });
   }
   return merged;

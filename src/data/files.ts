@@ -47,6 +47,12 @@ export interface NumberedLine {
   lineNumber: number;
 }
 
+/**
+ * Longest line the streaming reader holds (64 Mi UTF-16 units): a file without line breaks stops with an error
+ * naming its line instead of growing one string until the process runs out of memory.
+ */
+export const MAX_LINE_LENGTH = 64 * 1024 * 1024;
+
 /** Lines of a file, streamed in chunks (LF or CRLF), decoded strictly. */
 export async function* readLinesStrict(path: string): AsyncGenerator<NumberedLine> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -54,26 +60,44 @@ export async function* readLinesStrict(path: string): AsyncGenerator<NumberedLin
   let lineNumber = 0;
   let first = true;
   const stream = createReadStream(path);
+  const invalid = async () => new Error(`${path}: invalid UTF-8 at byte offset ${firstInvalidUtf8Offset(await readFile(path))}`);
+  const tooLong = () => new Error(`${path}:${lineNumber + 1}: line longer than ${MAX_LINE_LENGTH.toLocaleString('en-US')} characters`);
+  const strip = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
   for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let text: string;
     try {
-      pending += decoder.decode(chunk, { stream: true });
+      text = decoder.decode(chunk, { stream: true });
     } catch {
       stream.destroy();
       // The error path may re-read the file: only here do we need the exact offset.
-      throw new Error(`${path}: invalid UTF-8 at byte offset ${firstInvalidUtf8Offset(await readFile(path))}`);
+      throw await invalid();
     }
-    if (first && pending.charCodeAt(0) === 0xfeff) pending = pending.slice(1);
+    if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     first = false;
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const line of lines) yield { line: line.endsWith('\r') ? line.slice(0, -1) : line, lineNumber: ++lineNumber };
+    // Only the new chunk is split, so a long line costs one pass, not one per chunk.
+    const parts = text.split('\n');
+    if (parts.length > 1) {
+      parts[0] = pending + parts[0];
+      pending = parts.pop()!;
+      for (const line of parts) {
+        if (line.length > MAX_LINE_LENGTH) {
+          stream.destroy();
+          throw tooLong();
+        }
+        yield { line: strip(line), lineNumber: ++lineNumber };
+      }
+    } else pending += text;
+    if (pending.length > MAX_LINE_LENGTH) {
+      stream.destroy();
+      throw tooLong();
+    }
   }
   try {
     pending += decoder.decode();
   } catch {
-    throw new Error(`${path}: invalid UTF-8 at byte offset ${firstInvalidUtf8Offset(await readFile(path))}`);
+    throw await invalid();
   }
-  if (pending !== '') yield { line: pending.endsWith('\r') ? pending.slice(0, -1) : pending, lineNumber: ++lineNumber };
+  if (pending !== '') yield { line: strip(pending), lineNumber: ++lineNumber };
 }
 
 /** Lines of an in-memory text, numbered like readLinesStrict. */

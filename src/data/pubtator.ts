@@ -21,6 +21,8 @@ export interface PubtatorDocument extends AnnotatedDocument {
 }
 
 const HEADER = /^([^|\t]+)\|([ta])\|(.*)$/;
+/** A relation line: `PMID<TAB>Type<TAB>arg<TAB>arg[<TAB>extra]`, its type a word (CID, Association, ...). */
+const RELATION_TYPE = /^[A-Za-z][\w-]*$/;
 
 /** Parse a whole PubTator text held in memory. */
 export function parsePubtator(text: string, fileName = '<pubtator>'): PubtatorDocument[] {
@@ -67,7 +69,7 @@ class PubtatorParser {
       let completed: PubtatorDocument | null = null;
       if (kind === 't' || (this.current && this.current.id !== id)) completed = this.finish();
       if (kind === 't') {
-        this.current = { id, title: content, abstract: '', text: content, titleEnd: content.length, entities: [], relations: [], textMismatches: 0 };
+        this.current = { id, title: content, abstract: '', text: content, titleEnd: content.length, entities: [], relations: [], textMismatches: 0, source: this.fileName };
       } else {
         if (!this.current) throw new Error(`${where}: abstract line for ${id} without a title line`);
         this.current.abstract = content;
@@ -80,7 +82,10 @@ class PubtatorParser {
     const columns = line.split('\t');
     if (columns[0] !== this.current.id) throw new Error(`${where}: line belongs to document '${columns[0]}' inside document '${this.current.id}'`);
     if (columns.length >= 5 && /^\d+$/.test(columns[1]!)) this.mentionLines.push({ line, lineNumber });
-    else if (columns.length >= 3 && !/^\d+$/.test(columns[1]!)) this.current.relations.push({ type: columns[1]!, arguments: columns.slice(2) });
+    // Anything else (a start that is not a number, a relation with too many columns) is an error, never a
+    // mention quietly taken for a relation.
+    else if (columns.length >= 3 && columns.length <= 5 && RELATION_TYPE.test(columns[1]!)) this.current.relations.push({ type: columns[1]!, arguments: columns.slice(2) });
+    else if (columns.length >= 5) throw new Error(`${where}: start offset '${truncate(columns[1]!)}' is not a number`);
     else throw new Error(`${where}: malformed line (expected 'PMID<TAB>start<TAB>end<TAB>text<TAB>type[<TAB>id]' or a relation)`);
     return null;
   }
@@ -100,7 +105,7 @@ class PubtatorParser {
       const end = offsets.toUtf16(Number(endText));
       if (!type) throw new Error(`${where}: missing entity type column`);
       if (doc.text.slice(start, end) !== surface) doc.textMismatches++;
-      doc.entities.push({ type, start, end, text: surface, conceptId: conceptId?.trim() || undefined });
+      doc.entities.push({ type, start, end, text: surface, conceptId: conceptId?.trim() || undefined, line: lineNumber });
     }
     this.current = null;
     this.mentionLines = [];

@@ -22,6 +22,8 @@ export interface EntityMention {
   id?: string;
   /** Concept id(s) from PubTator, e.g. MeSH `D009270` or composite `D001|D002`. */
   conceptId?: string;
+  /** 1-based line of the annotation in its source file, for error messages. */
+  line?: number;
 }
 
 export interface AnnotatedDocument {
@@ -30,4 +32,6 @@ export interface AnnotatedDocument {
   entities: EntityMention[];
   /** PubTator keeps title and abstract apart; sentences never cross this offset. */
   titleEnd?: number;
+  /** The file the annotations came from (the .ann, the PubTator file), for error messages. */
+  source?: string;
 }

@@ -2,35 +2,35 @@
 // tags are in the model's scheme (BIO = IOB2, or BIOES).
 
 import { loadCorpus } from '../cli/convert.js';
-import { documentToSentences, emptyOverlapReport, type OverlapReport } from '../data/documents.js';
-import { convertScheme, repairTags, validateTags } from '../data/schemes.js';
+import { documentToSentences, emptyCorpusReport, type CorpusReport } from '../data/documents.js';
+import { convertScheme, repairTags, tagsToSpans, validateTags } from '../data/schemes.js';
 import type { Sentence } from '../data/types.js';
 import type { CorpusFormat } from './config.js';
 
 export interface LoadedSentences {
   sentences: Sentence[];
-  overlaps: OverlapReport;
-  /** Sentences whose tags were invalid in their scheme and were repaired (I- with no B-). */
-  repaired: number;
+  /** Entities read, set aside (overlaps, duplicates, no word) and kept by rule (repaired tag sequences, ...). */
+  report: CorpusReport;
 }
 
-export async function loadSentences(path: string, format: CorpusFormat, scheme: 'BIO' | 'BIOES'): Promise<LoadedSentences> {
+/** `strict`: every corpus defect the report would count is an error naming its file and line instead. */
+export async function loadSentences(path: string, format: CorpusFormat, scheme: 'BIO' | 'BIOES', options: { strict?: boolean } = {}): Promise<LoadedSentences> {
   const corpus = await loadCorpus(format, path);
-  const overlaps = emptyOverlapReport();
-  const raw = corpus.kind === 'sentences' ? corpus.sentences : corpus.documents.flatMap((d) => documentToSentences(d, { scheme: 'iob2' }, overlaps));
+  const report = emptyCorpusReport(options);
+  const raw = corpus.kind === 'sentences' ? corpus.sentences : corpus.documents.flatMap((d) => documentToSentences(d, { scheme: 'iob2' }, report));
   if (raw.length === 0) throw new Error(`${path}: no sentences found (is --format ${format} right?)`);
   // Files may be IOB1/IOB2/IOBES; detect IOBES by its tags, else treat as IOB2 and repair orphan I- tags.
   const isIobes = raw.some((s) => s.tags.some((t) => t.startsWith('E-') || t.startsWith('S-')));
   const from = isIobes ? 'iobes' : 'iob2';
-  let repaired = 0;
   const sentences = raw.map((s) => {
     let tags = s.tags;
+    if (corpus.kind === 'sentences') report.entities += tagsToSpans(tags, from).length;
     if (validateTags(tags, from).length > 0) {
       tags = repairTags(tags, from);
-      repaired++;
+      report.repairedSentences++;
     }
     const target = scheme === 'BIOES' ? 'iobes' : 'iob2';
     return { ...s, tags: from === target ? tags : convertScheme(tags, from, target) };
   });
-  return { sentences, overlaps, repaired };
+  return { sentences, report };
 }

@@ -23,6 +23,7 @@ import { WordPieceTokenizer } from '../text/wordpiece.js';
 import { classificationReport } from '../metrics/scores.js';
 import type { TrainConfig } from './config.js';
 import { loadSentences } from './corpus.js';
+import { summarizeReport } from '../data/documents.js';
 import { chunkSentences, type Chunk, type SentenceEncoder } from './encode.js';
 import { evaluate } from './evaluate.js';
 import { createModel, isBertModel, scratchBertConfig, type ModelVocabulary, type NerModel } from './model-factory.js';
@@ -47,6 +48,8 @@ export interface TrainOptions {
   vocab?: string;
   /** Continue the run saved in this output directory. */
   resume?: string;
+  /** Every corpus defect (overlap, duplicate, discontinuous, crossing, mismatch, no word) is an error. */
+  strict?: boolean;
   log?: (line: string) => void;
   progress?: boolean;
   /** Called after each epoch is saved; returning 'stop' ends the run there (as an interruption would). */
@@ -134,14 +137,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const shuffleRng = new Rng(config.seed + 1);
 
   // ---- data ----
-  const trainData = await loadSentences(options.train, config.format, config.scheme);
-  const devData = options.dev ? await loadSentences(options.dev, config.format, config.scheme) : null;
-  const testData = options.test ? await loadSentences(options.test, config.format, config.scheme) : null;
+  const corpusOptions = { strict: options.strict };
+  const trainData = await loadSentences(options.train, config.format, config.scheme, corpusOptions);
+  const devData = options.dev ? await loadSentences(options.dev, config.format, config.scheme, corpusOptions) : null;
+  const testData = options.test ? await loadSentences(options.test, config.format, config.scheme, corpusOptions) : null;
   for (const [name, d] of [['train', trainData], ['dev', devData], ['test', testData]] as const) {
     if (!d) continue;
     const tokens = d.sentences.reduce((n, s) => n + s.tokens.length, 0);
-    const notes = [d.repaired ? `${d.repaired} invalid tag sequences repaired` : '', d.overlaps.dropped.length ? `${d.overlaps.dropped.length} overlapping entities dropped (kept the longest)` : ''].filter(Boolean);
-    log(`${name}: ${d.sentences.length} sentences, ${tokens} tokens${notes.length ? ` (${notes.join('; ')})` : ''}`);
+    log(`${name}: ${d.sentences.length} sentences, ${tokens} tokens; ${summarizeReport(d.report)}`);
   }
 
   // ---- vocabulary, labels, model ----

@@ -48,7 +48,7 @@ describe('medner convert', () => {
     expect(sentences[0]!.tags.slice(0, 3)).toEqual(['S-Chemical', 'O', 'O']);
     const result = await medner('--from', 'brat', '--to', 'conll', fixture('brat'), join(dir, 'b.conll'));
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/2 overlapping entities dropped \(kept the longest\); 1 discontinuous/);
+    expect(result.stderr).toMatch(/14 entities read, 12 kept, 2 set aside \(2 overlapping \(kept the longest\)\); kept by rule: 1 discontinuous/);
     expect(await readFile(join(dir, 'b.conll'), 'utf8')).toContain('-DOCSTART-');
   });
 

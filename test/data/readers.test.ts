@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatBratAnn, parseBratAnn, readBratDirectory, readBratDocument } from '../../src/data/brat.js';
 import { formatConll, parseConll, readConllFile } from '../../src/data/conll.js';
-import { documentToSentences, emptyOverlapReport, sentencesToDocuments } from '../../src/data/documents.js';
+import { documentToSentences, emptyCorpusReport, sentencesToDocuments } from '../../src/data/documents.js';
 import { firstInvalidUtf8Offset, readUtf8File } from '../../src/data/files.js';
 import { formatJsonl, parseJsonl, readJsonlFile } from '../../src/data/jsonl.js';
 import { parsePubtator, readPubtatorFile } from '../../src/data/pubtator.js';
@@ -56,7 +56,7 @@ describe('brat', () => {
   });
 
   it('applies keep-longest to nested entities, reports them, and tags discontinuous extents', async () => {
-    const report = emptyOverlapReport();
+    const report = emptyCorpusReport();
     const [en, zh] = await readBratDirectory(fixture('brat'));
     const sentences = [...documentToSentences(en!, {}, report), ...documentToSentences(zh!, {}, report)];
     expect(report.dropped.map((d) => `${d.entity.id}<${d.keptInstead.id}`)).toEqual(['T8<T1', 'T4<T3']);

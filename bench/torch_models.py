@@ -22,6 +22,9 @@
 # torch's matmul ~4 GFLOP/s), and sets OpenBLAS's own thread count.
 # Usage: /usr/bin/python3 bench/torch_models.py [--threads 1] [--cases bilstm-crf,bert-2x128,...]
 #                                               [--quick] [--blas auto|openblas|system]
+#                                               [--device cpu|cuda] [--suite default|gpu]
+# --suite gpu is what `medner bench --suite gpu` runs (bench/gpu/run.sh runs both on one GPU):
+# fp32 matmul 1024-8192 (TF32 off) and every case at batch 32 x 128 words.
 # Prints one JSON object; writes it to --out (default bench-results/torch-models.json).
 
 import argparse
@@ -47,11 +50,15 @@ def parse_args():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--blas", choices=["auto", "openblas", "system"], default="auto")
     parser.add_argument("--out", default="bench-results/torch-models.json")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--suite", choices=["default", "gpu"], default="default")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
 def maybe_reexec_with_openblas(choice):
+    if ARGS.device == "cuda":
+        return
     """Run again with OpenBLAS ahead of the system BLAS, once; the dynamic loader reads LD_LIBRARY_PATH only at start."""
     if choice == "system" or os.environ.get(REEXEC_MARK):
         return
@@ -135,7 +142,7 @@ class CRF(nn.Module):
     def nll(self, emissions, tags, mask):
         batch, steps, _ = emissions.shape
         maskf = mask.float()
-        rows = torch.arange(batch)
+        rows = torch.arange(batch, device=emissions.device)
         # Gold path score.
         score = self.start[tags[:, 0]] + emissions[rows, 0, tags[:, 0]]
         for t in range(1, steps):
@@ -223,7 +230,7 @@ class BertBiLstmCrf(nn.Module):
         self.crf = CRF(tags)
 
     def emissions(self, ids, words):
-        positions = torch.arange(ids.shape[1]).unsqueeze(0)
+        positions = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
         x = self.dropout(self.norm(self.word(ids) + self.position(positions) + self.token_type(torch.zeros_like(ids))))
         for layer in self.layers:
             x = layer(x)
@@ -262,6 +269,27 @@ def word_batch(lengths, lexicon, vocab, gen, tags=5):
     return words, chars, gold, mask, torch.tensor(lengths)
 
 
+DEVICE = torch.device(ARGS.device)
+GPU_SUITE = ARGS.suite == "gpu"
+
+
+def sync():
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def to_device(batch):
+    """words, chars, gold, mask on the device; lengths stay on the CPU (pack_padded_sequence wants them there)."""
+    words, chars, gold, mask, lens = batch
+    return words.to(DEVICE), chars.to(DEVICE), gold.to(DEVICE), mask.to(DEVICE), lens
+
+
+def peak_memory_mb():
+    if DEVICE.type == "cuda":
+        return torch.cuda.max_memory_allocated() / 2 ** 20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def train_step(model, optimizer, loss_fn):
     optimizer.zero_grad()
     loss = loss_fn()
@@ -274,12 +302,13 @@ def train_step(model, optimizer, loss_fn):
 def run_bilstm_crf(quick):
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    vocab, batch, warmup, steps = 20_000, 32, 2, (3 if quick else 20)
+    vocab, batch, warmup, steps = 20_000, 32, 2, (3 if quick else (5 if GPU_SUITE else 20))
     lexicon = random_words(vocab, gen)
-    model = BiLstmCrf(vocab, 28, 5)
+    model = BiLstmCrf(vocab, 28, 5).to(DEVICE)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.01)
-    lengths = draw_lengths((warmup + steps) * batch)
-    batches = [word_batch(lengths[i * batch:(i + 1) * batch], lexicon, vocab, gen) for i in range(warmup + steps)]
+    # The GPU suite: every sentence 128 words, as medner's `bench --suite gpu`.
+    lengths = [128] * ((warmup + steps) * batch) if GPU_SUITE else draw_lengths((warmup + steps) * batch)
+    batches = [to_device(word_batch(lengths[i * batch:(i + 1) * batch], lexicon, vocab, gen)) for i in range(warmup + steps)]
     model.train()
     for words, chars, gold, mask, lens in batches[:warmup]:
         train_step(model, optimizer, lambda: model.crf.nll(model.emissions(words, chars, lens), gold, mask))
@@ -289,11 +318,11 @@ def run_bilstm_crf(quick):
         losses.append(train_step(model, optimizer, lambda: model.crf.nll(model.emissions(words, chars, lens), gold, mask)))
         elapsed += time.perf_counter() - t0
         tokens += int(lens.sum())
-    train_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    train_rss = peak_memory_mb()
     # Inference: 1,024 sentences sorted by length, batches of 128, forward + Viterbi.
     model.eval()
     infer_lengths = sorted(draw_lengths(1024, 11))
-    infer = [word_batch(infer_lengths[i:i + 128], lexicon, vocab, gen) for i in range(0, 1024, 128)]
+    infer = [to_device(word_batch(infer_lengths[i:i + 128], lexicon, vocab, gen)) for i in range(0, 1024, 128)]
     if quick:
         infer = infer[:2]
     with torch.no_grad():
@@ -314,14 +343,15 @@ def run_bilstm_crf(quick):
 def run_bert(layers, hidden, quick):
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    vocab, batch, words = 28_996, 16, 64
-    warmup, steps = 1, (1 if quick else {128: 5, 256: 3}.get(hidden, 2))
-    model = BertBiLstmCrf(vocab, layers, hidden, 5)
+    vocab, batch, words = (28_996, 32, 128) if GPU_SUITE else (28_996, 16, 64)
+    warmup, steps = 1, (1 if quick else (3 if GPU_SUITE else {128: 5, 256: 3}.get(hidden, 2)))
+    model = BertBiLstmCrf(vocab, layers, hidden, 5).to(DEVICE)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     ids = torch.randint(5, vocab, (batch, words + 2), generator=gen)
     ids[:, 0], ids[:, -1] = 2, 3  # [CLS] ... [SEP]
     gold = torch.randint(0, 5, (batch, words), generator=gen)
     mask = torch.ones(batch, words, dtype=torch.bool)
+    ids, gold, mask = ids.to(DEVICE), gold.to(DEVICE), mask.to(DEVICE)
     model.train()
     loss_fn = lambda: model.crf.nll(model.emissions(ids, words), gold, mask)
     for _ in range(warmup):
@@ -331,7 +361,7 @@ def run_bert(layers, hidden, quick):
         t0 = time.perf_counter()
         losses.append(train_step(model, optimizer, loss_fn))
         samples.append(time.perf_counter() - t0)
-    train_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    train_rss = peak_memory_mb()
     model.eval()
     with torch.no_grad():
         model.crf.viterbi(model.emissions(ids, words), mask)
@@ -350,7 +380,26 @@ def run_bert(layers, hidden, quick):
     }
 
 
+def run_matmul(n, quick):
+    """fp32 GFLOP/s of an n x n x n product, TF32 off (medner computes in fp32), median of 5 after a warm-up."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    a = torch.randn(n, n, device=DEVICE)
+    b = torch.randn(n, n, device=DEVICE)
+    torch.matmul(a, b)
+    sync()
+    samples = []
+    for _ in range(1 if quick else 5):
+        t0 = time.perf_counter()
+        torch.matmul(a, b)
+        sync()
+        samples.append(time.perf_counter() - t0)
+    ms = sorted(samples)[len(samples) // 2] * 1e3
+    return {"case": f"matmul-{n}", "ms": ms, "gflops": 2 * n ** 3 / ms / 1e6}
+
+
 def run_case(name, quick):
+    if name.startswith("matmul-"):
+        return run_matmul(int(name[len("matmul-"):]), quick)
     if name == "bilstm-crf":
         result = run_bilstm_crf(quick)
     elif name.startswith("bert-"):
@@ -359,13 +408,17 @@ def run_case(name, quick):
     else:
         sys.exit(f"torch_models.py: unknown case {name} ({', '.join(CASES)})")
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["device"] = ARGS.device
     return result
 
 
 def main():
     args = ARGS
-    blas = loaded_blas()
-    set_threads(args.threads, blas)
+    blas = loaded_blas() if args.device == "cpu" else "cuda"
+    if args.device == "cpu":
+        set_threads(args.threads, blas)
+    elif not torch.cuda.is_available():
+        sys.exit("torch_models.py: --device cuda, but this torch has no CUDA device")
     if args.one:
         print("RESULT " + json.dumps(run_case(args.one, args.quick)))
         return
@@ -373,13 +426,19 @@ def main():
         "benchmark": "torch-models",
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "python": platform.python_version()},
         "versions": {"torch": torch.__version__, "torch BLAS": blas},
+        "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
+        "suite": args.suite,
         "threads": args.threads,
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "results": [],
     }
-    for name in args.cases.split(","):
+    cases = args.cases.split(",")
+    if args.suite == "gpu" and args.cases == ",".join(CASES):
+        cases = [f"matmul-{n}" for n in ([128, 256] if args.quick else [1024, 2048, 4096, 8192])] + CASES
+    for name in cases:
         # A child per case (this environment, so no second BLAS re-exec): its peak RSS is its own.
-        cmd = [sys.executable, os.path.abspath(__file__), "--one", name, "--threads", str(args.threads), "--blas", args.blas] + (["--quick"] if args.quick else [])
+        cmd = [sys.executable, os.path.abspath(__file__), "--one", name, "--threads", str(args.threads), "--blas", args.blas,
+               "--device", args.device, "--suite", args.suite] + (["--quick"] if args.quick else [])
         run = subprocess.run(cmd, capture_output=True, text=True)
         line = next((l for l in run.stdout.splitlines() if l.startswith("RESULT ")), None)
         if line is None:
@@ -387,6 +446,10 @@ def main():
             print(f"{name}: failed\n{run.stderr[-2000:]}", file=sys.stderr)
             continue
         result = json.loads(line[len("RESULT "):])
+        if name.startswith("matmul-"):
+            print(f"{name}: {result['gflops']:.0f} GFLOP/s", file=sys.stderr)
+            report["results"].append(result)
+            continue
         print(f"{name}: {result['ms_per_step']:.1f} ms/step, {result['train_tokens_per_s']:.0f} train tokens/s, "
               f"{result['infer_sentences_per_s']:.0f} sentences/s, peak RSS {result['peak_rss_mb']:.0f} MB", file=sys.stderr)
         report["results"].append(result)

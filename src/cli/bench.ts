@@ -136,7 +136,27 @@ async function benchModel(backend: Backend, kind: ModelKind, settings: Partial<T
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
-export async function runBench(backend: Backend, log: (line: string) => void, quick = false): Promise<{ machine: object; backend: string; adapter: object | null; results: BenchResult[] }> {
+/** The default suite, sized for a laptop; 'gpu' is sized for a discrete GPU (bench/gpu/ runs it). */
+export type BenchSuite = 'default' | 'gpu';
+
+/**
+ * The GPU suite: matmul 1024-8192 and training steps at batch 32 x 128 words of the
+ * BiLSTM-CRF and BERT-BiLSTM-CRF (2,128), (4,256), (12,768), as bench/torch_models.py
+ * --suite gpu runs them in PyTorch. --quick shrinks it to toy sizes (software adapters).
+ */
+async function runGpuSuite(backend: Backend, add: (r: BenchResult | BenchResult[]) => void, quick: boolean): Promise<void> {
+  for (const n of quick ? [128, 256] : [1024, 2048, 4096, 8192]) add(await benchMatmul(backend, n));
+  const [batch, words, steps] = quick ? [4, 16, 1] : [32, 128, 3];
+  add(await benchRowOp(backend, 'softmax', batch * words, 768));
+  add(await benchRowOp(backend, 'layer_norm', batch * words, 768));
+  add(await benchModel(backend, 'bilstm-crf', { wordDim: 100, lstmHidden: 100, charFeatures: 'none' }, batch, words, steps));
+  for (const [layers, hidden] of quick ? [[1, 64]] : [[2, 128], [4, 256], [12, 768]]) {
+    const settings = { bertLayers: layers, bertHidden: hidden, bertHeads: Math.max(2, hidden / 64), bertIntermediate: 4 * hidden, lstmHidden: 64 };
+    add(await benchModel(backend, 'bert-bilstm-crf', settings, batch, words, steps));
+  }
+}
+
+export async function runBench(backend: Backend, log: (line: string) => void, quick = false, suite: BenchSuite = 'default'): Promise<{ machine: object; backend: string; adapter: object | null; kernels: string | null; suite: BenchSuite; results: BenchResult[] }> {
   const results: BenchResult[] = [];
   const add = (r: BenchResult | BenchResult[]) => {
     for (const x of Array.isArray(r) ? r : [r]) {
@@ -144,18 +164,24 @@ export async function runBench(backend: Backend, log: (line: string) => void, qu
       log(`${x.name.padEnd(11)} ${JSON.stringify(Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'name')))}`);
     }
   };
-  // --quick: the same cases at toy sizes, to check the command works (used by the tests).
-  const [rows, length, steps] = quick ? [64, 8, 1] : [2048, 64, 3];
-  for (const n of quick ? [64] : [256, 512, 1024]) add(await benchMatmul(backend, n));
-  add(await benchRowOp(backend, 'softmax', rows, 768));
-  add(await benchRowOp(backend, 'layer_norm', rows, 768));
-  add(await benchModel(backend, 'bilstm-crf', quick ? { wordDim: 16, lstmHidden: 16, charFeatures: 'none' } : { wordDim: 100, lstmHidden: 100, charFeatures: 'none' }, 16, length, steps));
-  add(await benchModel(backend, 'bert-bilstm-crf', quick ? { bertLayers: 1, bertHidden: 32, bertHeads: 2, bertIntermediate: 64, lstmHidden: 16 } : { bertLayers: 2, bertHidden: 128, bertHeads: 2, bertIntermediate: 512, lstmHidden: 64 }, 16, length, steps));
+  if (suite === 'gpu') {
+    await runGpuSuite(backend, add, quick);
+  } else {
+    // --quick: the same cases at toy sizes, to check the command works (used by the tests).
+    const [rows, length, steps] = quick ? [64, 8, 1] : [2048, 64, 3];
+    for (const n of quick ? [64] : [256, 512, 1024]) add(await benchMatmul(backend, n));
+    add(await benchRowOp(backend, 'softmax', rows, 768));
+    add(await benchRowOp(backend, 'layer_norm', rows, 768));
+    add(await benchModel(backend, 'bilstm-crf', quick ? { wordDim: 16, lstmHidden: 16, charFeatures: 'none' } : { wordDim: 100, lstmHidden: 100, charFeatures: 'none' }, 16, length, steps));
+    add(await benchModel(backend, 'bert-bilstm-crf', quick ? { bertLayers: 1, bertHidden: 32, bertHeads: 2, bertIntermediate: 64, lstmHidden: 16 } : { bertLayers: 2, bertHidden: 128, bertHeads: 2, bertIntermediate: 512, lstmHidden: 64 }, 16, length, steps));
+  }
   const adapter = (backend as { adapter?: object }).adapter ?? null;
   return {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), platform: `${platform()}-${arch()}`, node: process.version },
     backend: backend.name,
     adapter,
+    kernels: (backend as { variants?: { profile: string } }).variants?.profile ?? null,
+    suite,
     results,
   };
 }
@@ -167,9 +193,10 @@ export function registerBench(program: Command): void {
     .addOption(new Option('--backend <name>', 'compute backend (default: $MEDNER_BACKEND or cpu)').choices(['cpu', 'webgpu']))
     .option('--json', 'print one JSON object instead of lines')
     .option('--quick', 'toy sizes: checks that everything runs, in seconds')
-    .action(async (flags: { backend?: string; json?: boolean; quick?: boolean }) => {
+    .addOption(new Option('--suite <name>', "'gpu': matmul 1024-8192 and training steps at batch 32 x 128 up to BERT (12,768), for a discrete GPU").choices(['default', 'gpu']).default('default'))
+    .action(async (flags: { backend?: string; json?: boolean; quick?: boolean; suite: BenchSuite }) => {
       const backend = await selectBackend(flags.backend);
-      const report = await runBench(backend, flags.json ? () => undefined : (line) => console.log(line), flags.quick);
+      const report = await runBench(backend, flags.json ? () => undefined : (line) => console.log(line), flags.quick, flags.suite);
       if (flags.json) console.log(JSON.stringify(report));
       else console.log(`backend ${report.backend}${report.adapter ? ` (${JSON.stringify(report.adapter)})` : ''}, ${JSON.stringify(report.machine)}`);
     });

@@ -117,7 +117,11 @@ export class WebGpuBackend implements Backend {
   private runPerSequence(spec: KernelSpec, batch: number, buffers: Record<string, GPUBuffer>, shape: CrfShape): void {
     if (batch > MAX_GROUPS_PER_DIMENSION) throw new Error(`webgpu ${spec.file}: batch ${batch} exceeds ${MAX_GROUPS_PER_DIMENSION} sequences per dispatch`);
     if (batch === 0 || shape.steps === 0 || shape.tags === 0) return;
-    this.runtime.run(spec, buffers, { batch: shape.batch, steps: shape.steps, tags: shape.tags }, [batch, 1, 1]);
+    // One lane per tag (64 lanes at least, up to MAX_CRF_TAGS): a sequence's whole forward or
+    // Viterbi pass is one workgroup, so its time is steps x (tags / lanes) x tags. With 64 lanes
+    // over 129 tags, llvmpipe returned a 128-step sequence's alpha unfinished (bench/gpu/check.ts).
+    const lanes = Math.min(MAX_CRF_TAGS, Math.max(64, Math.ceil(shape.tags / 64) * 64));
+    this.runtime.run(spec, buffers, { batch: shape.batch, steps: shape.steps, tags: shape.tags }, [batch, 1, 1], { WORKGROUP_SIZE: lanes });
   }
 
   private checkCrfShape(op: string, shape: CrfShape): void {

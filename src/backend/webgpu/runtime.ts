@@ -16,6 +16,9 @@ export type KernelLoader = (file: string) => string | Promise<string>;
 /** Node: read kernels/ next to src/ (this file is src/backend/webgpu/runtime.ts). */
 export const nodeKernelLoader: KernelLoader = async (file) => {
   const { readFile } = await import('node:fs/promises');
+  // MEDNER_KERNELS_DIR: a bundled medner (bench/gpu/pack.sh) keeps the kernels beside the bundle.
+  const dir = process.env.MEDNER_KERNELS_DIR;
+  if (dir) return readFile(`${dir}/${file}`, 'utf8');
   return readFile(new URL(`../../../kernels/${file}`, import.meta.url), 'utf8');
 };
 

@@ -3,19 +3,15 @@
 // BC5CDR sample and prints its test F1.
 
 import { Command, Option } from 'commander';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { DEFAULTS, defaultsFor, readConfigFile, resolveConfig, type ModelKind, type TrainConfig } from '../train/config.js';
 import { train } from '../train/trainer.js';
 import { selectBackend } from './backend-option.js';
 import { formatSeedSummary, parseSeeds, trainSeeds } from '../research/seeds.js';
 
-const SAMPLE_DIR = fileURLToPath(new URL('../data/sample/', import.meta.url));
-export const BUNDLED_SAMPLE = {
-  train: join(SAMPLE_DIR, 'bc5cdr-train.tsv'),
-  dev: join(SAMPLE_DIR, 'bc5cdr-dev.tsv'),
-  test: join(SAMPLE_DIR, 'bc5cdr-test.tsv'),
-};
+import { sampleCorpus as BUNDLED_SAMPLE } from '../data/bundled.js';
+
+const SAMPLE_DIR = dirname(BUNDLED_SAMPLE.train);
 
 /** Flag -> config key, for the hyperparameters that have a flag. */
 const FLAGS: [flag: string, key: keyof TrainConfig, help: string][] = [

@@ -1,6 +1,6 @@
 // Public entry point of the data toolkit: corpus types, readers, writers, label schemes and maps.
+// The strict UTF-8 file readers (files.ts) are the readers' helpers, not exported.
 export * from './types.js';
-export * from './files.js';
 export * from './schemes.js';
 export * from './documents.js';
 export * from './conll.js';

@@ -5,7 +5,6 @@ export { MultiHeadAttention, BertAttention, BertSelfAttention, BertSelfOutput, a
 export { BertModel, BertEmbeddings, BertEncoder, BertLayer, BertIntermediate, BertOutput, BertPooler, ModuleList, bertConfig, BERT_BASE, activation, type BertConfig, type BertModelOptions, type BertOutputs } from './bert.js';
 export { LSTM, BiLSTM, lstmRecurrence, type LstmOptions } from './lstm.js';
 export { CharCNN, type CharCnnOptions } from './char-cnn.js';
-export { lengthsFromMask, readHost } from './host.js';
 export { createEncoder, encoderFromConfigJson, bertConfigOf, type TokenEncoder } from './encoders.js';
 export { DistilBertModel } from './distilbert.js';
 export { AlbertModel } from './albert.js';

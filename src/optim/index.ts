@@ -1,5 +1,5 @@
 // Optimizers, learning-rate schedules, gradient clipping and class weights.
-export { Optimizer, isNoDecayParameter, cloneTensor } from './optimizer.js';
+export { Optimizer, isNoDecayParameter } from './optimizer.js';
 export type { NamedParameters, ParamGroup, ParamGroupOptions, OptimizerOptions, OptimizerState, OptimizerGroupState } from './optimizer.js';
 export { AdamW, type AdamWOptions } from './adamw.js';
 export { SGD, type SGDOptions } from './sgd.js';

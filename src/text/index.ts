@@ -1,5 +1,6 @@
 // Public entry point of the text toolkit: tokenizers, alignment, windows, segmentation.
-export * from './basic-tokenizer.js';
+// The BERT character classes (isBertPunctuation, ...) stay inside the tokenizer.
+export { BasicTokenizer, type BasicTokenizerOptions, type BasicWord } from './basic-tokenizer.js';
 export * from './wordpiece.js';
 export * from './alignment.js';
 export * from './windows.js';

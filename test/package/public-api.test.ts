@@ -1,0 +1,69 @@
+// The public API, name by name: what `import ... from 'medner'` gives. A new export (or a
+// lost one) fails here until this list is changed with it, so the API changes on purpose.
+// The README's library section describes the same names.
+
+import { expect, it } from 'vitest';
+import * as medner from '../../src/index.js';
+
+const TOP_LEVEL = [
+  'CONSTRAINT_PENALTY', 'CRF', 'Module', 'Rng', 'TRAIN_DEFAULTS', 'Tagger', 'Tensor', 'allowedTransitions', 'arange', 'cpuBackend',
+  'crfLogPartition', 'data', 'defaultsFor', 'full', 'getBackend', 'io', 'isGradEnabled', 'kBestPaths', 'keep', 'loadTagger',
+  'logPartitionAutodiff', 'manualSeed', 'metrics', 'models', 'nn', 'noGrad', 'ones', 'ops', 'optim', 'parameter', 'rand', 'randn',
+  'sampleCorpus', 'setBackend', 'tensor', 'text', 'tidy', 'train', 'trainTagger', 'uniform', 'useBackend', 'zeros',
+];
+
+const NAMESPACES: Record<string, string[]> = {
+  ops: [
+    'abs', 'add', 'argmax', 'concat', 'crossEntropy', 'div', 'dropout', 'embedding', 'eq', 'exp', 'expand', 'ge', 'gelu', 'gt', 'indexSelect',
+    'layerNorm', 'le', 'log', 'logSoftmax', 'logsumexp', 'lt', 'maskedFill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mul', 'ne',
+    'neg', 'permute', 'pow', 'relu', 'reshape', 'sigmoid', 'slice', 'softmax', 'sqrt', 'square', 'squeeze', 'stack', 'sub', 'sum', 'sumSquares',
+    'tanh', 'transpose', 'unsqueeze', 'where',
+  ],
+  nn: [
+    'AlbertModel', 'BERT_BASE', 'BertAttention', 'BertEmbeddings', 'BertEncoder', 'BertIntermediate', 'BertLayer', 'BertModel', 'BertOutput',
+    'BertPooler', 'BertSelfAttention', 'BertSelfOutput', 'BiLSTM', 'CharCNN', 'DistilBertModel', 'Dropout', 'Embedding', 'LSTM', 'LayerNorm',
+    'Linear', 'MASKED_SCORE', 'Module', 'ModuleList', 'MultiHeadAttention', 'activation', 'attentionBias', 'bertConfig', 'bertConfigOf',
+    'createEncoder', 'encoderFromConfigJson', 'lstmRecurrence', 'parameter',
+  ],
+  models: [
+    'BertBiLstmCrf', 'BertCrf', 'BertSoftmax', 'BertTagger', 'BiLstmCrf', 'checkSubwords', 'checkWords', 'firstSubwordPooling', 'headDecode',
+    'headLoss', 'meanSubwordPooling', 'wordSpans',
+  ],
+  optim: [
+    'AdamW', 'LrScheduler', 'Optimizer', 'SGD', 'clipGradNorm', 'constantSchedule', 'cosineScheduleWithWarmup', 'countTags',
+    'inverseFrequencyWeights', 'isNoDecayParameter', 'linearScheduleWithWarmup', 'makeSchedule',
+  ],
+  io: [
+    'SAFETENSORS_DTYPE_BYTES', 'SafetensorsReader', 'checkpointFiles', 'loadSafetensors', 'parseHfConfig', 'parseSafetensorsHeader', 'readHfConfig',
+    'saveSafetensors', 'toHfConfigJson',
+  ],
+  data: [
+    'convertScheme', 'countEntityTypes', 'documentToSentences', 'emptyOverlapReport', 'formatBratAnn', 'formatConll', 'formatJsonl',
+    'formatPubtator', 'groupRareTypes', 'isValidTag', 'mapEntityTypes', 'parseBratAnn', 'parseConll', 'parseJsonl', 'parsePubtator',
+    'parseScheme', 'parseTag', 'readBratDirectory', 'readBratDocument', 'readConllFile', 'readJsonlFile', 'readPubtatorFile', 'repairTags',
+    'resolveOverlaps', 'sentencesToDocuments', 'spansToTags', 'tagsToSpans', 'validateTags',
+  ],
+  text: [
+    'BasicTokenizer', 'WordPieceTokenizer', 'centrality', 'firstSubwordIndex', 'labelSubwords', 'mergeWindowPredictions', 'slidingWindows',
+    'splitSentences', 'subwordsToWords', 'tokenizeWords', 'tokensInCharSpan',
+  ],
+  metrics: [
+    'analyzeErrors', 'classificationReport', 'entitiesDefault', 'entitiesStrict', 'entityScores', 'extractEntities', 'f1Score',
+    'formatErrorAnalysis', 'precisionScore', 'recallScore', 'tokenAccuracy',
+  ],
+};
+
+/** Never public: kernel-level ops that skip autograd, host reads, internal copies and checks. */
+const INTERNAL = ['unaryKernel', 'binaryKernel', 'reshapeOwned', 'sumToShape', 'readHost', 'requireHost', 'lengthsFromMask', 'cloneTensor', 'crfShape', 'out'];
+
+it('exports exactly the documented names', () => {
+  expect(Object.keys(medner).sort()).toEqual([...TOP_LEVEL].sort());
+  for (const [name, expected] of Object.entries(NAMESPACES)) {
+    expect(Object.keys(medner[name as keyof typeof medner]).sort(), name).toEqual([...expected].sort());
+  }
+});
+
+it('exports no kernel-level helper, at the top or in any namespace', () => {
+  const namespaces = Object.keys(NAMESPACES).map((n) => Object.keys(medner[n as keyof typeof medner]));
+  for (const names of [Object.keys(medner), ...namespaces]) for (const internal of INTERNAL) expect(names).not.toContain(internal);
+});

@@ -40,7 +40,7 @@ const NAMESPACES: Record<string, string[]> = {
   data: [
     'convertScheme', 'countEntityTypes', 'documentToSentences', 'emptyOverlapReport', 'formatBratAnn', 'formatConll', 'formatJsonl',
     'formatPubtator', 'groupRareTypes', 'isValidTag', 'mapEntityTypes', 'parseBratAnn', 'parseConll', 'parseJsonl', 'parsePubtator',
-    'parseScheme', 'parseTag', 'readBratDirectory', 'readBratDocument', 'readConllFile', 'readJsonlFile', 'readPubtatorFile', 'repairTags',
+    'parseScheme', 'parseTag', 'readBratDirectory', 'readBratDocument', 'readConllFile', 'readJsonlFile', 'readLabelNames', 'readPubtatorFile', 'readPubtatorLines', 'repairTags',
     'resolveOverlaps', 'sentencesToDocuments', 'spansToTags', 'tagsToSpans', 'validateTags',
   ],
   text: [

@@ -38,10 +38,10 @@ const NAMESPACES: Record<string, string[]> = {
     'saveSafetensors', 'toHfConfigJson',
   ],
   data: [
-    'convertScheme', 'countEntityTypes', 'documentToSentences', 'emptyOverlapReport', 'formatBratAnn', 'formatConll', 'formatJsonl',
+    'MAX_SENTENCE_TOKENS', 'auditDocument', 'convertScheme', 'countEntityTypes', 'documentToSentences', 'emptyCorpusReport', 'formatBratAnn', 'formatConll', 'formatJsonl',
     'formatPubtator', 'groupRareTypes', 'isValidTag', 'mapEntityTypes', 'parseBratAnn', 'parseConll', 'parseJsonl', 'parsePubtator',
     'parseScheme', 'parseTag', 'readBratDirectory', 'readBratDocument', 'readConllFile', 'readJsonlFile', 'readLabelNames', 'readPubtatorFile', 'readPubtatorLines', 'repairTags',
-    'resolveOverlaps', 'sentencesToDocuments', 'spansToTags', 'tagsToSpans', 'validateTags',
+    'resolveOverlaps', 'sentencesToDocuments', 'setAsideCount', 'summarizeReport', 'spansToTags', 'tagsToSpans', 'validateTags',
   ],
   text: [
     'BasicTokenizer', 'WordPieceTokenizer', 'centrality', 'firstSubwordIndex', 'labelSubwords', 'mergeWindowPredictions', 'slidingWindows',

@@ -28,7 +28,9 @@ export function registerEval(program: Command): void {
       const backend = await selectBackend(flags.backend);
       const { config, model, encoder } = await loadCheckpoint(flags.model, backend);
       const data = await loadSentences(path, flags.format ?? 'auto', config.scheme);
+      const started = performance.now();
       const { predicted } = await evaluate(model, encoder, config.labels, data.sentences, backend, config.scheme);
+      const seconds = (performance.now() - started) / 1000;
       const gold = data.sentences.map((s) => s.tags);
       const scheme = config.scheme === 'BIOES' ? 'iobes' : 'iob2';
       const scores = entityScores(gold, predicted, flags.strict ? { mode: 'strict', scheme } : { mode: 'default' });
@@ -44,6 +46,8 @@ export function registerEval(program: Command): void {
           token_accuracy: tokenAccuracy(gold, predicted),
           errors: { correct: errors.correct, ...errors.counts },
           sentences: data.sentences.length,
+          seconds,
+          sentences_per_second: data.sentences.length / seconds,
           mode: flags.strict ? 'strict' : 'default',
         }));
         model.dispose();
@@ -51,7 +55,7 @@ export function registerEval(program: Command): void {
       }
       console.log(classificationReport(scores, 4));
       console.log(`token accuracy ${tokenAccuracy(gold, predicted).toFixed(4)}`);
-      console.log(`F1 ${scores.micro.f1.toFixed(4)} (precision ${scores.micro.precision.toFixed(4)}, recall ${scores.micro.recall.toFixed(4)}) on ${data.sentences.length} sentences${flags.strict ? ', strict mode' : ''}`);
+      console.log(`F1 ${scores.micro.f1.toFixed(4)} (precision ${scores.micro.precision.toFixed(4)}, recall ${scores.micro.recall.toFixed(4)}) on ${data.sentences.length} sentences${flags.strict ? ', strict mode' : ''} (tagged in ${seconds.toFixed(1)} s, ${Math.round(data.sentences.length / seconds)} sentences/s)`);
       console.log(`errors: ${Object.entries(errors.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       if (examples > 0) console.log('\n' + formatErrorAnalysis({ ...errors, examples: Object.fromEntries(Object.entries(errors.examples).map(([k, v]) => [k, v.slice(0, examples)])) as typeof errors.examples }));
       model.dispose();

@@ -7,8 +7,13 @@ export interface EpochRecord {
   devF1: number | null;
   devPrecision?: number | null;
   devRecall?: number | null;
+  /** Training throughput: real tokens per second of the epoch's training steps (dev scoring excluded). */
   tokensPerSecond: number;
+  /** Seconds of the epoch's training steps. */
   seconds: number;
+  /** Seconds spent scoring the dev set after the epoch, and its throughput. */
+  devSeconds?: number;
+  devSentencesPerSecond?: number;
   learningRate?: number;
 }
 

@@ -268,13 +268,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     const seconds = (performance.now() - started) / 1000;
     const record: EpochRecord = { epoch, trainLoss: lossSum / sentences, devF1: null, tokensPerSecond: tokens / seconds, seconds, learningRate: scheduler.lrs().at(-1) };
+    // Dev scoring is timed on its own: tokens/s above is training throughput only.
+    let devNote = '';
     if (devData) {
+      const devStarted = performance.now();
       const { scores } = await evaluate(model, encoder, labels, devData.sentences, backend, config.scheme);
-      Object.assign(record, { devF1: scores.micro.f1, devPrecision: scores.micro.precision, devRecall: scores.micro.recall });
+      const devSeconds = (performance.now() - devStarted) / 1000;
+      Object.assign(record, { devF1: scores.micro.f1, devPrecision: scores.micro.precision, devRecall: scores.micro.recall, devSeconds, devSentencesPerSecond: devData.sentences.length / devSeconds });
+      devNote = `; dev scored in ${formatSeconds(devSeconds)} (${Math.round(devData.sentences.length / devSeconds)} sentences/s)`;
     }
     state.history.push(record);
     const improved = record.devF1 === null || state.bestDevF1 === null || record.devF1 > state.bestDevF1;
-    log(`epoch ${epoch}: train loss ${record.trainLoss.toFixed(4)}${record.devF1 === null ? '' : `, dev F1 ${record.devF1.toFixed(4)}`}, ${Math.round(record.tokensPerSecond)} tokens/s, ${formatSeconds(seconds)}${improved && record.devF1 !== null ? ' (best so far)' : ''}`);
+    log(`epoch ${epoch}: train loss ${record.trainLoss.toFixed(4)}${record.devF1 === null ? '' : `, dev F1 ${record.devF1.toFixed(4)}`}, training ${Math.round(record.tokensPerSecond)} tokens/s in ${formatSeconds(seconds)}${devNote}${improved && record.devF1 !== null ? ' (best so far)' : ''}`);
     if (improved) {
       state.bestDevF1 = record.devF1;
       state.bestEpoch = epoch;

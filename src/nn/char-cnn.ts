@@ -1,11 +1,17 @@
 // Character-level word features (Ma & Hovy 2016): embed each character, slide a 1-D
 // convolution over the word, take the max over positions. The convolution is an unfold
 // (one indexSelect of every window) and one matmul; weights in torch.nn.Conv1d's layout.
+// Where the char ids are on the host (the CPU backend), the convolution is a table lookup
+// instead: it is linear in the embeddings, so each (char, kernel tap) pair has one fixed
+// F-vector, E x W_k; a window is the sum of K rows of that [numChars * K, F] table. That
+// replaces the embedding gather, the unfold and a K*E-deep matmul (and their gradients) per
+// character by one gather and a K-term sum (measured: bench/cli-vs-torch.ts, README).
 // B = batch, T = tokens (words), L = characters per word, E = char embedding, F = filters, K = kernel width
 
 import { tensor, zeros, type Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
-import { add, concat, indexSelect, matmul, max, permute, reshape, tanh } from '../ops/index.js';
+import { add, concat, indexSelect, matmul, max, permute, reshape, sum, tanh } from '../ops/index.js';
+import { readHost } from './host.js';
 import { Module } from './module.js';
 import { Embedding } from './linear.js';
 import { torchDefaultUniform } from './init.js';
@@ -60,6 +66,17 @@ export class CharCNN extends Module {
     const E = this.charDim;
     const K = this.kernelSize;
     const pad = (K - 1) / 2;
+    this.embedding.checkIds(charIds, 'CharCNN.embedding');
+    const ids = readHost(charIds);
+    return ids ? this.forwardByTable(ids as Int32Array, B, T, L, charIds) : this.forwardByUnfold(charIds);
+  }
+
+  /** The convolution as unfold + matmul: the path for ids that live on a GPU. */
+  forwardByUnfold(charIds: Tensor): Tensor {
+    const [B, T, L] = charIds.shape as [number, number, number];
+    const E = this.charDim;
+    const K = this.kernelSize;
+    const pad = (K - 1) / 2;
     let chars = reshape(this.embedding.forward(charIds, 'CharCNN.embedding'), [B * T, L, E]);
     if (pad > 0) {
       const border = zeros([B * T, pad, E], { backend: charIds.backend });
@@ -76,4 +93,33 @@ export class CharCNN extends Module {
     // fewer tanh evaluations (they were a fifth of a BiLSTM-CRF training step).
     return reshape(tanh(add(max(convolved, 1), this.conv.bias)), [B, T, this.filters]);
   }
+
+  /** The same convolution as a lookup: window p of a word = sum over taps k of table[id(p + k - pad) * K + k]. */
+  private forwardByTable(ids: Int32Array, B: number, T: number, L: number, like: Tensor): Tensor {
+    const K = this.kernelSize;
+    const F = this.filters;
+    const pad = (K - 1) / 2;
+    const C = this.embedding.numEmbeddings;
+    // table [C, K*F]: column k*F + f = embedding(c) . weight[f, :, k]; as [C*K, F], row c*K + k.
+    const taps = reshape(permute(this.conv.weight, [2, 0, 1]), [K * F, this.charDim]);
+    const table = reshape(matmul(this.embedding.weight, taps, { transB: true }), [C * K, F]);
+    // One more row of zeros for the taps that fall outside the word (the convolution's zero padding).
+    const border = C * K;
+    const withBorder = concat([table, zerosLike(F, like)], 0);
+    const rows = new Int32Array(B * T * L * K);
+    for (let w = 0, r = 0; w < B * T; w++) {
+      const base = w * L;
+      for (let p = 0; p < L; p++) {
+        for (let k = 0; k < K; k++, r++) {
+          const q = p + k - pad;
+          rows[r] = q >= 0 && q < L ? ids[base + q]! * K + k : border;
+        }
+      }
+    }
+    const gathered = indexSelect(withBorder, 0, tensor(rows, [B * T * L, K], { dtype: 'i32', backend: like.backend })); // [BTL, K, F]
+    const convolved = reshape(sum(gathered, 1), [B * T, L, F]);
+    return reshape(tanh(add(max(convolved, 1), this.conv.bias)), [B, T, F]);
+  }
 }
+
+const zerosLike = (width: number, like: Tensor): Tensor => zeros([1, width], { backend: like.backend });

@@ -191,6 +191,29 @@ describe.each(backends)('layers on %s', (_name, backend) => {
     cnn.dispose();
   });
 
+  it('CharCNN: the table lookup (CPU path) equals unfold + matmul, forward and gradients', async () => {
+    manualSeed(5);
+    const cnn = new CharCNN({ numChars: 7, charDim: 5, filters: 6, kernelSize: 5 });
+    const ids = tensor([1, 2, 3, 0, 0, 4, 5, 6, 1, 2, 0, 0, 0, 0, 0, 3, 3, 1, 6, 0], [2, 2, 5], { dtype: 'i32' });
+    const run = async (forward: () => Tensor) => {
+      const r = tensor(Array.from({ length: 24 }, (_, i) => Math.sin(i + 1)), [2, 2, 6]);
+      const y = forward();
+      const values = Array.from(await y.data());
+      ops.sum(ops.mul(y, r)).backward();
+      const grads = await Promise.all(cnn.parameters().map(async (p) => Array.from(await p.grad!.data())));
+      cnn.zeroGrad();
+      y.dispose();
+      r.dispose();
+      return { values, grads };
+    };
+    const table = await run(() => cnn.forward(ids));
+    const unfold = await run(() => cnn.forwardByUnfold(ids));
+    expect(table.values.length).toBe(24);
+    table.values.forEach((v, i) => expect(v).toBeCloseTo(unfold.values[i]!, 5));
+    table.grads.forEach((g, j) => g.forEach((v, i) => expect(v).toBeCloseTo(unfold.grads[j]![i]!, 5)));
+    cnn.dispose();
+  });
+
   it('Dropout: identity in eval mode, inverted scaling in training', async () => {
     const dropout = new Dropout(0.5);
     const x = tensor(new Float32Array(4000).fill(1), [4000]);

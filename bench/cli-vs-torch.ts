@@ -6,6 +6,7 @@
 //   npx tsx bench/cli-vs-torch.ts [--data <dir with train.tsv devel.tsv test.tsv>]
 //       [--peer <ner_ref.py>] [--epochs 10] [--quick] [--skip-best] [--skip-one-core]
 //       [--predict-sentences 10000] [--python /usr/bin/python3] [--out bench-results/cli-vs-torch]
+//       [--from-source]
 //
 // Two settings:
 //   one-core  medner `MEDNER_THREADS=1 taskset -c 0`, PyTorch `--threads 1` under `taskset -c 1`,
@@ -92,7 +93,13 @@ function run(label: string, command: string[], env: Record<string, string | unde
   });
 }
 
-const medner = [process.execPath, join(root, 'src/cli/bin.js')];
+// The binary an npm user runs (dist/cli/main.js, built here first); --from-source runs src/ through tsx instead.
+if (!has('--from-source')) {
+  console.log('building dist/ (npm run build) ...');
+  const built = await run('build', ['npm', 'run', 'build', '--silent'], {});
+  if (built.code !== 0) throw new Error('npm run build failed; --from-source runs the TypeScript sources instead');
+}
+const medner = [process.execPath, join(root, has('--from-source') ? 'src/cli/bin.js' : 'dist/cli/main.js')];
 const oneCoreEnv = { MEDNER_THREADS: '1' };
 
 interface TrainFigures { wall: number; rssMb: number | null; trainSeconds: number; devSeconds: number; tokensPerSecond: number; devSentencesPerSecond: number; testF1: number | null; epochs: number }

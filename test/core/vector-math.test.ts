@@ -32,6 +32,40 @@ describe('wasm vector math', () => {
     });
   }
 
+  it('lstmCell: one LSTM step (activations, c, h) as the scalar formulas, past one chunk, with and without a previous state', () => {
+    const { sigmoid, tanh } = unaryFunctions;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 130 }), fc.constantFrom(4, 8, 100), fc.boolean(), fc.integer(), (rows, H, fromZero, seed) => {
+        let state = seed >>> 0;
+        const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 8 - 4;
+        const G = 4 * H;
+        const gates = Float32Array.from({ length: rows * G + 3 }, random); // 3 floats of offset
+        const cPrev = Float32Array.from({ length: rows * H + 1 }, random);
+        const act = new Float32Array(rows * G + 2);
+        const c = new Float32Array(rows * H + 5);
+        const h = new Float32Array(rows * H + 5);
+        vm.lstmCell(gates, 3, act, 2, fromZero ? null : cPrev, 1, c, h, 5, rows, H);
+        let worst = { error: 0, what: '' };
+        const close = (got: number, want: number, what: string) => {
+          const error = Number.isNaN(got) ? Infinity : Math.abs(got - want);
+          if (error > worst.error) worst = { error, what: `${what}: ${got} vs ${want}` };
+        };
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < H; j++) {
+            const pre = (k: number) => gates[3 + r * G + k * H + j]!;
+            const [i, f, g, o] = [sigmoid(pre(0)), sigmoid(pre(1)), tanh(pre(2)), sigmoid(pre(3))];
+            [i, f, g, o].forEach((v, k) => close(act[2 + r * G + k * H + j]!, v, `act row ${r} gate ${k}`));
+            const cell = f * (fromZero ? 0 : cPrev[1 + r * H + j]!) + i * g;
+            close(c[5 + r * H + j]!, cell, `c row ${r}`);
+            close(h[5 + r * H + j]!, o * tanh(cell), `h row ${r}`);
+          }
+        }
+        expect(worst.error, worst.what).toBeLessThanOrEqual(1e-6);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('dropout mask: bit for bit the scalar hashUniform mask, past one chunk and at any seed and p', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.double({ min: 0, max: 0.95, noNaN: true }), fc.integer({ min: 1, max: 300 }), (seed, p, size) => {

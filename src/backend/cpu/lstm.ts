@@ -8,6 +8,7 @@
 import { matmul, withFixedRightOperand } from './matmul.js';
 import { applyVectorFunction } from './elementwise.js';
 import { allocF32, releaseF32 } from './pool.js';
+import { vectorMath } from './wasm/vector-math.js';
 
 /** Where each step's rows start: offsets[t] = batchSizes[0] + ... + batchSizes[t-1]; offsets[T] = N. */
 function stepOffsets(batchSizes: readonly number[]): number[] {
@@ -28,6 +29,7 @@ export function lstmForward(xProj: Float32Array, weightHH: Float32Array, batchSi
   const gates = new Float32Array(widest * G); // pre-activations of the step's rows
   const tanhCell = new Float32Array(widest * H);
   const zeroState = new Float32Array(widest * H);
+  const cell = H % 4 === 0 ? vectorMath() : null;
   withFixedRightOperand(weightHH, H, G, true, widest, (multiply) => {
     for (let t = 0; t < batchSizes.length; t++) {
       const n = batchSizes[t]!;
@@ -38,6 +40,11 @@ export function lstmForward(xProj: Float32Array, weightHH: Float32Array, batchSi
       // gates = x W_ih^T + b (precomputed) + h_{t-1} W_hh^T, the sum taken inside the matmul
       if (t > 0) multiply(h, prev0 * H, n, gates, 0, xProj, row0 * G);
       else gates.set(xProj.subarray(row0 * G, (row0 + n) * G));
+      // The whole cell in one WebAssembly SIMD pass where it runs (vector-math.ts, lstmCell).
+      if (cell) {
+        cell.lstmCell(gates, 0, act, row0 * G, t > 0 ? c : null, prev0 * H, c, h, row0 * H, n, H);
+        continue;
+      }
       // The activations in bulk (vector-math.ts): sigmoid over all four gates, then tanh over each g.
       applyVectorFunction('sigmoid', gates, act, n * G, 0, row0 * G);
       for (let i = 0; i < n; i++) applyVectorFunction('tanh', gates, act, H, i * G + 2 * H, (row0 + i) * G + 2 * H);

@@ -168,6 +168,59 @@ function dropoutMaskFunction(): FunctionSpec {
   };
 }
 
+/** out = sigmoid(local x) = 1 / (1 + exp(-x)); uses locals t..t+4. */
+function sigmoid(b: Body, x: number, out: number, t: number): void {
+  b.localGet(x).f32x4Neg().localSet(t);
+  exp(b, t, t + 1, t + 2);
+  b.f32x4Const(1).f32x4Const(1).localGet(t + 1).f32x4Add().f32x4Div().localSet(out);
+}
+
+/**
+ * lstmCell(gates, cPrev, c, h, rows, hBytes): one LSTM step for `rows` rows, all pointers in bytes,
+ * hBytes = 4H with H a multiple of 4. Row r's pre-activations (i, f, g, o; H each) at
+ * gates + r*4*hBytes become the activations in place (sigmoid, sigmoid, tanh, sigmoid), then
+ * c = f*cPrev + i*g and h = o*tanh(c), rows of H floats at c and h: the sigmoids, tanhs and the
+ * two pointwise lines of the cell in one pass, as lstm.ts's JS fallback computes them.
+ */
+function lstmCellFunction(): FunctionSpec {
+  const [gates, cPrev, cOut, hOut, rows, hBytes] = [0, 1, 2, 3, 4, 5];
+  const [off, addr] = [6, 7];
+  const [x, i, f, g, o, c, t] = [8, 9, 10, 11, 12, 13, 14];
+  const b = new Body();
+  const gate = (k: number, out: number, fn: 'sigmoid' | 'tanh') => {
+    // addr = gates + off + k*hBytes
+    b.localGet(gates).localGet(off).i32Add();
+    for (let q = 0; q < k; q++) b.localGet(hBytes).i32Add();
+    b.localTee(addr).v128Load(0).localSet(x);
+    if (fn === 'sigmoid') sigmoid(b, x, out, t);
+    else tanh(b, x, out, t);
+    b.localGet(addr).localGet(out).v128Store(0);
+  };
+  b.block();
+  b.localGet(rows).i32Eqz().brIf(0);
+  b.loop(); // rows
+  b.i32Const(0).localSet(off);
+  b.loop(); // vectors of the row
+  gate(0, i, 'sigmoid');
+  gate(1, f, 'sigmoid');
+  gate(2, g, 'tanh');
+  gate(3, o, 'sigmoid');
+  b.localGet(f).localGet(cPrev).localGet(off).i32Add().v128Load(0).f32x4Mul().localGet(i).localGet(g).f32x4Mul().f32x4Add().localSet(c);
+  b.localGet(cOut).localGet(off).i32Add().localGet(c).v128Store(0);
+  tanh(b, c, x, t);
+  b.localGet(hOut).localGet(off).i32Add().localGet(o).localGet(x).f32x4Mul().v128Store(0);
+  b.localGet(off).i32Const(16).i32Add().localTee(off);
+  b.localGet(hBytes).i32LtU().brIf(0);
+  b.end();
+  b.localGet(gates).localGet(hBytes).i32Const(2).i32Shl().i32Add().localSet(gates);
+  for (const ptr of [cPrev, cOut, hOut]) b.localGet(ptr).localGet(hBytes).i32Add().localSet(ptr);
+  b.localGet(rows).i32Const(1).i32Sub().localTee(rows);
+  b.i32Eqz().i32Eqz().brIf(0);
+  b.end();
+  b.end();
+  return { name: 'lstmCell', params: new Array<ValType>(6).fill(ValType.i32), results: [], locals: [ValType.i32, ValType.i32, ...new Array<ValType>(14).fill(ValType.v128)], body: b };
+}
+
 const PAGE_BYTES = 65536;
 /** Floats per call: inputs are streamed through the module's memory in chunks of this many (256 KiB). */
 const CHUNK = 65536;
@@ -182,6 +235,7 @@ interface WasmApi {
 export class VectorMath {
   private readonly functions: Record<VectorFunction, (ptr: number, count: number) => void>;
   private readonly mask: (ptr: number, count: number, start: number, key: number, threshold: number, scale: number) => void;
+  private readonly cell: (gates: number, cPrev: number, c: number, h: number, rows: number, hBytes: number) => void;
   private readonly f32: Float32Array;
   readonly capacity = CHUNK;
 
@@ -189,10 +243,11 @@ export class VectorMath {
     const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly!;
     const pages = Math.ceil((CHUNK * 4) / PAGE_BYTES);
     const memory = new api.Memory({ initial: pages, maximum: pages });
-    const module = new api.Module(emitModule({ module: 'env', name: 'memory', initial: pages, maximum: pages, shared: false }, [...FUNCTIONS.map(vectorFunction), dropoutMaskFunction()]));
+    const module = new api.Module(emitModule({ module: 'env', name: 'memory', initial: pages, maximum: pages, shared: false }, [...FUNCTIONS.map(vectorFunction), dropoutMaskFunction(), lstmCellFunction()]));
     const exports = new api.Instance(module, { env: { memory } }).exports;
     this.functions = Object.fromEntries(FUNCTIONS.map((name) => [name, exports[name]])) as VectorMath['functions'];
     this.mask = exports.dropoutMask as VectorMath['mask'];
+    this.cell = exports.lstmCell as VectorMath['cell'];
     this.f32 = new Float32Array(memory.buffer);
   }
 
@@ -204,6 +259,27 @@ export class VectorMath {
       // Whole vectors: the lanes past n read stale memory and are never copied out.
       this.functions[name](0, Math.ceil(n / 4) * 4);
       y.set(this.f32.subarray(0, n), yOffset + done);
+    }
+  }
+
+  /**
+   * One LSTM step over `rows` rows (H a multiple of 4): pre-activations gates[gOff..] [rows, 4H]
+   * and the previous cell state cPrev[cPrevOff..] [rows, H] (null: zeros) -> the activations into
+   * act[actOff..], c[cOff..] and h[cOff..] ([rows, H] each). Rows go through the memory in chunks.
+   */
+  lstmCell(gates: Float32Array, gOff: number, act: Float32Array, actOff: number, cPrev: Float32Array | null, cPrevOff: number, c: Float32Array, h: Float32Array, cOff: number, rows: number, H: number): void {
+    const G = 4 * H;
+    const perChunk = Math.max(1, Math.floor(CHUNK / (G + 3 * H)));
+    for (let done = 0; done < rows; done += perChunk) {
+      const n = Math.min(perChunk, rows - done);
+      const [gAt, pAt, cAt, hAt] = [0, n * G, n * G + n * H, n * G + 2 * n * H];
+      this.f32.set(gates.subarray(gOff + done * G, gOff + (done + n) * G), gAt);
+      if (cPrev) this.f32.set(cPrev.subarray(cPrevOff + done * H, cPrevOff + (done + n) * H), pAt);
+      else this.f32.fill(0, pAt, pAt + n * H);
+      this.cell(gAt * 4, pAt * 4, cAt * 4, hAt * 4, n, H * 4);
+      act.set(this.f32.subarray(gAt, gAt + n * G), actOff + done * G);
+      c.set(this.f32.subarray(cAt, cAt + n * H), cOff + done * H);
+      h.set(this.f32.subarray(hAt, hAt + n * H), cOff + done * H);
     }
   }
 

@@ -9,9 +9,11 @@ import { Option, type Command } from 'commander';
 import { formatBratAnn, readBratDirectory, readBratDocument } from '../data/brat.js';
 import { formatConll, readConllFile } from '../data/conll.js';
 import { auditDocument, documentToSentences, emptyCorpusReport, sentencesToDocuments, setAsideCount, summarizeReport, type CorpusReport } from '../data/documents.js';
-import { formatJsonl, readJsonlFile, readLabelNames, type JsonlReadOptions, type JsonlWriteOptions } from '../data/jsonl.js';
+import { formatJsonl, readJsonlFile, type JsonlReadOptions, type JsonlWriteOptions } from '../data/jsonl.js';
 import { formatPubtator, readPubtatorFile } from '../data/pubtator.js';
 import { aliasedOption, CORPUS_FORMATS, resolveCorpusFormat } from '../data/formats.js';
+import { countDocumentTypes, effectiveTypeMap, mapDocumentTypes, mapEntityTypes, type TypeMapOptions } from '../data/label-maps.js';
+import { addCorpusOptions, corpusOptions, type CorpusFlags } from './corpus-options.js';
 import { convertScheme, tagsToSpans, validateTags, type LabelScheme } from '../data/schemes.js';
 import type { AnnotatedDocument, Sentence } from '../data/types.js';
 
@@ -33,6 +35,8 @@ export interface ConvertOptions {
   jsonlOut?: JsonlWriteOptions;
   /** Make every corpus defect (overlap, duplicate, discontinuous, crossing, mismatch, no word) an error. */
   strict?: boolean;
+  /** Entity types rewritten: a label map, then rare types grouped. */
+  typeMap?: TypeMapOptions;
 }
 
 export interface ConvertSummary {
@@ -40,8 +44,10 @@ export interface ConvertSummary {
   sentences: number;
   /** Every entity read, set aside (with its reason) or kept by a rule. */
   report: CorpusReport;
-  /** Entities in the written file(s); always report.entities minus the set-aside ones. */
+  /** Entities in the written file(s); always report.entities minus the set-aside ones and those a label map dropped. */
   written: number;
+  /** Entities removed by the label map (types mapped to null). */
+  droppedByMap?: number;
 }
 
 /** What a reader produced: offset-level documents (brat, PubTator) or token-level sentences (CoNLL, JSONL). */
@@ -187,8 +193,17 @@ async function* formatSentences(sentences: AsyncIterable<Sentence>, to: 'conll' 
 
 /** The promise, checked on every run: each entity read is written or counted as set aside. */
 function checkAccounting(summary: ConvertSummary): void {
-  const expected = summary.report.entities - setAsideCount(summary.report);
+  const expected = summary.report.entities - setAsideCount(summary.report) - (summary.droppedByMap ?? 0);
   if (summary.written !== expected) throw new Error(`internal error: ${summary.report.entities} entities read, ${setAsideCount(summary.report)} set aside, but ${summary.written} written; please report this`);
+}
+
+/** Sentences with their entity types rewritten, one at a time; entities mapped to null are counted in `dropped`. */
+async function* mapSentenceTypes(sentences: AsyncIterable<Sentence>, map: Record<string, string | null>, scheme: LabelScheme, dropped: { count: number }): AsyncGenerator<Sentence> {
+  for await (const sentence of sentences) {
+    const [mapped] = mapEntityTypes([sentence], map, scheme);
+    dropped.count += tagsToSpans(sentence.tags, scheme).length - tagsToSpans(mapped!.tags, scheme).length;
+    yield mapped!;
+  }
 }
 
 /** The output format from the output path: .jsonl, .pubtator, CoNLL extensions; a directory or .ann is brat. */
@@ -209,36 +224,44 @@ export async function convertCorpus(options: ConvertOptions): Promise<ConvertSum
   const scheme = options.scheme ?? 'iob2';
   let summary: ConvertSummary;
   if (to === 'brat' || to === 'pubtator') {
-    const documents = await readDocumentsFor(options.from, options.input, report, options.jsonl ?? {});
+    let documents = await readDocumentsFor(options.from, options.input, report, options.jsonl ?? {});
+    const read = documents.reduce((n, d) => n + d.entities.length, 0);
+    if (options.typeMap) documents = mapDocumentTypes(documents, effectiveTypeMap(countDocumentTypes(documents), options.typeMap));
     const written = documents.reduce((n, d) => n + d.entities.length, 0);
-    summary = { documents: documents.length, sentences: 0, report, written };
+    summary = { documents: documents.length, sentences: 0, report, written, droppedByMap: read - written };
     checkAccounting(summary);
     if (to === 'brat') await writeDirectoryAtomically(output, renderBrat(documents));
     else await writeFileAtomically(output, documents.map((doc, i) => (i > 0 ? '\n' : '') + formatPubtator([doc])));
     return summary;
   }
   const counts = { sentences: 0, entities: 0, documents: 0 };
-  const sentences = readSentences(options.from, options.input, scheme, report, options.jsonl);
+  let sentences = readSentences(options.from, options.input, scheme, report, options.jsonl);
+  const dropped = { count: 0 };
+  if (options.typeMap) {
+    // Rare types are known only after a first pass over the corpus; a plain label map needs none.
+    const counts = new Map<string, number>();
+    if (options.typeMap.minTypeCount) {
+      for await (const s of readSentences(options.from, options.input, scheme, emptyCorpusReport(), options.jsonl)) for (const span of tagsToSpans(s.tags, scheme)) counts.set(span.type, (counts.get(span.type) ?? 0) + 1);
+    }
+    sentences = mapSentenceTypes(sentences, effectiveTypeMap(counts, options.typeMap), scheme, dropped);
+  }
   await writeFileAtomically(output, formatSentences(sentences, to, scheme, options.jsonlOut ?? {}, counts));
-  summary = { documents: counts.documents, sentences: counts.sentences, report, written: counts.entities };
+  summary = { documents: counts.documents, sentences: counts.sentences, report, written: counts.entities, droppedByMap: dropped.count };
   checkAccounting(summary);
   return summary;
 }
 
-interface ConvertFlags {
+interface ConvertFlags extends CorpusFlags {
   format?: InputFormat;
   from?: InputFormat;
   outputFormat?: OutputFormat;
   to?: OutputFormat;
   scheme: 'iob2' | 'iobes';
-  labels?: string;
-  tokensField?: string;
-  tagsField?: string;
   strict?: boolean;
 }
 
 export function registerConvert(program: Command): void {
-  program
+  const command = program
     .command('convert')
     .description('convert an annotated corpus between formats and label schemes (formats inferred from the file names when not given)')
     .addOption(new Option('--format <format>', 'input format (default: from the input name: directory/.ann = brat, .jsonl, .tsv/.conll/.iob, .pubtator or a PMID|t| first line)').choices([...CORPUS_FORMATS]))
@@ -246,21 +269,19 @@ export function registerConvert(program: Command): void {
     .addOption(new Option('--output-format <format>', 'output format (default: from the output name: .jsonl, .pubtator, .tsv/.conll, a directory = brat)').choices([...CORPUS_FORMATS]))
     .addOption(new Option('--to <format>', 'alias of --output-format').choices([...CORPUS_FORMATS]).hideHelp())
     .addOption(new Option('--scheme <scheme>', 'label scheme of the output tags').choices(['iob2', 'iobes']).default('iob2'))
-    .option('--labels <file>', 'JSONL: label names of integer tags (one per line, a JSON list, HF features or id2label); for JSONL output, write tags as these ids')
-    .option('--tokens-field <name>', 'JSONL: field of the token list (default tokens)')
-    .option('--tags-field <name>', 'JSONL: field of the tag list (default tags, or ner_tags)')
     .option('--strict', 'stop with an error at the first overlapping, duplicate, discontinuous, sentence-crossing, mismatched or wordless entity instead of handling it by rule')
     .argument('<input>', 'input file (brat: a directory or one .txt/.ann)')
-    .argument('<output>', 'output file (brat: a directory)')
-    .action(async (input: string, output: string, flags: ConvertFlags) => {
+    .argument('<output>', 'output file (brat: a directory)');
+  addCorpusOptions(command).action(async (input: string, output: string, flags: ConvertFlags) => {
       try {
         const from = aliasedOption<InputFormat>(flags as unknown as Record<string, unknown>, 'format', { from: '--from' });
         const to = aliasedOption<OutputFormat>(flags as unknown as Record<string, unknown>, 'outputFormat', { to: '--to' }) ?? inferOutputFormat(output);
-        const labelNames = flags.labels ? readLabelNames(flags.labels, flags.tagsField) : undefined;
-        const fields = { tokensField: flags.tokensField, tagsField: flags.tagsField };
-        const summary = await convertCorpus({ from, to, scheme: flags.scheme, input, output, jsonl: { ...fields, labelNames }, jsonlOut: { ...fields, labelNames }, strict: flags.strict === true });
+        // --labels names integer tags in JSONL input, and makes JSONL output write them (as HF datasets do).
+        const { typeMap, jsonl } = corpusOptions(flags);
+        const summary = await convertCorpus({ from, to, scheme: flags.scheme, input, output, jsonl, jsonlOut: jsonl, strict: flags.strict === true, typeMap });
         const keeps = to === 'brat' || to === 'pubtator';
-        console.error(`converted ${summary.documents} document(s)${keeps ? '' : `, ${summary.sentences} sentence(s)`}; ${summarizeReport(summary.report)}`);
+        const mapped = summary.droppedByMap ? `; ${summary.droppedByMap} dropped by the label map` : '';
+        console.error(`converted ${summary.documents} document(s)${keeps ? '' : `, ${summary.sentences} sentence(s)`}; ${summarizeReport(summary.report)}${mapped}`);
       } catch (error) {
         console.error(`medner convert: ${(error as Error).message.split('\n')[0]}`);
         process.exitCode = 1;

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { DEFAULTS, defaultsFor, readConfigFile, resolveConfig, type ModelKind, type TrainConfig } from '../train/config.js';
 import { train } from '../train/trainer.js';
 import { selectBackend } from './backend-option.js';
+import { addCorpusOptions, corpusOptions, type CorpusFlags } from './corpus-options.js';
 import { formatSeedSummary, parseSeeds, trainSeeds } from '../research/seeds.js';
 
 import { sampleCorpus as BUNDLED_SAMPLE } from '../data/bundled.js';
@@ -48,11 +49,13 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'random seed: the same seed gives the same model')
     .option('--out <dir>', 'output directory', 'runs/medner')
     .option('--resume <dir>', 'continue the interrupted run saved in this output directory')
+    .option('--overwrite', 'train into a non-empty --out (its earlier run is replaced)')
     .option('--seeds <list>', 'train once per seed (e.g. 1,2,3) into <out>/seed-<n> and summarize mean ± std')
     .option('--repeats <n>', 'train n times with seeds --seed, --seed+1, ... (as --seeds)')
     .option('--class-weights', 'weight the softmax loss by inverse tag frequency')
     .option('--strict', 'stop at the first corpus defect (overlapping, duplicate, discontinuous, sentence-crossing, mismatched or wordless entity) instead of handling it by rule')
     .option('--no-progress', 'no progress bar');
+  addCorpusOptions(command);
   for (const [flag, , help] of FLAGS) command.option(flag, `${help}`);
   command.action(async (flags: Record<string, string | boolean | undefined>) => {
     const fromFile = flags.config ? readConfigFile(flags.config as string) : {};
@@ -80,7 +83,9 @@ export function registerTrain(program: Command): void {
       vocab: flags.vocab as string | undefined,
       resume: flags.resume as string | undefined,
       strict: flags.strict === true,
+      overwrite: flags.overwrite === true,
       progress: flags.progress !== false,
+      ...corpusOptions(flags as CorpusFlags),
     };
     if (flags.seeds !== undefined || flags.repeats !== undefined) {
       if (flags.resume) throw new Error('--resume continues one run; resume a seed run with --resume <out>/seed-<n>');

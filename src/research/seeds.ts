@@ -49,9 +49,9 @@ export function parseSeeds(seeds: string | undefined, repeats: string | undefine
 /** The test line of a run's metrics.jsonl (written by train() when a test set is given). */
 async function readTestScores(dir: string): Promise<{ f1: number; perType: Record<string, number> } | null> {
   const text = await readFile(join(dir, 'metrics.jsonl'), 'utf8').catch(() => '');
-  const last = text.trim().split('\n').map((l) => (l ? (JSON.parse(l) as { split?: string; f1?: number; perType?: { type: string; f1: number }[] }) : {})).find((r) => r.split === 'test');
+  const last = text.trim().split('\n').map((l) => (l ? (JSON.parse(l) as { split?: string; f1?: number; per_type?: { type: string; f1: number }[]; perType?: { type: string; f1: number }[] }) : {})).find((r) => r.split === 'test');
   if (!last || typeof last.f1 !== 'number') return null;
-  return { f1: last.f1, perType: Object.fromEntries((last.perType ?? []).map((t) => [t.type, t.f1])) };
+  return { f1: last.f1, perType: Object.fromEntries((last.per_type ?? last.perType ?? []).map((t) => [t.type, t.f1])) };
 }
 
 export function summarizeSeeds(runs: SeedRun[]): SeedSummary {

@@ -9,7 +9,7 @@ import type { Backend } from '../backend/backend.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import type { BertConfig } from '../nn/bert.js';
 import { WordPieceTokenizer } from '../text/wordpiece.js';
-import { resolveConfig, type TrainConfig } from './config.js';
+import { resolveConfig, snakeKeys, type TrainConfig } from './config.js';
 import { createModel, type ModelVocabulary, type NerModel } from './model-factory.js';
 import type { SentenceEncoder } from './encode.js';
 import { Vocabulary } from './vocab.js';
@@ -32,8 +32,10 @@ export interface CheckpointConfig {
   vocabulary: 'words' | 'subwords';
   /** Scores at save time, e.g. {"dev_f1": 0.81}. */
   metrics: Record<string, number>;
-  /** Where the training data came from, for the model card. */
+  /** The training data's file names, for the model card. */
   data: Record<string, string>;
+  /** Entity types rewritten in the training data (label map and rare-type grouping), when any. */
+  type_map?: Record<string, string | null>;
 }
 
 export interface LoadedCheckpoint {
@@ -92,7 +94,7 @@ ${metrics || '| (none yet) | |'}
 
 ## Settings
 \`\`\`json
-${JSON.stringify(config.train, null, 2)}
+${JSON.stringify(snakeKeys(config.train), null, 2)}
 \`\`\`
 
 ## Use
@@ -108,7 +110,8 @@ ${config.vocabulary === 'words' ? 'words.txt and chars.txt (vocabularies)' : 'vo
 /** Save the model (and optional extra files) as a checkpoint directory. */
 export async function saveCheckpoint(dir: string, config: CheckpointConfig, model: NerModel, vocabulary: ModelVocabulary, extra?: (tmp: string) => Promise<void>): Promise<void> {
   await writeDirectoryAtomically(dir, async (tmp) => {
-    await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    // Keys in snake_case, the training settings included (readCheckpointConfig takes either spelling).
+    await writeFile(join(tmp, 'config.json'), JSON.stringify({ ...config, train: snakeKeys(config.train) }, null, 2) + '\n');
     await saveSafetensors(join(tmp, 'model.safetensors'), model.stateDict(), { metadata: { format: 'pt', producer: 'medner' } });
     await writeVocabulary(tmp, vocabulary);
     await writeFile(join(tmp, 'README.md'), modelCard(config));

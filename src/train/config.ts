@@ -118,9 +118,11 @@ const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
 /** Merge overrides into the defaults, checking names, types and ranges; `source` names where they came from. */
 export function resolveConfig(overrides: Partial<Record<string, unknown>>, source: string, base: TrainConfig = DEFAULTS): TrainConfig {
   const config: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(overrides)) {
+  for (const [given, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
-    if (!(key in DEFAULTS)) throw new Error(`${source}: unknown setting "${key}" (known: ${Object.keys(DEFAULTS).join(', ')})`);
+    // Files may spell keys in snake_case (as medner writes them) or camelCase.
+    const key = given.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (!(key in DEFAULTS)) throw new Error(`${source}: unknown setting "${given}" (known: ${Object.keys(DEFAULTS).map(snakeCase).join(', ')})`);
     const expected = typeof DEFAULTS[key as keyof TrainConfig];
     let v = value;
     if (expected === 'number' && typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) v = Number(v);
@@ -137,6 +139,21 @@ export function resolveConfig(overrides: Partial<Record<string, unknown>>, sourc
   if (c.warmup < 0 || c.warmup > 1) throw new Error(`${source}: "warmup" is a fraction of the steps in [0, 1], got ${c.warmup}`);
   if (c.bertHidden % c.bertHeads !== 0) throw new Error(`${source}: bertHidden ${c.bertHidden} is not divisible by bertHeads ${c.bertHeads}`);
   return c;
+}
+
+/** snake_case of a camelCase name: the spelling of every key medner writes. */
+export function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** An object's keys in snake_case (one level deep). */
+export function snakeKeys<T extends object>(object: T): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).map(([k, v]) => [snakeCase(k), v]));
+}
+
+/** An object's snake_case keys in camelCase (one level deep): reading back what snakeKeys wrote. */
+export function camelKeys(object: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
 }
 
 /** Read a JSON config file; errors name the file. */

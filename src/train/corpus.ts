@@ -1,9 +1,12 @@
 // Load a training/evaluation corpus in any supported format as sentences whose
-// tags are in the model's scheme (BIO = IOB2, or BIOES).
+// tags are in the model's scheme (BIO = IOB2, or BIOES), optionally with its
+// entity types rewritten by a label map.
 
 import { loadCorpus } from '../cli/convert.js';
 import { documentToSentences, emptyCorpusReport, type CorpusReport } from '../data/documents.js';
 import { convertScheme, repairTags, tagsToSpans, validateTags } from '../data/schemes.js';
+import { mapEntityTypes } from '../data/label-maps.js';
+import type { JsonlReadOptions } from '../data/jsonl.js';
 import type { Sentence } from '../data/types.js';
 import type { CorpusFormat } from './config.js';
 
@@ -13,15 +16,24 @@ export interface LoadedSentences {
   report: CorpusReport;
 }
 
-/** `strict`: every corpus defect the report would count is an error naming its file and line instead. */
-export async function loadSentences(path: string, format: CorpusFormat, scheme: 'BIO' | 'BIOES', options: { strict?: boolean } = {}): Promise<LoadedSentences> {
-  const corpus = await loadCorpus(format, path);
-  const report = emptyCorpusReport(options);
+export interface CorpusReadOptions {
+  /** Every corpus defect the report would count is an error naming its file and line instead. */
+  strict?: boolean;
+  /** JSONL: field names and the names of integer tags. */
+  jsonl?: JsonlReadOptions;
+  /** Entity types rewritten after reading: type -> new type, null (or "O") drops the type. */
+  typeMap?: Readonly<Record<string, string | null>>;
+}
+
+export async function loadSentences(path: string, format: CorpusFormat, scheme: 'BIO' | 'BIOES', options: CorpusReadOptions = {}): Promise<LoadedSentences> {
+  const corpus = await loadCorpus(format, path, options.jsonl);
+  const report = emptyCorpusReport({ strict: options.strict });
   const raw = corpus.kind === 'sentences' ? corpus.sentences : corpus.documents.flatMap((d) => documentToSentences(d, { scheme: 'iob2' }, report));
   if (raw.length === 0) throw new Error(`${path}: no sentences found (is --format ${format} right?)`);
   // Files may be IOB1/IOB2/IOBES; detect IOBES by its tags, else treat as IOB2 and repair orphan I- tags.
   const isIobes = raw.some((s) => s.tags.some((t) => t.startsWith('E-') || t.startsWith('S-')));
   const from = isIobes ? 'iobes' : 'iob2';
+  const target = scheme === 'BIOES' ? 'iobes' : 'iob2';
   const sentences = raw.map((s) => {
     let tags = s.tags;
     if (corpus.kind === 'sentences') report.entities += tagsToSpans(tags, from).length;
@@ -29,8 +41,7 @@ export async function loadSentences(path: string, format: CorpusFormat, scheme: 
       tags = repairTags(tags, from);
       report.repairedSentences++;
     }
-    const target = scheme === 'BIOES' ? 'iobes' : 'iob2';
     return { ...s, tags: from === target ? tags : convertScheme(tags, from, target) };
   });
-  return { sentences, report };
+  return { sentences: options.typeMap ? mapEntityTypes(sentences, options.typeMap, target) : sentences, report };
 }

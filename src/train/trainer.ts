@@ -5,8 +5,8 @@
 // metrics.jsonl and report.html. The same seed gives the same model, and a
 // resumed run ends exactly where an uninterrupted one does.
 
-import { readFile, writeFile, rename, mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile, readdir, writeFile, rename, mkdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { setBackend } from '../backend/registry.js';
 import { Rng, globalRng, manualSeed } from '../tensor/random.js';
@@ -21,7 +21,9 @@ import { keep } from '../tensor/scope.js';
 import type { OptimizerState } from '../optim/optimizer.js';
 import { WordPieceTokenizer } from '../text/wordpiece.js';
 import { classificationReport } from '../metrics/scores.js';
-import type { TrainConfig } from './config.js';
+import { camelKeys, snakeKeys, type TrainConfig } from './config.js';
+import { countEntityTypes, effectiveTypeMap, mapEntityTypes, type TypeMapOptions } from '../data/label-maps.js';
+import type { JsonlReadOptions } from '../data/jsonl.js';
 import { loadSentences } from './corpus.js';
 import { summarizeReport } from '../data/documents.js';
 import { chunkSentences, type Chunk, type SentenceEncoder } from './encode.js';
@@ -50,6 +52,12 @@ export interface TrainOptions {
   resume?: string;
   /** Every corpus defect (overlap, duplicate, discontinuous, crossing, mismatch, no word) is an error. */
   strict?: boolean;
+  /** Write into a non-empty output directory (otherwise refused, unless resuming). */
+  overwrite?: boolean;
+  /** Entity types rewritten in every split: a label map, then rare types grouped (counted on the training set). */
+  typeMap?: TypeMapOptions;
+  /** JSONL corpora: field names and the names of integer tags. */
+  jsonl?: JsonlReadOptions;
   log?: (line: string) => void;
   progress?: boolean;
   /** Called after each epoch is saved; returning 'stop' ends the run there (as an interruption would). */
@@ -75,6 +83,21 @@ interface TrainerState {
   optimizer: Omit<OptimizerState, 'tensors'>;
   globalRng: number[];
   shuffleRng: number[];
+}
+
+/** trainer_state.json in snake_case: the top-level keys and each epoch record's. */
+function writeTrainerState(state: TrainerState): Record<string, unknown> {
+  return snakeKeys({ ...state, history: state.history.map((h) => snakeKeys(h)), scheduler: snakeKeys(state.scheduler) });
+}
+
+/** trainer_state.json back, in either spelling (older runs wrote camelCase). */
+function readTrainerState(text: string): TrainerState {
+  const raw = camelKeys(JSON.parse(text) as Record<string, unknown>);
+  return {
+    ...(raw as unknown as TrainerState),
+    history: (raw.history as Record<string, unknown>[]).map((h) => camelKeys(h) as unknown as EpochRecord),
+    scheduler: camelKeys(raw.scheduler as Record<string, unknown>) as TrainerState['scheduler'],
+  };
 }
 
 /** A WordPiece vocabulary from training words: whole words seen twice, plus every character (alone and as ##x). */
@@ -123,12 +146,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   // ---- state to start from: a previous run, or fresh ----
   let resumed: { state: TrainerState; checkpoint: CheckpointConfig; dir: string } | null = null;
+  if (!options.resume && !options.overwrite) {
+    const existing = await readdir(outDir).catch(() => [] as string[]);
+    if (existing.length > 0) throw new Error(`${options.out}: the output directory is not empty; pass --overwrite to replace its run, --resume ${options.out} to continue it, or another --out`);
+  }
   if (options.resume) {
     const dir = await completeCheckpoint(join(resolve(options.resume), 'last'));
     const checkpoint = await readCheckpointConfig(dir);
-    const state = JSON.parse(await readFile(join(dir, 'trainer_state.json'), 'utf8').catch(() => {
+    const state = readTrainerState(await readFile(join(dir, 'trainer_state.json'), 'utf8').catch(() => {
       throw new Error(`${join(dir, 'trainer_state.json')}: missing; --resume needs the output directory of an earlier medner train`);
-    })) as TrainerState;
+    }));
     config = checkpoint.train;
     resumed = { state, checkpoint, dir };
     log(`resuming ${options.resume}: ${state.epochsDone} of ${config.epochs} epochs done`);
@@ -137,10 +164,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const shuffleRng = new Rng(config.seed + 1);
 
   // ---- data ----
-  const corpusOptions = { strict: options.strict };
-  const trainData = await loadSentences(options.train, config.format, config.scheme, corpusOptions);
-  const devData = options.dev ? await loadSentences(options.dev, config.format, config.scheme, corpusOptions) : null;
-  const testData = options.test ? await loadSentences(options.test, config.format, config.scheme, corpusOptions) : null;
+  const read = { strict: options.strict, jsonl: options.jsonl };
+  const trainData = await loadSentences(options.train, config.format, config.scheme, read);
+  // One type map for every split, from the training set's counts (or the resumed run's).
+  let typeMap: Record<string, string | null> | null = resumed?.checkpoint.type_map ?? null;
+  if (options.typeMap && (options.typeMap.labelMap || options.typeMap.minTypeCount)) {
+    typeMap = effectiveTypeMap(countEntityTypes(trainData.sentences, config.scheme === 'BIOES' ? 'iobes' : 'iob2'), options.typeMap);
+  }
+  if (typeMap) {
+    trainData.sentences = mapEntityTypes(trainData.sentences, typeMap, config.scheme === 'BIOES' ? 'iobes' : 'iob2');
+    const changed = Object.entries(typeMap).map(([from, to]) => `${from} -> ${to ?? '(dropped)'}`);
+    log(`entity types mapped: ${changed.join(', ') || '(none)'}`);
+  }
+  const mapped = { ...read, typeMap: typeMap ?? undefined };
+  const devData = options.dev ? await loadSentences(options.dev, config.format, config.scheme, mapped) : null;
+  const testData = options.test ? await loadSentences(options.test, config.format, config.scheme, mapped) : null;
   for (const [name, d] of [['train', trainData], ['dev', devData], ['test', testData]] as const) {
     if (!d) continue;
     const tokens = d.sentences.reduce((n, s) => n + s.tokens.length, 0);
@@ -232,7 +270,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     bert,
     vocabulary: vocabulary.kind,
     metrics,
-    data: Object.fromEntries(Object.entries({ train: options.train, dev: options.dev, test: options.test, pretrained: options.pretrained }).filter(([, v]) => v) as [string, string][]),
+    // File names only: a checkpoint travels, the directories it was trained from do not.
+    data: Object.fromEntries(Object.entries({ train: options.train, dev: options.dev, test: options.test, pretrained: options.pretrained }).filter(([, v]) => v).map(([k, v]) => [k, basename(v!)])),
+    ...(typeMap ? { type_map: typeMap } : {}),
   });
 
   await mkdir(outDir, { recursive: true });
@@ -297,10 +337,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     state.shuffleRng = shuffleRng.getState();
     await saveCheckpoint(join(outDir, 'last'), checkpointConfig({}), model, vocabulary, async (tmp) => {
       await saveSafetensors(join(tmp, 'optimizer.safetensors'), optimizerState.tensors);
-      await writeFile(join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
+      await writeFile(join(tmp, 'trainer_state.json'), JSON.stringify(writeTrainerState(state), null, 2) + '\n');
     });
     for (const t of optimizerState.tensors.values()) t.dispose();
-    await writeAtomically(metricsPath, state.history.map((h) => JSON.stringify(h)).join('\n') + '\n');
+    await writeAtomically(metricsPath, state.history.map((h) => JSON.stringify(snakeKeys(h))).join('\n') + '\n');
     if (options.onEpochEnd?.(record) === 'stop') return { bestDevF1: state.bestDevF1, bestEpoch: state.bestEpoch, test: null, history: state.history, outDir };
     if (state.badEpochs >= config.patience && devData && epoch < config.epochs) log(`early stop: no dev F1 improvement for ${config.patience} epochs (best ${state.bestDevF1?.toFixed(4)} at epoch ${state.bestEpoch})`);
   }
@@ -320,11 +360,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       test = { f1: scores.micro.f1, precision: scores.micro.precision, recall: scores.micro.recall, report };
       const bestConfig = checkpointConfig({ ...(state.bestDevF1 === null ? {} : { dev_f1: state.bestDevF1 }), test_f1: scores.micro.f1, test_precision: scores.micro.precision, test_recall: scores.micro.recall });
       await saveCheckpoint(join(outDir, 'best'), bestConfig, model, vocabulary);
-      await writeAtomically(metricsPath, [...state.history.map((h) => JSON.stringify(h)), JSON.stringify({ split: 'test', bestEpoch: state.bestEpoch, f1: scores.micro.f1, precision: scores.micro.precision, recall: scores.micro.recall, perType })].join('\n') + '\n');
+      await writeAtomically(metricsPath, [...state.history.map((h) => JSON.stringify(snakeKeys(h))), JSON.stringify({ split: 'test', best_epoch: state.bestEpoch, f1: scores.micro.f1, precision: scores.micro.precision, recall: scores.micro.recall, per_type: perType })].join('\n') + '\n');
     }
   }
   const html = renderReport({
-    title: `medner ${config.model} on ${options.train}`,
+    title: `medner ${config.model} on ${basename(options.train)}`,
     history: state.history,
     perType,
     summary: {

@@ -106,6 +106,14 @@ async function checkKernelSet(gpu: WebGpuBackend): Promise<CheckResult[]> {
   return results;
 }
 
+// --adapter: print what the adapter says about itself (run.sh decides software vs GPU from it) and stop.
+if (process.argv.includes('--adapter')) {
+  const gpu = await createWebGpuBackend();
+  console.log(JSON.stringify({ ...gpu.adapter, kernels: gpu.variants.profile }));
+  gpu.destroy();
+  process.exit(0);
+}
+
 const outAt = process.argv.indexOf('--out');
 const started = performance.now();
 const results: CheckResult[] = [];

@@ -1,6 +1,8 @@
 // `medner predict` at corpus scale, as a user runs it: the real executable, a model trained here, a corpus made
-// from the committed fixtures. GNU parallel splits it 4 ways (the union equals one run); a run killed with
-// SIGKILL and continued with --resume ends with the same file as an uninterrupted run (plain and gzip).
+// from the committed fixtures. The README's recipes in examples/cluster/ split it (GNU parallel 4 ways for
+// real; the Slurm script and the Kubernetes manifest's command with their scheduler's variables set by
+// hand) and the union equals one run; a run killed with SIGKILL and continued with --resume ends with the
+// same file as an uninterrupted run (plain and gzip).
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
@@ -40,6 +42,9 @@ const lines = (path: string, gz = path.endsWith('.gz')) =>
   (gz ? gunzipSync(readFileSync(path), { finishFlush: zlib.Z_SYNC_FLUSH }) : readFileSync(path)).toString('utf8').split('\n').filter(Boolean);
 const byId = (all: string[]) => [...all].sort((a, b) => ((JSON.parse(a) as { id: string }).id < (JSON.parse(b) as { id: string }).id ? -1 : 1));
 
+/** How the recipes find the CLI in a checkout (installed, it is `medner`). */
+const recipeEnv = { ...process.env, MEDNER_BACKEND: 'cpu', MEDNER: `${process.execPath} ${bin}` };
+
 const small = join(dir, 'small.jsonl');
 const large = join(dir, 'large.jsonl');
 
@@ -65,9 +70,9 @@ describe('predict --shard', () => {
     expect(expected.some((l) => (JSON.parse(l) as { entities: unknown[] }).entities.length > 0)).toBe(true);
 
     // The README's GNU parallel recipe (.ci/setup installs Debian's parallel).
-    const shards = join(dir, 'shard');
-    execFileSync('parallel', ['--will-cite', '--halt', 'now,fail=1', '-j', '4', process.execPath, bin, 'predict', '--model', model, '--input', small, '--input-format', 'jsonl', '--shard', '{}/4', '--out', `${shards}-{}.jsonl.gz`, ':::', '0', '1', '2', '3'], { cwd: root, stdio: 'pipe', timeout: 240_000 });
-    const parts = [0, 1, 2, 3].map((i) => lines(`${shards}-${i}.jsonl.gz`));
+    const shards = join(dir, 'parallel');
+    execFileSync('bash', ['examples/cluster/parallel.sh', model, small, shards, '4', '--', '--batch-size', '8'], { cwd: root, stdio: 'pipe', timeout: 240_000, env: recipeEnv });
+    const parts = [0, 1, 2, 3].map((i) => lines(join(shards, `part-${i}.jsonl.gz`)));
     for (const part of parts) expect(part.length).toBeGreaterThan(0);
     expect(byId(parts.flat())).toEqual(byId(expected));
   }, 300_000);
@@ -167,3 +172,46 @@ describe('predict --out --resume', () => {
     }
   }, 120_000);
 });
+
+describe('cluster recipes', () => {
+  const expected = () => byId(lines(join(dir, 'single.jsonl')));
+
+  it('examples/cluster/*.sh and the Slurm script pass bash -n', () => {
+    for (const file of ['parallel.sh', 'slurm-predict.sbatch']) execFileSync('bash', ['-n', `examples/cluster/${file}`], { cwd: root });
+  });
+
+  it('the Slurm array script: tasks 0 and 1 of --array=0-1 tag the two shards', () => {
+    const script = readFileSync(join(root, 'examples/cluster/slurm-predict.sbatch'), 'utf8');
+    expect(script).toMatch(/^#SBATCH --array=0-\d+/m);
+    // srun runs its command here; the array variables are what Slurm sets for --array=0-1.
+    const shims = join(dir, 'shims');
+    execFileSync('mkdir', ['-p', shims]);
+    writeFileSync(join(shims, 'srun'), '#!/bin/sh\nexec "$@"\n', { mode: 0o755 });
+    const out = join(dir, 'slurm');
+    for (const task of ['0', '1']) {
+      execFileSync('bash', ['examples/cluster/slurm-predict.sbatch'], { cwd: root, stdio: 'pipe', env: { ...recipeEnv, PATH: `${shims}:${process.env.PATH}`, MODEL: model, INPUT: small, OUT_DIR: out, SLURM_ARRAY_TASK_ID: task, SLURM_ARRAY_TASK_MAX: '1' } });
+    }
+    expect(byId([0, 1].flatMap((i) => lines(join(out, `part-${i}.jsonl.gz`))))).toEqual(expected());
+  }, 120_000);
+
+  it('the Kubernetes manifest parses as an Indexed Job whose pods 0 and 1 tag the two shards', async () => {
+    const { parse } = await import('yaml');
+    const job = parse(readFileSync(join(root, 'examples/cluster/k8s-predict-job.yaml'), 'utf8')) as {
+      apiVersion: string;
+      kind: string;
+      spec: { completionMode: string; completions: number; template: { spec: { containers: { command: string[]; args: string[]; env: { name: string; value: string }[] }[] } } };
+    };
+    expect([job.apiVersion, job.kind, job.spec.completionMode]).toEqual(['batch/v1', 'Job', 'Indexed']);
+    const container = job.spec.template.spec.containers[0]!;
+    const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+    expect(Number(env.SHARDS)).toBe(job.spec.completions);
+    expect(container.command).toEqual(['/bin/sh', '-c']);
+    // The pod's command, run here with the variables Kubernetes sets for completions: 2.
+    const out = join(dir, 'k8s');
+    for (const index of ['0', '1']) {
+      execFileSync('/bin/sh', ['-c', container.args[0]!], { cwd: root, stdio: 'pipe', env: { ...recipeEnv, ...env, MODEL: model, INPUT: small, OUT_DIR: out, SHARDS: '2', JOB_COMPLETION_INDEX: index } });
+    }
+    expect(byId([0, 1].flatMap((i) => lines(join(out, `part-${i}.jsonl.gz`))))).toEqual(expected());
+  }, 120_000);
+});
+

@@ -138,11 +138,16 @@ export async function openOutputFile(out: string, format: PredictOutputFormat, r
   };
 }
 
-/** The one-line account printed on standard error when the output goes to a file. */
-export function describeRun(stats: StreamStats, sentences: number, seconds: number, shard: Shard | undefined, out: string): string {
-  const rate = (n: number) => (seconds > 0 ? (n / seconds).toFixed(1) : '0');
+export const cpuSeconds = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1e6;
+
+/**
+ * The one-line account printed on standard error when the output goes to a file: wall time and CPU time
+ * (user + system, every thread) from the model being loaded to the output being complete.
+ */
+export function describeRun(stats: StreamStats, sentences: number, time: { wall: number; cpu: number }, shard: Shard | undefined, out: string): string {
+  const rate = (n: number) => (time.wall > 0 ? (n / time.wall).toFixed(1) : '0');
   const parts = [
-    `${shard ? `shard ${shard.index}/${shard.count} (by ${shard.by}) ` : ''}tagged ${stats.selected} of ${stats.read} documents (${sentences} sentences) in ${seconds.toFixed(1)} s`,
+    `${shard ? `shard ${shard.index}/${shard.count} (by ${shard.by}) ` : ''}tagged ${stats.selected} of ${stats.read} documents (${sentences} sentences) in ${time.wall.toFixed(1)} s (CPU ${time.cpu.toFixed(1)} s)`,
     `${rate(stats.selected)} documents/s, ${rate(sentences)} sentences/s`,
   ];
   if (stats.skipped) parts.push(`${stats.skipped} already in ${out}`);

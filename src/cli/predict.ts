@@ -22,7 +22,7 @@ import type { Sentence } from '../data/types.js';
 import { selectBackend } from './backend-option.js';
 import type { Backend } from '../backend/backend.js';
 import { gzipInputError, isGzipPath, openInputBytes } from '../data/stream.js';
-import { describeRun, openOutputFile, parseShard, selectItems, type StreamStats } from './predict-stream.js';
+import { cpuSeconds, describeRun, openOutputFile, parseShard, selectItems, type StreamStats } from './predict-stream.js';
 
 export interface PredictedEntity {
   /** Offsets into the text: UTF-16 code units from the library (JavaScript string indices), code points in CLI output. */
@@ -372,6 +372,7 @@ export function registerPredict(program: Command): void {
       const backend = await selectBackend(flags.backend);
       const loaded = await loadCheckpoint(flags.model, backend);
       const started = performance.now();
+      const cpuStarted = process.cpuUsage();
       let writer: Writer | null = null;
       const stats: StreamStats = { read: 0, skipped: 0, selected: 0 };
       let sentences = 0;
@@ -395,7 +396,7 @@ export function registerPredict(program: Command): void {
         if (batch.length) await flush();
         if (stats.read === 0) throw new Error(`${flags.input === '-' ? 'standard input' : flags.input}: empty input, nothing to tag`);
         await writer.commit();
-        if (flags.out) console.error(describeRun(stats, sentences, (performance.now() - started) / 1000, shard, flags.out));
+        if (flags.out) console.error(describeRun(stats, sentences, { wall: (performance.now() - started) / 1000, cpu: cpuSeconds(process.cpuUsage(cpuStarted)) }, shard, flags.out));
       } catch (error) {
         await writer?.abort();
         throw error;

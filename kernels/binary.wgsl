@@ -1,7 +1,7 @@
 // binary.wgsl: y = a OP b with NumPy broadcasting. Each input is read through
 // its own strides (0 on broadcast dimensions); the host first merges dimensions
 // that are contiguous in every operand, so plain same-shape ops run at rank 1.
-// Reference: src/backend/cpu/elementwise.ts (binaryFunctions, binary).
+// Reference: the rows' `cpu` functions (src/ops/tables/binary.ts) and src/backend/cpu/reference.ts (broadcasting).
 // Bindings: 0 params {shape, stridesA, stridesB: up to 8 dims as 2 x vec4u; rank (= RANK), size},
 //           1 a: f32, 2 b: f32, 3 y: f32[size] (contiguous, row-major in `shape`).
 // Dispatch: one invocation per output element (x, then y beyond 65535 workgroups).
@@ -13,7 +13,7 @@
 // (binary add ran at 7 M elements/s; now 100+).
 override WORKGROUP_SIZE: u32 = 256;
 override RANK: u32 = 1;
-// Codes follow BINARY_OPS in src/backend/webgpu/kernels.ts.
+// The row index in src/ops/tables/binary.ts.
 override OP: u32 = 0;
 
 struct Params {
@@ -39,21 +39,13 @@ fn power(base: f32, exponent: f32) -> f32 {
   return select(magnitude, -magnitude, odd);
 }
 
+/// One case per row of src/ops/tables/binary.ts (its `wgsl`), spliced in where the marker is when
+/// the kernel is loaded (src/backend/webgpu/op-tables.ts); the case number is the row's op code.
+/// The default is no op: NaN.
 fn apply(l: f32, r: f32) -> f32 {
   switch OP {
-    case 0u: { return l + r; }
-    case 1u: { return l - r; }
-    case 2u: { return l * r; }
-    case 3u: { return l / r; }
-    case 4u: { return power(l, r); }
-    case 5u: { return max(l, r); }
-    case 6u: { return min(l, r); }
-    case 7u: { return select(0.0, 1.0, l == r); }
-    case 8u: { return select(0.0, 1.0, l != r); }
-    case 9u: { return select(0.0, 1.0, l > r); }
-    case 10u: { return select(0.0, 1.0, l >= r); }
-    case 11u: { return select(0.0, 1.0, l < r); }
-    default: { return select(0.0, 1.0, l <= r); }
+    // @op-table binary
+    default: { var nanBits = 0x7fc00000u; return bitcast<f32>(nanBits); }
   }
 }
 

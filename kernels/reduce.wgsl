@@ -1,5 +1,5 @@
 // reduce.wgsl: sum / max / min / sum of squares over the middle axis of an [outer, axis, inner] view.
-// Reference: src/backend/cpu/reduce.ts (reduce).
+// Reference: the rows' `fold` (src/ops/tables/reduce.ts) and src/backend/cpu/reference.ts.
 // Two entry points over the same bindings:
 // - reduce_columns: one invocation per output (o, i) walks the axis; for many
 //   outputs or short axes. Dispatch: ceil(outer * inner / WORKGROUP_SIZE).
@@ -10,7 +10,7 @@
 // Bindings: 0 params {outer, axis, inner}, 1 x: f32[outer * axis * inner], 2 y: f32[outer * inner].
 
 override WORKGROUP_SIZE: u32 = 64;
-// 0 sum, 1 max, 2 min, 3 sum of squares.
+// The row index in src/ops/tables/reduce.ts.
 override OP: u32 = 0;
 
 struct Params { outer: u32, axis: u32, inner: u32 }
@@ -25,26 +25,35 @@ fn negativeInfinity() -> f32 {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
+// Each switch has one case per row of src/ops/tables/reduce.ts (its `wgsl`), spliced in where the
+// markers are when the kernel is loaded (src/backend/webgpu/op-tables.ts); the default is no op: NaN.
+
+fn notAnOp() -> f32 {
+  var bits = 0x7fc00000u;
+  return bitcast<f32>(bits);
+}
+
+/// Where every fold starts.
 fn identity() -> f32 {
   switch OP {
-    case 0u, 3u: { return 0.0; }
-    case 1u: { return negativeInfinity(); }
-    default: { return -negativeInfinity(); }
+    // @op-table reduce.identity
+    default: { return notAnOp(); }
   }
 }
 
-/// Fold one input element into a running result.
+/// Fold one input element v into a running result.
 fn accumulate(acc: f32, v: f32) -> f32 {
-  if (OP == 3u) { return acc + v * v; }
-  return combine(acc, v);
+  switch OP {
+    // @op-table reduce.fold
+    default: { return notAnOp(); }
+  }
 }
 
-/// Merge two partial results (and, for sum / max / min, fold in an element).
+/// Merge two partial results.
 fn combine(acc: f32, v: f32) -> f32 {
   switch OP {
-    case 0u, 3u: { return acc + v; }
-    case 1u: { return max(acc, v); }
-    default: { return min(acc, v); }
+    // @op-table reduce.combine
+    default: { return notAnOp(); }
   }
 }
 

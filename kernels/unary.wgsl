@@ -1,12 +1,12 @@
-// unary.wgsl: y[i] = f(x[i]) for every UnaryOp; the op is the override OP, so
-// each op compiles to its own pipeline with the switch folded away.
-// Reference: src/backend/cpu/elementwise.ts (unaryFunctions, erf).
+// unary.wgsl: y[i] = f(x[i]) for every row of src/ops/tables/unary.ts; the op is the
+// override OP, so each op compiles to its own pipeline with the switch folded away.
+// Reference: the rows' `cpu` functions (src/ops/tables/unary.ts).
 // Bindings: 0 params {size}, 1 x: f32[size], 2 y: f32[size].
 // Dispatch: one invocation per element, ceil(size / WORKGROUP_SIZE) workgroups
 // (split over x and y when above 65535).
 
 override WORKGROUP_SIZE: u32 = 256;
-// Codes follow UNARY_OPS in src/backend/webgpu/kernels.ts.
+// The row index in src/ops/tables/unary.ts.
 override OP: u32 = 0;
 
 struct Params { size: u32 }
@@ -19,7 +19,7 @@ const SQRT1_2: f32 = 0.7071067811865476;
 const INV_SQRT_2PI: f32 = 0.3989422804014327;
 
 /// erfc(|v|) by Numerical Recipes' Chebyshev fit, |error| < 1.2e-7: the formula of erf() in
-/// src/backend/cpu/elementwise.ts.
+/// src/ops/tables/unary.ts.
 fn erfcOfMagnitude(v: f32) -> f32 {
   let z = abs(v);
   let t = 1.0 / (1.0 + 0.5 * z);
@@ -45,28 +45,24 @@ fn accurateTanh(v: f32) -> f32 {
   return tanh(clamp(v, -15.0, 15.0));
 }
 
+/// NaN: the result of an op code no row has (a WGSL switch must have a default, and it means no op).
+fn notAnOp() -> f32 {
+  var bits = 0x7fc00000u;
+  return bitcast<f32>(bits);
+}
+
+/// 1 / (1 + e^-v) without e of a large positive number on either side.
+fn stableSigmoid(v: f32) -> f32 {
+  let e = exp(-abs(v));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= 0.0);
+}
+
+/// One case per row of src/ops/tables/unary.ts (its `wgsl`), spliced in where the marker is when
+/// the kernel is loaded (src/backend/webgpu/op-tables.ts); the case number is the row's op code.
 fn apply(v: f32) -> f32 {
   switch OP {
-    case 0u: { return -v; }                                        // neg
-    case 1u: { return exp(v); }                                    // exp
-    case 2u: { return log(v); }                                    // log
-    case 3u: { return sqrt(v); }                                   // sqrt
-    case 4u: { return 1.0 / sqrt(v); }                             // rsqrt
-    case 5u: { return abs(v); }                                    // abs
-    case 6u: { return sign(v); }                                   // sign
-    case 7u: { return accurateTanh(v); }                           // tanh
-    case 8u: {                                                     // sigmoid, stable on both sides
-      let e = exp(-abs(v));
-      return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= 0.0);
-    }
-    case 9u: { return select(0.0, v, v > 0.0); }                   // relu
-    case 10u: { return select(0.0, 1.0, v > 0.0); }                // step
-    case 11u: { return 0.5 * v * onePlusErf(v * SQRT1_2); }         // gelu (exact, erf)
-    case 12u: {                                                    // d gelu / dx
-      return 0.5 * onePlusErf(v * SQRT1_2) + v * INV_SQRT_2PI * exp(-0.5 * v * v);
-    }
-    case 13u: { return v * v; }                                    // square
-    default: { return 1.0 / v; }                                   // reciprocal
+    // @op-table unary
+    default: { return notAnOp(); }
   }
 }
 

@@ -17,16 +17,9 @@ export interface Storage {
   readonly dtype: DType;
 }
 
-export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
-  | 'relu' | 'step' | 'gelu' | 'geluGrad' | 'square' | 'reciprocal';
-
-export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
-
-/** sumSquares: the sum of x^2 in one pass (gradient norms). */
-export type ReduceOp = 'sum' | 'max' | 'min' | 'sumSquares';
+// The op names come from the op tables (src/ops/tables/): one row per op.
+import type { BinaryOp, ReduceOp, UnaryOp } from '../ops/tables/index.js';
+export type { BinaryOp, ReduceOp, UnaryOp };
 
 /** Broadcast layout of an elementwise op: output shape plus per-input strides (0 on broadcast dims). */
 export interface BroadcastLayout {
@@ -115,8 +108,6 @@ export interface Backend {
   where(cond: Storage, a: Storage, b: Storage, layout: BroadcastLayout): Storage;
   /** One strided copy into an existing buffer: permute, slice, expand, concat are all this. */
   copyStridedInPlace(src: Storage, dst: Storage, copy: StridedCopy): void;
-  /** a = a + b, same size; gradient accumulation. */
-  addInPlace(a: Storage, b: Storage): void;
 
   // ---- reductions over one axis ----
   reduce(op: ReduceOp, x: Storage, layout: AxisLayout): Storage; // -> [outer, inner]

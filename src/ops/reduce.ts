@@ -4,16 +4,15 @@
 
 import { Tensor } from '../tensor/tensor.js';
 import { axisLayout, normalizeAxis } from '../tensor/shape.js';
-import type { ReduceOp } from '../backend/backend.js';
+import { REDUCE, type ReduceOp } from './tables/index.js';
 import { record } from '../autograd/backward.js';
 import { checkFloat, out } from './util.js';
-import { div, eq, mul, square, sub } from './elementwise.js';
-import { expand } from './shape.js';
+import { div, mul, square, sub } from './elementwise.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { tidy } from '../tensor/scope.js';
 
 /** Give `t` another shape, passing ownership of its buffer to the returned view. */
-export function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
+function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
   if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
   const v = t.view(shape);
   t.dispose();
@@ -52,18 +51,23 @@ function reduceKernel(op: ReduceOp, x: Tensor, axes: number[]): Tensor {
   return current === x ? x.view(x.shape) : current;
 }
 
-export function sum(x: Tensor, axis?: number | number[], keepDim = false): Tensor {
-  const axes = normalizeAxes('sum', x, axis);
-  const y = reshapeOwned(reduceKernel('sum', x, axes), finalShape(x.shape, axes, keepDim));
-  return record(y, 'sum', [x], (g) => [expand(g.view(keptShape(x.shape, axes)), x.shape)]);
+/** A row of src/ops/tables/reduce.ts over `axes`: the kernel once per axis forward, the row's gradient backward. */
+function reduceOp(op: ReduceOp, x: Tensor, axes: number[], keepDim: boolean): Tensor {
+  const y = reshapeOwned(reduceKernel(op, x, axes), finalShape(x.shape, axes, keepDim));
+  const kept = keptShape(x.shape, axes);
+  const gradient = REDUCE[op].grad;
+  return record(y, op, [x], (g) => [gradient({ x, y: y.view(kept), g: g.view(kept), axes })]);
 }
 
-/** sum(x^2) in one pass, without the squares in memory (gradient norms); gradient 2 x g. */
+export function sum(x: Tensor, axis?: number | number[], keepDim = false): Tensor {
+  return reduceOp('sum', x, normalizeAxes('sum', x, axis), keepDim);
+}
+
+/** sum(x^2) in one pass, without the squares in memory (gradient norms). */
 export function sumSquares(x: Tensor, axis?: number | number[], keepDim = false): Tensor {
   const axes = normalizeAxes('sumSquares', x, axis);
   if (axes.length === 0) return square(x); // a 0-d tensor: nothing to sum
-  const y = reshapeOwned(reduceKernel('sumSquares', x, axes), finalShape(x.shape, axes, keepDim));
-  return record(y, 'sumSquares', [x], (g) => [mul(mul(x, 2), g.view(keptShape(x.shape, axes)))]);
+  return reduceOp('sumSquares', x, axes, keepDim);
 }
 
 export function mean(x: Tensor, axis?: number | number[], keepDim = false): Tensor {
@@ -72,23 +76,12 @@ export function mean(x: Tensor, axis?: number | number[], keepDim = false): Tens
   return div(sum(x, axis, keepDim), count);
 }
 
-function extremum(op: 'max' | 'min', x: Tensor, axis: number | number[] | undefined, keepDim: boolean): Tensor {
-  const axes = normalizeAxes(op, x, axis);
-  const y = reshapeOwned(reduceKernel(op, x, axes), finalShape(x.shape, axes, keepDim));
-  // Ties share the gradient equally, as torch.amax does.
-  return record(y, op, [x], (g) => {
-    const winners = eq(x, y.view(keptShape(x.shape, axes)));
-    const share = div(winners, sum(winners, axes, true));
-    return [mul(share, g.view(keptShape(x.shape, axes)))];
-  });
-}
-
 export function max(x: Tensor, axis?: number | number[], keepDim = false): Tensor {
-  return extremum('max', x, axis, keepDim);
+  return reduceOp('max', x, normalizeAxes('max', x, axis), keepDim);
 }
 
 export function min(x: Tensor, axis?: number | number[], keepDim = false): Tensor {
-  return extremum('min', x, axis, keepDim);
+  return reduceOp('min', x, normalizeAxes('min', x, axis), keepDim);
 }
 
 /** Index of the largest value along one axis (i32, no gradient). */

@@ -1,6 +1,6 @@
 // The Tensor: a shape over a contiguous, refcounted device buffer, plus the
-// autograd fields (requiresGrad, grad, node). Methods are thin sugar over
-// src/ops, so `a.matmul(b).relu().sum()` and `ops.sum(ops.relu(...))` are the same.
+// autograd fields (requiresGrad, grad, node). The op methods (`a.matmul(b).relu().sum()`,
+// the same as `ops.sum(ops.relu(...))`) are added by src/ops/methods.ts, a layer above.
 
 import type { Backend, DType, Storage, TypedArray } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
@@ -8,7 +8,6 @@ import { backward as runBackward, type GradNode } from '../autograd/backward.js'
 import { track } from './scope.js';
 import { checkShape, fmt, shapeSize, type Shape } from './shape.js';
 import { globalRng, type Rng } from './random.js';
-import * as ops from '../ops/index.js';
 
 /** A device buffer shared by a tensor and its views (reshape, detach, alias). */
 class SharedStorage {
@@ -174,39 +173,6 @@ export class Tensor {
   onesLike(): Tensor {
     return Tensor.fromStorage(this.backend.fill(this.size, 1), this.shape, this.backend);
   }
-
-  // ---------- fluent ops (see src/ops for forward + backward) ----------
-  add(b: Tensor | number): Tensor { return ops.add(this, b); }
-  sub(b: Tensor | number): Tensor { return ops.sub(this, b); }
-  mul(b: Tensor | number): Tensor { return ops.mul(this, b); }
-  div(b: Tensor | number): Tensor { return ops.div(this, b); }
-  pow(b: Tensor | number): Tensor { return ops.pow(this, b); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  abs(): Tensor { return ops.abs(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  relu(): Tensor { return ops.relu(this); }
-  gelu(): Tensor { return ops.gelu(this); }
-  matmul(b: Tensor, options?: ops.MatmulOptions): Tensor { return ops.matmul(this, b, options); }
-  sum(axis?: number | number[], keepDim = false): Tensor { return ops.sum(this, axis, keepDim); }
-  mean(axis?: number | number[], keepDim = false): Tensor { return ops.mean(this, axis, keepDim); }
-  max(axis?: number | number[], keepDim = false): Tensor { return ops.max(this, axis, keepDim); }
-  logsumexp(axis: number, keepDim = false): Tensor { return ops.logsumexp(this, axis, keepDim); }
-  softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
-  logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
-  argmax(axis = -1, keepDim = false): Tensor { return ops.argmax(this, axis, keepDim); }
-  reshape(shape: Shape): Tensor { return ops.reshape(this, shape); }
-  permute(axes: number[]): Tensor { return ops.permute(this, axes); }
-  transpose(a = -2, b = -1): Tensor { return ops.transpose(this, a, b); }
-  slice(axis: number, start: number, end?: number): Tensor { return ops.slice(this, axis, start, end); }
-  unsqueeze(axis: number): Tensor { return ops.unsqueeze(this, axis); }
-  squeeze(axis: number): Tensor { return ops.squeeze(this, axis); }
-  expand(shape: Shape): Tensor { return ops.expand(this, shape); }
-  indexSelect(axis: number, index: Tensor): Tensor { return ops.indexSelect(this, axis, index); }
-  maskedFill(mask: Tensor, value: number): Tensor { return ops.maskedFill(this, mask, value); }
 }
 
 // ---------- creation ----------

@@ -1,11 +1,11 @@
 // The WebAssembly SIMD sigmoid, tanh, GELU, GELU' and dropout mask (src/backend/cpu/wasm/vector-math.ts)
-// against the scalar references (src/backend/cpu/elementwise.ts, hashUniform), at fixed edge cases
+// against the scalar references (the rows of src/ops/tables/unary.ts, hashUniform), at fixed edge cases
 // (0, tiny, the tanh branch point, overflow, infinities, NaN) and over random floats.
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { VectorMath, type VectorFunction } from '../../src/backend/cpu/wasm/vector-math.js';
-import { unaryFunctions } from '../../src/backend/cpu/elementwise.js';
+import { UNARY } from '../../src/ops/tables/index.js';
 import { hashUniform } from '../../src/tensor/random.js';
 
 const NAMES: VectorFunction[] = ['sigmoid', 'tanh', 'gelu', 'geluGrad'];
@@ -16,7 +16,7 @@ function check(vm: VectorMath, name: VectorFunction, values: number[]): void {
   const y = new Float32Array(x.length);
   vm.apply(name, x, y);
   x.forEach((v, i) => {
-    const expected = unaryFunctions[name](v);
+    const expected = UNARY[name].cpu(v);
     if (Number.isNaN(expected)) return void expect(y[i], `${name}(${v})`).toBeNaN();
     if (!Number.isFinite(expected)) return void expect(y[i], `${name}(${v})`).toBe(expected);
     expect(Math.abs(y[i]! - expected), `${name}(${v}) = ${y[i]}, expected ${expected}`).toBeLessThanOrEqual(3e-7 + 1e-6 * Math.abs(expected));

@@ -1,63 +1,15 @@
-// CPU kernels for elementwise ops and strided copies: the readable reference
-// for kernels/unary.wgsl, binary.wgsl, where.wgsl and copy_strided.wgsl.
+// CPU kernels for elementwise ops and strided copies: the fast paths. The functions
+// they apply are the rows of the op tables (src/ops/tables/); ./reference.ts holds the
+// plain loops these are tested against (test/core/cpu-reference.test.ts).
 
 import type { BinaryOp, BroadcastLayout, StridedCopy, UnaryOp } from '../backend.js';
+import { BINARY, UNARY } from '../../ops/tables/index.js';
 import { contiguousStrides } from '../../tensor/shape.js';
 import { vectorMath, type VectorFunction } from './wasm/vector-math.js';
 import { allocF32 } from './pool.js';
 
-const SQRT1_2 = Math.SQRT1_2;
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
-
-/** erf with |error| < 1.2e-7 (Numerical Recipes' erfc by Chebyshev fit); WGSL uses the same formula. */
-export function erf(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z - 1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? 1 - r : r - 1;
-}
-
-export const unaryFunctions: Record<UnaryOp, (x: number) => number> = {
-  neg: (x) => -x,
-  exp: Math.exp,
-  log: Math.log,
-  sqrt: Math.sqrt,
-  rsqrt: (x) => 1 / Math.sqrt(x),
-  abs: Math.abs,
-  sign: Math.sign,
-  tanh: Math.tanh,
-  sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
-  relu: (x) => (x > 0 ? x : 0),
-  step: (x) => (x > 0 ? 1 : 0),
-  gelu: (x) => 0.5 * x * (1 + erf(x * SQRT1_2)),
-  geluGrad: (x) => 0.5 * (1 + erf(x * SQRT1_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x),
-  square: (x) => x * x,
-  reciprocal: (x) => 1 / x,
-};
-
-export const binaryFunctions: Record<BinaryOp, (a: number, b: number) => number> = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-  pow: Math.pow,
-  maximum: Math.max,
-  minimum: Math.min,
-  eq: (a, b) => (a === b ? 1 : 0),
-  ne: (a, b) => (a !== b ? 1 : 0),
-  gt: (a, b) => (a > b ? 1 : 0),
-  ge: (a, b) => (a >= b ? 1 : 0),
-  lt: (a, b) => (a < b ? 1 : 0),
-  le: (a, b) => (a <= b ? 1 : 0),
-};
-
 /**
- * Loops specialised per op. A loop that calls `unaryFunctions[op](x)` sees every
+ * Loops specialised per table row. A loop that calls `UNARY[op].cpu(x)` sees every
  * op at one call site, which V8 cannot inline (megamorphic); compiling one loop
  * per op (once, here: the CPU backend's one template step) makes each call site
  * monomorphic, and measured 3x faster on the BiLSTM-CRF training step.
@@ -113,7 +65,7 @@ export function unary(op: UnaryOp, x: Float32Array): Float32Array {
   const y = allocF32(x.length, true);
   const wasm = VECTOR_OPS.has(op) ? vectorMath() : null;
   if (wasm) wasm.apply(op as VectorFunction, x, y);
-  else unaryLoop(op)(x, y, unaryFunctions[op]);
+  else unaryLoop(op)(x, y, UNARY[op].cpu);
   return y;
 }
 
@@ -121,7 +73,7 @@ export function unary(op: UnaryOp, x: Float32Array): Float32Array {
 export function applyVectorFunction(name: VectorFunction, x: Float32Array, y: Float32Array, count: number, xOffset: number, yOffset: number): void {
   const wasm = vectorMath();
   if (wasm) return wasm.apply(name, x, y, count, xOffset, yOffset);
-  const f = unaryFunctions[name];
+  const f = UNARY[name].cpu;
   for (let i = 0; i < count; i++) y[yOffset + i] = f(x[xOffset + i]!);
 }
 
@@ -153,7 +105,7 @@ function isContiguous(strides: number[], shape: number[]): boolean {
 
 export function binary(op: BinaryOp, a: Float32Array, b: Float32Array, layout: BroadcastLayout): Float32Array {
   const { outShape, stridesA, stridesB } = layout;
-  const f = binaryFunctions[op];
+  const f = BINARY[op].cpu;
   const loop = rowLoop(op);
   const n = outShape.reduce((x, d) => x * d, 1);
   const y = allocF32(n, true);

@@ -92,11 +92,6 @@ export class CpuBackend implements Backend {
   copyStridedInPlace(src: Storage, dst: Storage, copy: StridedCopy): void {
     elementwise.copyStrided(any(src), any(dst), copy);
   }
-  addInPlace(a: Storage, b: Storage): void {
-    const x = f32(a);
-    const y = f32(b);
-    for (let i = 0; i < x.length; i++) x[i]! += y[i]!;
-  }
 
   // ---- reductions ----
   reduce(op: ReduceOp, x: Storage, layout: AxisLayout): Storage {

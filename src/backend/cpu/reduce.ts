@@ -1,7 +1,9 @@
 // CPU kernels for reductions and softmax over one axis of an [outer, axis, inner]
-// layout: the reference for kernels/reduce.wgsl and kernels/softmax.wgsl.
+// layout. The folds are the rows of src/ops/tables/reduce.ts; ./reference.ts has the
+// plain loop these are tested against. Softmax is the reference for kernels/softmax.wgsl.
 
 import type { AxisLayout, ReduceOp } from '../backend.js';
+import { REDUCE } from '../../ops/tables/index.js';
 import { allocF32 } from './pool.js';
 
 /** x[from]^2 + ... + x[to-1]^2 with four running sums, so the adds do not wait on each other. */
@@ -18,24 +20,38 @@ function sumOfSquares(x: Float32Array, from: number, to: number): number {
   return s0 + s1 + (s2 + s3);
 }
 
+type ReduceLoop = (x: Float32Array, y: Float32Array, outer: number, axis: number, inner: number, init: number, fold: (acc: number, v: number) => number) => void;
+const reduceLoops = new Map<ReduceOp, ReduceLoop>();
+
+/** One compiled loop per table row, so `fold` is inlined at a call site that sees one op (see elementwise.ts). */
+function reduceLoop(op: ReduceOp): ReduceLoop {
+  let loop = reduceLoops.get(op);
+  if (!loop) {
+    const source = `
+      for (let o = 0; o < outer; o++) {
+        const base = o * axis * inner;
+        for (let i = 0; i < inner; i++) {
+          const end = base + axis * inner + i;
+          let acc = init;
+          for (let k = base + i; k < end; k += inner) acc = fold(acc, x[k]);
+          y[o * inner + i] = acc;
+        }
+      } // ${op}`;
+    reduceLoops.set(op, (loop = new Function('x', 'y', 'outer', 'axis', 'inner', 'init', 'fold', source) as ReduceLoop));
+  }
+  return loop;
+}
+
 export function reduce(op: ReduceOp, x: Float32Array, { outer, axis, inner }: AxisLayout): Float32Array {
   if (inner > 1 && axis > 0) return reduceRows(op, x, outer, axis, inner);
   const y = allocF32(outer * inner, true);
-  // One loop per op, so the inner loop has no branch on it.
-  const init = op === 'max' ? -Infinity : op === 'min' ? Infinity : 0;
-  for (let o = 0; o < outer; o++) {
-    const base = o * axis * inner;
-    for (let i = 0; i < inner; i++) {
-      const end = base + axis * inner + i;
-      let acc = init;
-      if (op === 'sum') for (let k = base + i; k < end; k += inner) acc += x[k]!;
-      else if (op === 'sumSquares' && inner === 1) acc = sumOfSquares(x, base, end);
-      else if (op === 'sumSquares') for (let k = base + i; k < end; k += inner) acc += x[k]! * x[k]!;
-      else if (op === 'max') for (let k = base + i; k < end; k += inner) acc = x[k]! > acc || Number.isNaN(x[k]!) ? x[k]! : acc;
-      else for (let k = base + i; k < end; k += inner) acc = x[k]! < acc || Number.isNaN(x[k]!) ? x[k]! : acc;
-      y[o * inner + i] = acc;
-    }
+  if (op === 'sumSquares' && inner === 1) {
+    // Gradient norms: long contiguous runs, four running sums.
+    for (let o = 0; o < outer; o++) y[o] = sumOfSquares(x, o * axis, (o + 1) * axis);
+    return y;
   }
+  const { identity, fold } = REDUCE[op];
+  reduceLoop(op)(x, y, outer, axis, inner, identity, fold);
   return y;
 }
 

@@ -7,7 +7,8 @@ import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfSh
 import { contiguousStrides } from '../../tensor/shape.js';
 import { hash32 } from '../../tensor/random.js';
 import { acquireDevice, type AdapterReport, type DeviceOptions } from './device.js';
-import { BINARY_OPS, KERNELS, MAX_DIMS, REDUCE_OPS, UNARY_OPS, maxStorageBindings, type KernelSpec } from './kernels.js';
+import { KERNELS, MAX_DIMS, maxStorageBindings, type KernelSpec } from './kernels.js';
+import { opCode } from './op-tables.js';
 import { Runtime, loadKernelSources, nodeKernelLoader, type KernelLoader } from './runtime.js';
 import { chooseKernelVariants, type KernelVariants } from './variants.js';
 
@@ -189,7 +190,7 @@ export class WebGpuBackend implements Backend {
 
   unary(op: UnaryOp, x: Storage): Storage {
     const y = this.allocate(x.size, 'f32');
-    this.runCounted(KERNELS.unary, x.size, { x: this.buffer(x, op, 'f32'), y: y.buffer }, { size: x.size }, { OP: UNARY_OPS.indexOf(op) });
+    this.runCounted(KERNELS.unary, x.size, { x: this.buffer(x, op, 'f32'), y: y.buffer }, { size: x.size }, { OP: opCode.unary(op) });
     return y;
   }
 
@@ -203,7 +204,7 @@ export class WebGpuBackend implements Backend {
       { a: this.buffer(a, op, 'f32'), b: this.buffer(b, op, 'f32'), y: y.buffer },
       { shape, stridesA: strides[0]!, stridesB: strides[1]!, rank: shape.length, size },
       // One pipeline per merged rank: fixed loop bounds, and no division at rank 1.
-      { OP: BINARY_OPS.indexOf(op), RANK: shape.length },
+      { OP: opCode.binary(op), RANK: shape.length },
     );
     return y;
   }
@@ -235,10 +236,6 @@ export class WebGpuBackend implements Backend {
     );
   }
 
-  addInPlace(a: Storage, b: Storage): void {
-    if (a.size !== b.size) throw new Error(`webgpu addInPlace: sizes differ (${a.size} and ${b.size})`);
-    this.runCounted(KERNELS.addInPlace, a.size, { a: this.buffer(a, 'addInPlace', 'f32'), b: this.buffer(b, 'addInPlace', 'f32') }, { size: a.size });
-  }
 
   // ---------- reductions ----------
 
@@ -248,7 +245,7 @@ export class WebGpuBackend implements Backend {
     // Few outputs over a long axis: a workgroup per output, so the axis is split across lanes.
     const wide = layout.axis >= 64 && outputs < 1024;
     const spec = wide ? KERNELS.reduceWide : KERNELS.reduceColumns;
-    this.runCounted(spec, outputs, { x: this.buffer(x, op, 'f32'), y: y.buffer }, { ...layout }, { OP: REDUCE_OPS.indexOf(op) });
+    this.runCounted(spec, outputs, { x: this.buffer(x, op, 'f32'), y: y.buffer }, { ...layout }, { OP: opCode.reduce(op) });
     return y;
   }
 

@@ -4,8 +4,6 @@
 // Only the bodies are hand-written, in kernels/*.wgsl; this table must agree with
 // their header comments, and a mismatch fails loudly at bind-group creation.
 
-import type { BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
-
 /** A field of the uniform struct: a 32-bit scalar, or up to 8 dims packed as `array<vec4u, 2>`. */
 export type UniformType = 'u32' | 'i32' | 'f32' | 'dims';
 export type UniformField = readonly [name: string, type: UniformType];
@@ -34,13 +32,6 @@ export interface KernelSpec {
 
 /** The most dimensions a broadcast or strided copy takes after merging contiguous ones. */
 export const MAX_DIMS = 8;
-
-/** Op codes: the `OP` override of kernels/unary.wgsl and kernels/binary.wgsl. */
-export const UNARY_OPS: readonly UnaryOp[] = [
-  'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'step', 'gelu', 'geluGrad', 'square', 'reciprocal',
-];
-export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'gt', 'ge', 'lt', 'le'];
-export const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'max', 'min', 'sumSquares'];
 
 const axisUniforms = [['outer', 'u32'], ['axis', 'u32'], ['inner', 'u32']] as const;
 const crfUniforms = [['batch', 'u32'], ['steps', 'u32'], ['tags', 'u32']] as const;
@@ -73,7 +64,6 @@ export const KERNELS = {
     uniforms: [['shape', 'dims'], ['srcStrides', 'dims'], ['dstStrides', 'dims'], ['rank', 'u32'], ['size', 'u32'], ['srcOffset', 'u32'], ['dstOffset', 'u32']],
     workgroupSize: 256, dispatch: 'invocations',
   },
-  addInPlace: { file: 'add_inplace.wgsl', entryPoint: 'main', bindings: ['a', 'b'], uniforms: [['size', 'u32']], workgroupSize: 256, dispatch: 'invocations' },
   fill: { file: 'fill.wgsl', entryPoint: 'main', bindings: ['y'], uniforms: [['size', 'u32'], ['value', 'f32']], workgroupSize: 256, dispatch: 'invocations' },
   reduceColumns: { file: 'reduce.wgsl', entryPoint: 'reduce_columns', bindings: ['x', 'y'], uniforms: axisUniforms, workgroupSize: 64, dispatch: 'invocations' },
   reduceWide: { file: 'reduce.wgsl', entryPoint: 'reduce_wide', bindings: ['x', 'y'], uniforms: axisUniforms, workgroupSize: 64, dispatch: 'workgroups' },

@@ -8,7 +8,8 @@
 // the GPU except read(), which maps a staging buffer.
 
 import { BufferPool } from './buffer-pool.js';
-import { KERNELS, kernelFiles, packUniforms, type KernelSpec } from './kernels.js';
+import { kernelFiles, packUniforms, type KernelSpec } from './kernels.js';
+import { spliceOpTables } from './op-tables.js';
 
 /** Loads a kernel's source by file name (e.g. 'matmul.wgsl'); browsers pass one that fetches. */
 export type KernelLoader = (file: string) => string | Promise<string>;
@@ -22,10 +23,11 @@ export const nodeKernelLoader: KernelLoader = async (file) => {
   return readFile(new URL(`../../../kernels/${file}`, import.meta.url), 'utf8');
 };
 
+/** Every kernel file the specs name, with the op tables spliced in (./op-tables.ts). */
 export async function loadKernelSources(loader: KernelLoader): Promise<Map<string, string>> {
   const files = kernelFiles();
   const sources = await Promise.all(files.map((f) => loader(f)));
-  return new Map(files.map((f, i) => [f, sources[i]!]));
+  return new Map(files.map((f, i) => [f, spliceOpTables(f, sources[i]!)]));
 }
 
 /** Kernel calls per submit at most; their uniforms fill UNIFORM_SLOT bytes each. */
@@ -218,10 +220,5 @@ export class Runtime {
       for (const m of info.messages) if (m.type === 'error') problems.push(`kernels/${file}:${m.lineNum}:${m.linePos}: ${m.message}`);
     }
     if (problems.length > 0) throw new Error(`webgpu: WGSL errors:\n${problems.join('\n')}`);
-  }
-
-  /** Compile every kernel's default pipeline now, so shader errors show at start-up rather than mid-training. */
-  warmUp(): void {
-    for (const spec of Object.values(KERNELS)) this.pipeline(spec, {});
   }
 }

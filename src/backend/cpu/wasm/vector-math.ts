@@ -7,7 +7,7 @@
 //   tanh(x) = x + x^3 q(x^2) for |x| < 0.625 (no cancellation near 0), else
 //             sign(x) (1 - 2 / (exp(2|x|) + 1))
 //   sigmoid(x) = 1 / (1 + exp(-x))
-//   erf(x)  = Numerical Recipes' erfc fit (|error| < 1.2e-7), as src/backend/cpu/elementwise.ts
+//   erf(x)  = Numerical Recipes' erfc fit (|error| < 1.2e-7), as src/ops/tables/unary.ts
 //             and kernels/unary.wgsl, with 1 + erf(x) = erfc(-x) for x < 0 (no cancellation);
 //             gelu(x) = x/2 (1 + erf(x/sqrt 2)),
 //             geluGrad(x) = (1 + erf(x/sqrt 2))/2 + x exp(-x^2/2) / sqrt(2 pi)

@@ -4,40 +4,10 @@
 // backward is the row's gradient. NumPy broadcasting; a gradient is summed back over the
 // axes its operand was stretched along.
 
-import { Tensor } from '../tensor/tensor.js';
-import { broadcastShapes, broadcastStrides, sameShape, type Shape } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { BINARY, BINARY_OPS, UNARY, UNARY_OPS, type BinaryOp, type UnaryOp } from './tables/index.js';
 import { record } from '../autograd/backward.js';
-import { asTensor, checkFloat, out } from './util.js';
-import { sum } from './reduce.js';
-
-// ---------- kernels ----------
-
-export function unaryKernel(op: UnaryOp, x: Tensor): Tensor {
-  checkFloat(op, x);
-  return out(x.backend.unary(op, x.storage), x.shape, x);
-}
-
-export function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
-  checkFloat(op, a, b);
-  const outShape = broadcastShapes(op, a.shape, b.shape);
-  const layout = { outShape, stridesA: broadcastStrides(a.shape, outShape), stridesB: broadcastStrides(b.shape, outShape) };
-  return out(a.backend.binary(op, a.storage, b.storage, layout), outShape, a);
-}
-
-/** The gradient of a broadcast: sum g over the axes that were stretched to reach `shape`. */
-export function sumToShape(g: Tensor, shape: Shape): Tensor {
-  if (sameShape(g.shape, shape)) return g;
-  const lead = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  }
-  const reduced = sum(g, axes, true);
-  const result = reduced.reshape(shape);
-  if (result !== reduced) reduced.dispose();
-  return result;
-}
+import { asTensor, binaryKernel, sumToShape, unaryKernel } from './util.js';
 
 // ---------- the ops of the tables ----------
 

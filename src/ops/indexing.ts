@@ -5,8 +5,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { axisLayout, broadcastShapes, broadcastStrides, fmt, normalizeAxis } from '../tensor/shape.js';
 import { record } from '../autograd/backward.js';
-import { asTensor, checkFloat, out } from './util.js';
-import { sumToShape } from './elementwise.js';
+import { asTensor, checkFloat, out, sumToShape } from './util.js';
 
 /** Rows of x along `axis` picked by an i32 index of any shape: out shape = x[:axis] + index + x[axis+1:]. */
 export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {

@@ -5,9 +5,8 @@
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, fmt, sameShape, shapeSize } from '../tensor/shape.js';
 import { record } from '../autograd/backward.js';
-import { checkFloat, out } from './util.js';
+import { checkFloat, out, sumToShape } from './util.js';
 import { expand } from './shape.js';
-import { sumToShape } from './elementwise.js';
 
 export interface MatmulOptions {
   transA?: boolean;

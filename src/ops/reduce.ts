@@ -6,18 +6,10 @@ import { Tensor } from '../tensor/tensor.js';
 import { axisLayout, normalizeAxis } from '../tensor/shape.js';
 import { REDUCE, type ReduceOp } from './tables/index.js';
 import { record } from '../autograd/backward.js';
-import { checkFloat, out } from './util.js';
+import { checkFloat, out, reduceKernel, reshapeOwned } from './util.js';
 import { div, mul, square, sub } from './elementwise.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { tidy } from '../tensor/scope.js';
-
-/** Give `t` another shape, passing ownership of its buffer to the returned view. */
-function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
-  if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
-  const v = t.view(shape);
-  t.dispose();
-  return v;
-}
 
 function normalizeAxes(op: string, x: Tensor, axis?: number | number[]): number[] {
   if (axis === undefined) return x.shape.map((_, i) => i);
@@ -32,23 +24,6 @@ function keptShape(shape: readonly number[], axes: number[]): number[] {
 
 function finalShape(shape: readonly number[], axes: number[], keepDim: boolean): number[] {
   return keepDim ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
-}
-
-/** Reduce `axes` (descending) one kernel call each; returns the keepDim-shaped result. */
-function reduceKernel(op: ReduceOp, x: Tensor, axes: number[]): Tensor {
-  checkFloat(op, x);
-  let current = x;
-  let shape = [...x.shape];
-  for (const axis of axes) {
-    // Squares are taken once: the axes after the first sum what the first left.
-    const kernelOp = op === 'sumSquares' && current !== x ? 'sum' : op;
-    const storage = x.backend.reduce(kernelOp, current.storage, axisLayout(shape, axis));
-    shape = shape.map((d, i) => (i === axis ? 1 : d));
-    const next = out(storage, shape, x);
-    if (current !== x) current.dispose();
-    current = next;
-  }
-  return current === x ? x.view(x.shape) : current;
 }
 
 /** A row of src/ops/tables/reduce.ts over `axes`: the kernel once per axis forward, the row's gradient backward. */

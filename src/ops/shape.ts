@@ -5,8 +5,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, normalizeAxis, sameShape, shapeSize, type Shape } from '../tensor/shape.js';
 import { record } from '../autograd/backward.js';
-import { out } from './util.js';
-import { sumToShape } from './elementwise.js';
+import { out, sumToShape } from './util.js';
 
 export function reshape(x: Tensor, shapeIn: Shape): Tensor {
   const shape = [...shapeIn];

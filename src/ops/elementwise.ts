@@ -39,5 +39,5 @@ export const unaryOps = Object.fromEntries(UNARY_OPS.map((op) => [op, unaryOp(op
 /** Every row of src/ops/tables/binary.ts as an op; the second operand may be a number. Comparisons return 0/1 masks with no gradient. */
 export const binaryOps = Object.fromEntries(BINARY_OPS.map((op) => [op, binaryOp(op)])) as { readonly [op in BinaryOp]: (a: Tensor, b: Tensor | number) => Tensor };
 
-export const { neg, exp, log, sqrt, abs, sign, tanh, sigmoid, relu, step, gelu, geluGrad, square } = unaryOps;
+export const { neg, exp, log, sqrt, abs, sign, tanh, sigmoid, relu, step, gelu, geluGrad, square, softplus } = unaryOps;
 export const { add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, ge, lt, le } = binaryOps;

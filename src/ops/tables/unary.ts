@@ -9,7 +9,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 
 export type UnaryOp =
   | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
-  | 'relu' | 'step' | 'gelu' | 'geluGrad' | 'square';
+  | 'relu' | 'step' | 'gelu' | 'geluGrad' | 'square' | 'softplus';
 
 /** What a gradient sees: the input x, the output y and the upstream gradient g. */
 export interface UnaryGradient {
@@ -80,6 +80,13 @@ export const UNARY: { readonly [op in UnaryOp]: UnaryRow } = {
     domain: 'real',
   },
   square: { cpu: (x) => x * x, wgsl: 'v * v', grad: ({ x, g }) => g.mul(x.mul(2)), domain: 'real' },
+  // log(1 + e^x), a smooth relu (positive CRF potentials, smooth max-margin losses); never exp of a large number.
+  softplus: {
+    cpu: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
+    wgsl: 'max(v, 0.0) + log(1.0 + exp(-abs(v)))',
+    grad: ({ x, g }) => g.mul(x.sigmoid()),
+    domain: 'real',
+  },
 };
 
 export const UNARY_OPS = Object.keys(UNARY) as UnaryOp[];

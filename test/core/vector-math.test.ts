@@ -33,7 +33,7 @@ describe('wasm vector math', () => {
   }
 
   it('lstmCell: one LSTM step (activations, c, h) as the scalar formulas, past one chunk, with and without a previous state', () => {
-    const { sigmoid, tanh } = unaryFunctions;
+    const [sigmoid, tanh] = [UNARY.sigmoid.cpu, UNARY.tanh.cpu];
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 130 }), fc.constantFrom(4, 8, 100), fc.boolean(), fc.integer(), (rows, H, fromZero, seed) => {
         let state = seed >>> 0;

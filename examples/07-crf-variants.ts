@@ -96,7 +96,7 @@ async function trainTagger(supervision: Supervision): Promise<BiLstmCrf> {
 /** Viterbi on the dev set, with or without the scheme's constraints. */
 async function tagDev(model: BiLstmCrf, constrained: boolean): Promise<string[][]> {
   model.eval(); // dropout off
-  model.crf!.setConstraints(constrained ? { mode: 'decode', labels, scheme: 'BIO' } : null);
+  model.crf!.setConstraints!(constrained ? { mode: 'decode', labels, scheme: 'BIO' } : null);
   const predicted: string[][] = [];
   for (let start = 0; start < devSet.length; start += 64) {
     const chunk = devSet.slice(start, start + 64);

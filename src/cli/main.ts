@@ -10,6 +10,7 @@ import { registerEval } from './eval.js';
 import { registerPredict } from './predict.js';
 import { registerBench } from './bench.js';
 import { registerCompare } from './compare.js';
+import { registerTune } from './tune.js';
 
 /** The version in package.json (two levels up from src/cli and from dist/cli alike). */
 function packageVersion(): string {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerConvert(program);
   registerBench(program);
   registerCompare(program);
+  registerTune(program);
   return program;
 }
 

@@ -15,7 +15,7 @@ import { sampleCorpus as BUNDLED_SAMPLE } from '../data/bundled.js';
 const SAMPLE_DIR = dirname(BUNDLED_SAMPLE.train);
 
 /** Flag -> config key, for the hyperparameters that have a flag. */
-const FLAGS: [flag: string, key: keyof TrainConfig, help: string][] = [
+export const FLAGS: [flag: string, key: keyof TrainConfig, help: string][] = [
   ['--epochs <n>', 'epochs', 'training epochs'],
   ['--batch-size <n>', 'batchSize', 'sentences per batch'],
   ['--lr <x>', 'lr', 'learning rate of the head (embeddings, BiLSTM, Linear, CRF)'],
@@ -30,8 +30,28 @@ const FLAGS: [flag: string, key: keyof TrainConfig, help: string][] = [
   ['--constraints <mode>', 'constraints', 'CRF transition constraints: off, decode, train+decode'],
   ['--grad-accumulation <n>', 'gradAccumulation', 'batches per optimizer step'],
   ['--max-length <n>', 'maxLength', 'most subwords per BERT input; longer sentences are windowed'],
+  ['--crf <variant>', 'crf', 'CRF variant of the CRF models: linear or semi-markov'],
+  ['--max-segment-length <n>', 'maxSegmentLength', 'longest segment in words of the semi-Markov CRF'],
   ['--pooling <kind>', 'pooling', 'subword-to-word pooling for BERT models: first or mean'],
 ];
+
+/**
+ * The training config a command line asks for: model-dependent defaults, then the --config
+ * file, then the flags. `fromFile` and `fromFlags` are the overrides as given (tune writes them
+ * under the best settings).
+ */
+export function configFromFlags(flags: Record<string, string | boolean | undefined>): { config: TrainConfig; fromFile: Partial<TrainConfig>; fromFlags: Record<string, unknown> } {
+  const fromFile = flags.config ? readConfigFile(flags.config as string) : {};
+  const fromFlags: Record<string, unknown> = { model: flags.model, format: flags.format, seed: flags.seed, classWeights: flags.classWeights || undefined };
+  for (const [flag, key] of FLAGS) {
+    const camel = flag.slice(2, flag.indexOf(' ')).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    fromFlags[key] = flags[camel];
+  }
+  const kind = (flags.model ?? fromFile.model ?? DEFAULTS.model) as ModelKind;
+  const base = resolveConfig({ model: kind }, 'command line', DEFAULTS);
+  const config = resolveConfig(fromFlags, 'command line', resolveConfig(fromFile, (flags.config as string) ?? 'config', defaultsFor(base.model)));
+  return { config, fromFile, fromFlags: Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) };
+}
 
 export function registerTrain(program: Command): void {
   const command = program
@@ -41,7 +61,7 @@ export function registerTrain(program: Command): void {
     .option('--dev <path>', 'development corpus, evaluated after each epoch for early stopping')
     .option('--test <path>', 'test corpus, evaluated once with the best checkpoint')
     .addOption(new Option('--format <format>', 'corpus format (default: from each file name: directory/.ann = brat, .jsonl, .tsv/.conll, .pubtator or a PMID|t| first line)').choices(['conll', 'brat', 'pubtator', 'jsonl']))
-    .addOption(new Option('--model <kind>', 'model').choices(['bilstm-crf', 'bert-bilstm-crf', 'bert-crf', 'bert-softmax']))
+    .addOption(new Option('--model <kind>', 'model').choices(['bilstm-crf', 'bert-bilstm-crf', 'bert-crf', 'bert-softmax', 'bilstm-semicrf', 'bert-semicrf']))
     .option('--pretrained <dir>', 'Hugging Face BERT directory (config.json, vocab.txt, model.safetensors) to fine-tune')
     .option('--vocab <file>', 'vocab.txt for a BERT trained from scratch (default: built from the training data)')
     .option('--config <file.json>', 'JSON file of settings (keys as in the README); flags override it')
@@ -58,16 +78,7 @@ export function registerTrain(program: Command): void {
   addCorpusOptions(command);
   for (const [flag, , help] of FLAGS) command.option(flag, `${help}`);
   command.action(async (flags: Record<string, string | boolean | undefined>) => {
-    const fromFile = flags.config ? readConfigFile(flags.config as string) : {};
-    const fromFlags: Record<string, unknown> = { model: flags.model, format: flags.format, seed: flags.seed, classWeights: flags.classWeights || undefined };
-    for (const [flag, key] of FLAGS) {
-      const camel = flag.slice(2, flag.indexOf(' ')).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-      fromFlags[key] = flags[camel];
-    }
-    // Model-dependent defaults first, then the file, then the flags.
-    const kind = (flags.model ?? fromFile.model ?? DEFAULTS.model) as ModelKind;
-    const base = resolveConfig({ model: kind }, 'command line', DEFAULTS);
-    const config = resolveConfig(fromFlags, 'command line', resolveConfig(fromFile, (flags.config as string) ?? 'config', defaultsFor(base.model)));
+    const { config } = configFromFlags(flags);
     const bundled = !flags.train && !flags.resume;
     if (bundled) console.log(`no --train given: training on the bundled BC5CDR sample (${SAMPLE_DIR})`);
     if (!flags.train && flags.resume) throw new Error('--resume needs the same --train (and --dev/--test) as the interrupted run');

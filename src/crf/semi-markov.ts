@@ -24,7 +24,7 @@ import { mean, sum } from '../ops/reduce.js';
 import { checkFloat, out } from '../ops/util.js';
 import { parseTag } from '../data/schemes.js';
 import { CONSTRAINT_PENALTY } from './constraints.js';
-import type { CrfVariant, DecodeResult, MaskInput, NllOptions, TagsInput } from './variant.js';
+import type { AllowedTagsInput, CrfVariant, DecodeResult, MaskInput, NllOptions, TagsInput } from './variant.js';
 
 /** A labelled segment [start, end) of a sequence; label indexes the segment labels. */
 export interface Segment {
@@ -260,8 +260,13 @@ export class SemiMarkovCrfVariant extends SemiMarkovCRF implements CrfVariant {
   private readonly typeOfTag: number[]; // tag id -> segment label (0 = O)
   private readonly prefixOfTag: string[];
 
+  /** O and the entity types of the tags, in order of first appearance. */
+  static segmentLabelsOf(tagLabels: readonly string[]): string[] {
+    return ['O', ...new Set(tagLabels.filter((t) => t !== 'O').map((t) => parseTag(t).type))];
+  }
+
   constructor(readonly tagLabels: readonly string[], readonly scheme: 'BIO' | 'BIOES', options: { maxSegmentLength: number; rng?: Rng }) {
-    const types = [...new Set(tagLabels.filter((t) => t !== 'O').map((t) => parseTag(t).type))];
+    const types = SemiMarkovCrfVariant.segmentLabelsOf(tagLabels).slice(1);
     super(types.length + 1, { maxSegmentLength: options.maxSegmentLength, singleWordLabels: [0], rng: options.rng });
     this.segmentLabels = ['O', ...types];
     this.typeOfTag = tagLabels.map((t) => (t === 'O' ? 0 : 1 + types.indexOf(parseTag(t).type)));
@@ -312,8 +317,10 @@ export class SemiMarkovCrfVariant extends SemiMarkovCRF implements CrfVariant {
     return tags;
   }
 
-  nll(emissions: Tensor, tags: TagsInput, mask?: MaskInput, options: NllOptions = {}): Tensor {
-    if (tags instanceof Tensor) throw new Error('semi-Markov CRF nll: pass the gold tags as one array per sequence');
+  nll(emissions: Tensor, target: TagsInput | AllowedTagsInput, mask?: MaskInput, options: NllOptions = {}): Tensor {
+    if (target instanceof Tensor) throw new Error('semi-Markov CRF nll: pass the gold tags as one array per sequence');
+    if (typeof target[0]?.[0] === 'object') throw new Error('semi-Markov CRF nll: partial labels (allowed tags per word) are not supported; give one gold tag per word');
+    const tags = target as ArrayLike<number>[];
     const [B, T] = emissions.shape as [number, number];
     if (mask instanceof Tensor) throw new Error('semi-Markov CRF nll: pass the mask as one array per sequence');
     const lengths = Array.from({ length: B }, (_, b) => (mask ? Array.from(mask[b] ?? []).reduce((n, v) => n + v, 0) : T));

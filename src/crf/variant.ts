@@ -7,9 +7,9 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
-import type { MaskInput, NllOptions, TagsInput } from './crf.js';
+import type { AllowedTagsInput, CRFConstraints, MaskInput, NllOptions, TagsInput } from './crf.js';
 
-export type { MaskInput, NllOptions, TagsInput } from './crf.js';
+export type { AllowedTagsInput, MaskInput, NllOptions, TagsInput } from './crf.js';
 
 export type CrfVariantName = 'linear' | 'semi-markov';
 export const CRF_VARIANTS: readonly CrfVariantName[] = ['linear', 'semi-markov'];
@@ -28,13 +28,18 @@ export interface CrfVariant extends Module {
   readonly numScores: number;
   /** log Z [B], differentiable. */
   logPartition(emissions: Tensor, mask?: MaskInput): Tensor;
-  /** Negative log-likelihood of the gold tags, reduced over the batch ('mean' by default). */
-  nll(emissions: Tensor, tags: TagsInput, mask?: MaskInput, options?: NllOptions): Tensor;
+  /**
+   * Negative log-likelihood of the gold tags, reduced over the batch ('mean' by default). Partial
+   * labels (the allowed tags [B,T,C]) where the variant supports them (linear).
+   */
+  nll(emissions: Tensor, target: TagsInput | AllowedTagsInput, mask?: MaskInput, options?: NllOptions): Tensor;
   /** Viterbi: the best tags per sequence and the scores. */
   decode(emissions: Tensor, mask?: MaskInput): Promise<DecodeResult>;
   /** Per-word confidence of every tag [B,T,C]; no gradient. */
   marginals(emissions: Tensor, mask?: MaskInput): Tensor;
-  /** The k best tag sequences, where the variant defines them. */
+  /** Hard transition constraints from the label scheme, where the variant has tag transitions (linear). */
+  setConstraints?(constraints: CRFConstraints | null): void;
+  /** The k best tag sequences, where the variant defines them (linear). */
   kBest?(emissions: Tensor, mask: MaskInput | undefined, k: number): Promise<{ paths: number[][][]; scores: number[][] }>;
 }
 

@@ -14,7 +14,9 @@ import { Dropout, Linear } from '../nn/linear.js';
 import { BiLSTM, unpackSequences } from '../nn/lstm.js';
 import type { BertConfig } from '../nn/bert.js';
 import { encoderFromConfigJson, type TokenEncoder } from '../nn/encoders.js';
-import { CRF } from '../crf/crf.js';
+import { LinearChainCrf } from '../crf/linear.js';
+import { createCrf, crfScoreColumns } from '../crf/create.js';
+import type { CrfSpec, CrfVariant } from '../crf/variant.js';
 import { checkSubwords, checkWords, requireField, type NerBatch } from './batch.js';
 import { firstSubwordPooling, meanSubwordPooling, wordSpans, type WordPooling } from './pooling.js';
 import { headDecode, headLoss, type HeadKind } from './head.js';
@@ -28,6 +30,8 @@ export interface BertTaggerOptions {
   bert: Partial<BertConfig> & Pick<BertConfig, 'vocab_size'>;
   numTags: number;
   head?: HeadKind; // default 'crf'
+  /** Which CRF the 'crf' head uses (src/crf/variant.ts); default the linear-chain CRF over numTags. */
+  crf?: CrfSpec;
   /** Hidden size per direction of a BiLSTM between BERT and the classifier; 0 or absent = none. */
   lstmHidden?: number;
   pooling?: WordPooling; // default 'first'
@@ -44,7 +48,7 @@ export class BertTagger extends Module {
   readonly bert: TokenEncoder;
   readonly lstm: BiLSTM | null;
   readonly classifier: Linear;
-  readonly crf: CRF | null;
+  readonly crf: CrfVariant | null;
   readonly dropout: Dropout;
 
   constructor(readonly options: BertTaggerOptions, protected readonly kind = 'BertTagger') {
@@ -57,9 +61,17 @@ export class BertTagger extends Module {
     const H = this.bert.hiddenSize;
     const K = options.lstmHidden ?? 0;
     this.lstm = K > 0 ? this.child('lstm', new BiLSTM(H, K)) : null;
-    this.classifier = this.child('classifier', new Linear(K > 0 ? 2 * K : H, options.numTags, { initStd: this.bert.initializerRange }));
-    this.crf = this.head === 'crf' ? this.child('crf', new CRF(options.numTags)) : null;
+    this.classifier = this.child('classifier', new Linear(K > 0 ? 2 * K : H, this.scoreColumns(), { initStd: this.bert.initializerRange }));
+    this.crf = this.head === 'crf' ? this.child('crf', options.crf ? createCrf(options.crf) : new LinearChainCrf(options.numTags)) : null;
     this.dropout = this.child('dropout', new Dropout(options.dropout ?? this.bert.hiddenDropout));
+  }
+
+  /** Columns of the classifier: the tags, or what the CRF variant scores per word (segment labels). */
+  private scoreColumns(): number {
+    const spec = this.options.crf;
+    if ((this.options.head ?? 'crf') !== 'crf' || !spec) return this.options.numTags;
+    if (spec.labels.length !== this.options.numTags) throw new Error(`${this.constructor.name}: options.crf names ${spec.labels.length} tags for ${this.options.numTags}`);
+    return crfScoreColumns(spec);
   }
 
   /** Emission scores over words [B, T, C], the sentence lengths (in words) and the gold tags on the host (when the batch has tags). */

@@ -10,7 +10,9 @@ import { Module } from '../nn/module.js';
 import { Dropout, Embedding, Linear } from '../nn/linear.js';
 import { BiLSTM, packSequences, unpackSequences } from '../nn/lstm.js';
 import { CharCNN, type CharCnnOptions } from '../nn/char-cnn.js';
-import { CRF } from '../crf/crf.js';
+import { LinearChainCrf } from '../crf/linear.js';
+import { createCrf, crfScoreColumns } from '../crf/create.js';
+import type { CrfSpec, CrfVariant } from '../crf/variant.js';
 import { checkWords, requireField, type NerBatch } from './batch.js';
 import { headDecode, headLoss, type HeadKind } from './head.js';
 
@@ -24,6 +26,8 @@ export interface BiLstmCrfOptions {
   chars?: CharCnnOptions;
   dropout?: number; // default 0.5
   head?: HeadKind; // default 'crf'
+  /** Which CRF the 'crf' head uses (src/crf/variant.ts); default the linear-chain CRF over numTags. */
+  crf?: CrfSpec;
   /** Word id of padding; its embedding starts at 0. Default 0. */
   paddingIdx?: number;
 }
@@ -36,7 +40,7 @@ export class BiLstmCrf extends Module {
   readonly char_cnn: CharCNN | null;
   readonly lstm: BiLSTM;
   readonly classifier: Linear;
-  readonly crf: CRF | null;
+  readonly crf: CrfVariant | null;
   readonly dropout: Dropout;
 
   constructor(readonly options: BiLstmCrfOptions) {
@@ -49,9 +53,17 @@ export class BiLstmCrf extends Module {
     this.char_cnn = options.chars ? this.child('char_cnn', new CharCNN(options.chars)) : null;
     const inputSize = wordDim + (this.char_cnn?.outputSize ?? 0);
     this.lstm = this.child('lstm', new BiLSTM(inputSize, hidden, { numLayers: options.numLayers ?? 1 }));
-    this.classifier = this.child('classifier', new Linear(2 * hidden, options.numTags));
-    this.crf = this.head === 'crf' ? this.child('crf', new CRF(options.numTags)) : null;
+    this.classifier = this.child('classifier', new Linear(2 * hidden, this.scoreColumns()));
+    this.crf = this.head === 'crf' ? this.child('crf', options.crf ? createCrf(options.crf) : new LinearChainCrf(options.numTags)) : null;
     this.dropout = this.child('dropout', new Dropout(options.dropout ?? 0.5));
+  }
+
+  /** Columns of the classifier: the tags, or what the CRF variant scores per word (segment labels). */
+  private scoreColumns(): number {
+    const spec = this.options.crf;
+    if ((this.options.head ?? 'crf') !== 'crf' || !spec) return this.options.numTags;
+    if (spec.labels.length !== this.options.numTags) throw new Error(`${this.constructor.name}: options.crf names ${spec.labels.length} tags for ${this.options.numTags}`);
+    return crfScoreColumns(spec);
   }
 
   /**

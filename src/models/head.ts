@@ -5,7 +5,7 @@
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { argmax, crossEntropy, reshape } from '../ops/index.js';
-import type { CRF } from '../crf/crf.js';
+import type { CrfVariant } from '../crf/variant.js';
 
 export type HeadKind = 'softmax' | 'crf';
 
@@ -18,7 +18,7 @@ export function maskRows(lengths: readonly number[], T: number): Float32Array[] 
  * Mean loss over the batch: CRF NLL per sentence, or cross-entropy per real word. The gold
  * tags [B*T] and the lengths come from the host (checkWords), so no backend reads anything back.
  */
-export function headLoss(kind: HeadKind, crf: CRF | null, emissions: Tensor, gold: Int32Array, lengths: readonly number[], who: string, classWeights: Tensor | null = null): Tensor {
+export function headLoss(kind: HeadKind, crf: CrfVariant | null, emissions: Tensor, gold: Int32Array, lengths: readonly number[], who: string, classWeights: Tensor | null = null): Tensor {
   const [B, T, C] = emissions.shape as [number, number, number];
   if (gold.length !== B * T) throw new Error(`${who}: ${gold.length} gold tags for emissions ${`[${B}, ${T}, ${C}]`}`);
   if (kind === 'crf') {
@@ -34,7 +34,7 @@ export function headLoss(kind: HeadKind, crf: CRF | null, emissions: Tensor, gol
 }
 
 /** Best tag sequence per sentence, trimmed to its length. */
-export async function headDecode(kind: HeadKind, crf: CRF | null, emissions: Tensor, lengths: readonly number[]): Promise<number[][]> {
+export async function headDecode(kind: HeadKind, crf: CrfVariant | null, emissions: Tensor, lengths: readonly number[]): Promise<number[][]> {
   const T = emissions.shape[1]!;
   if (kind === 'crf' && crf) return (await crf.decode(emissions, maskRows(lengths, T))).paths;
   const best = noGrad(() => argmax(emissions, -1));

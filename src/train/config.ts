@@ -3,7 +3,8 @@
 
 import { readFileSync } from 'node:fs';
 
-export type ModelKind = 'bilstm-crf' | 'bert-bilstm-crf' | 'bert-crf' | 'bert-softmax';
+/** bilstm-semicrf and bert-semicrf are bilstm-crf and bert-crf with crf: 'semi-markov'. */
+export type ModelKind = 'bilstm-crf' | 'bert-bilstm-crf' | 'bert-crf' | 'bert-softmax' | 'bilstm-semicrf' | 'bert-semicrf';
 /** 'auto': from each file's name (and first line), see src/data/formats.ts. */
 export type CorpusFormat = 'auto' | 'conll' | 'brat' | 'pubtator' | 'jsonl';
 
@@ -32,6 +33,10 @@ export interface TrainConfig {
   patience: number;
   /** CRF transition constraints from the scheme: 'off', 'decode' only, or 'train+decode'. */
   constraints: 'off' | 'decode' | 'train+decode';
+  /** The CRF variant of the CRF models (src/crf/variant.ts): linear-chain or semi-Markov. */
+  crf: 'linear' | 'semi-markov';
+  /** Longest segment, in words, of the semi-Markov CRF (longer gold entities are cut in training). */
+  maxSegmentLength: number;
   /** Weight the loss by inverse tag frequency (softmax head only). */
   classWeights: boolean;
   /** Optimizer steps accumulate gradients over this many batches. */
@@ -74,6 +79,8 @@ export const DEFAULTS: TrainConfig = {
   bertDropout: 0.1,
   patience: 3,
   constraints: 'train+decode',
+  crf: 'linear',
+  maxSegmentLength: 6,
   classWeights: false,
   gradAccumulation: 1,
   seed: 42,
@@ -98,6 +105,8 @@ export const MODEL_DEFAULTS: Record<ModelKind, Partial<TrainConfig>> = {
   'bert-bilstm-crf': { lr: 1e-3, dropout: 0.1 },
   'bert-crf': { lr: 1e-3, dropout: 0.1 },
   'bert-softmax': { lr: 1e-3, dropout: 0.1 },
+  'bilstm-semicrf': { lr: 1e-2, dropout: 0.5, crf: 'semi-markov' },
+  'bert-semicrf': { lr: 1e-3, dropout: 0.1, crf: 'semi-markov' },
 };
 
 /** The defaults for one model kind. */
@@ -106,7 +115,8 @@ export function defaultsFor(model: ModelKind): TrainConfig {
 }
 
 const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
-  model: ['bilstm-crf', 'bert-bilstm-crf', 'bert-crf', 'bert-softmax'],
+  model: ['bilstm-crf', 'bert-bilstm-crf', 'bert-crf', 'bert-softmax', 'bilstm-semicrf', 'bert-semicrf'],
+  crf: ['linear', 'semi-markov'],
   format: ['auto', 'conll', 'brat', 'pubtator', 'jsonl'],
   scheme: ['BIO', 'BIOES'],
   schedule: ['linear', 'cosine', 'constant'],
@@ -133,7 +143,7 @@ export function resolveConfig(overrides: Partial<Record<string, unknown>>, sourc
     config[key] = v;
   }
   const c = config as unknown as TrainConfig;
-  const positive: (keyof TrainConfig)[] = ['epochs', 'batchSize', 'gradAccumulation', 'wordDim', 'lstmHidden', 'bertLayers', 'bertHidden', 'bertHeads', 'bertIntermediate', 'maxLength'];
+  const positive: (keyof TrainConfig)[] = ['epochs', 'batchSize', 'gradAccumulation', 'wordDim', 'lstmHidden', 'bertLayers', 'bertHidden', 'bertHeads', 'bertIntermediate', 'maxLength', 'maxSegmentLength'];
   for (const key of positive) if (!Number.isInteger(c[key]) || (c[key] as number) < 1) throw new Error(`${source}: "${key}" must be a positive integer, got ${c[key]}`);
   if (c.dropout < 0 || c.dropout >= 1) throw new Error(`${source}: "dropout" must be in [0, 1), got ${c.dropout}`);
   if (c.warmup < 0 || c.warmup > 1) throw new Error(`${source}: "warmup" is a fraction of the steps in [0, 1], got ${c.warmup}`);

@@ -7,15 +7,15 @@ import type { NerBatch } from '../models/batch.js';
 import { BiLstmCrf } from '../models/bilstm-crf.js';
 import { BertBiLstmCrf, BertCrf, BertSoftmax, type BertTagger } from '../models/bert-tagger.js';
 import type { BertConfig } from '../nn/bert.js';
-import type { CRF } from '../crf/crf.js';
+import type { CrfSpec, CrfVariant } from '../crf/variant.js';
 import type { WordPieceTokenizer } from '../text/wordpiece.js';
-import type { TrainConfig } from './config.js';
+import { DEFAULTS, type TrainConfig } from './config.js';
 import { SubwordEncoder, WordEncoder, type SentenceEncoder } from './encode.js';
 import type { Vocabulary } from './vocab.js';
 
 /** What train/eval/predict need of any tagger. */
 export interface NerModel extends Module {
-  readonly crf: CRF | null;
+  readonly crf: CrfVariant | null;
   classWeights: Tensor | null;
   loss(batch: NerBatch): Tensor;
   predict(batch: NerBatch): Promise<number[][]>;
@@ -25,7 +25,7 @@ export interface NerModel extends Module {
 /** The vocabularies a model reads: words (+ chars) for the BiLSTM-CRF, WordPiece for BERT. */
 export type ModelVocabulary = { kind: 'words'; words: Vocabulary; chars: Vocabulary | null } | { kind: 'subwords'; tokenizer: WordPieceTokenizer };
 
-export const isBertModel = (kind: TrainConfig['model']): boolean => kind !== 'bilstm-crf';
+export const isBertModel = (kind: TrainConfig['model']): boolean => !kind.startsWith('bilstm-');
 
 /** HF-style BERT config for an encoder trained from scratch. */
 export function scratchBertConfig(config: TrainConfig, vocabSize: number): BertConfig {
@@ -47,13 +47,16 @@ export function scratchBertConfig(config: TrainConfig, vocabSize: number): BertC
 
 /** The model and its input encoder; the CRF gets the scheme's transition constraints unless they are off. */
 export function createModel(config: TrainConfig, vocabulary: ModelVocabulary, labels: readonly string[], bert: BertConfig | null): { model: NerModel; encoder: SentenceEncoder } {
-  const built = buildModel(config, vocabulary, labels.length, bert);
-  if (built.model.crf && config.constraints !== 'off') built.model.crf.setConstraints({ mode: config.constraints, labels: [...labels], scheme: config.scheme });
+  const built = buildModel(config, vocabulary, labels, bert);
+  if (built.model.crf?.setConstraints && config.constraints !== 'off') built.model.crf.setConstraints({ mode: config.constraints, labels: [...labels], scheme: config.scheme });
   return built;
 }
 
-function buildModel(config: TrainConfig, vocabulary: ModelVocabulary, numTags: number, bert: BertConfig | null): { model: NerModel; encoder: SentenceEncoder } {
-  if (config.model === 'bilstm-crf') {
+function buildModel(config: TrainConfig, vocabulary: ModelVocabulary, labels: readonly string[], bert: BertConfig | null): { model: NerModel; encoder: SentenceEncoder } {
+  const numTags = labels.length;
+  // The CRF models' variant: the config's crf key (bilstm-semicrf and bert-semicrf default it to semi-markov).
+  const crf: CrfSpec = { variant: config.crf ?? 'linear', labels, scheme: config.scheme, maxSegmentLength: config.maxSegmentLength ?? DEFAULTS.maxSegmentLength };
+  if (config.model === 'bilstm-crf' || config.model === 'bilstm-semicrf') {
     if (vocabulary.kind !== 'words') throw new Error('bilstm-crf needs a word vocabulary');
     const model = new BiLstmCrf({
       vocabSize: vocabulary.words.size,
@@ -61,16 +64,17 @@ function buildModel(config: TrainConfig, vocabulary: ModelVocabulary, numTags: n
       wordDim: config.wordDim,
       hiddenSize: config.lstmHidden,
       dropout: config.dropout,
+      crf,
       chars: vocabulary.chars && config.charFeatures === 'cnn' ? { numChars: vocabulary.chars.size, charDim: config.charDim, filters: config.charFilters } : undefined,
     });
     return { model: model as unknown as NerModel, encoder: new WordEncoder(vocabulary.words, config.charFeatures === 'cnn' ? vocabulary.chars : null, config.lowercase) };
   }
   // `bert` is an HF config.json object of any encoder architecture (model_type bert, roberta, distilbert, albert).
   if (vocabulary.kind !== 'subwords' || !bert) throw new Error(`${config.model} needs a WordPiece tokenizer and an encoder config`);
-  const options = { bert, numTags, pooling: config.pooling, dropout: config.dropout };
+  const options = { bert, numTags, pooling: config.pooling, dropout: config.dropout, crf };
   let model: BertTagger;
   if (config.model === 'bert-softmax') model = new BertSoftmax(options);
-  else if (config.model === 'bert-crf') model = new BertCrf(options);
+  else if (config.model === 'bert-crf' || config.model === 'bert-semicrf') model = new BertCrf(options);
   else model = new BertBiLstmCrf({ ...options, lstmHidden: config.lstmHidden });
   // The encoder knows its longest input (RoBERTa: max_position_embeddings less its position offset).
   return { model: model as unknown as NerModel, encoder: new SubwordEncoder(vocabulary.tokenizer, Math.min(config.maxLength, model.bert.maxInputLength)) };

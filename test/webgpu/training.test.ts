@@ -36,7 +36,7 @@ const labelIndex = new Map(labels.map((l, i) => [l, i]));
 const base: TrainConfig = { ...DEFAULTS, seed: 3, lr: 5e-3, clip: 1, dropout: 0.1, bertDropout: 0.1, wordDim: 16, charDim: 8, charFilters: 8, lstmHidden: 8, bertLayers: 2, bertHidden: 16, bertHeads: 2, bertIntermediate: 32 };
 
 function vocabularyFor(kind: TrainConfig['model']): ModelVocabulary {
-  if (kind === 'bilstm-crf') return { kind: 'words', words: buildWordVocabulary(sentences, 1, false), chars: buildCharVocabulary(sentences) };
+  if (kind.startsWith('bilstm-')) return { kind: 'words', words: buildWordVocabulary(sentences, 1, false), chars: buildCharVocabulary(sentences) };
   const words = [...new Set(sentences.flatMap((s) => s.tokens.map((w) => w.toLowerCase())))];
   const chars = [...new Set(words.flatMap((w) => [...w]))];
   const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...chars, ...chars.map((c) => `##${c}`), ...words];
@@ -90,6 +90,9 @@ describe('training on WebGPU', () => {
   it.each([
     ['bilstm-crf', 6],
     ['bert-bilstm-crf', 4],
+    // The semi-Markov CRF (kernels/semi_crf_*.wgsl) under both encoders.
+    ['bilstm-semicrf', 4],
+    ['bert-semicrf', 3],
   ] as const)('%s: %i steps on WebGPU follow the CPU run of the same seed', async (kind, steps) => {
     const gpu = await webgpu();
     const cpu = await losses(kind, cpuBackend, steps);

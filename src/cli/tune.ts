@@ -11,7 +11,8 @@ import { createSampler } from '../research/tune/samplers.js';
 import { createPruner } from '../research/tune/pruner.js';
 import { formatParams, runStudy } from '../research/tune/study.js';
 import { selectBackend } from './backend-option.js';
-import { BUNDLED_SAMPLE, FLAGS, configFromFlags } from './train.js';
+import { FLAGS, configFromFlags } from './train.js';
+import { sampleCorpus as BUNDLED_SAMPLE } from '../data/bundled.js';
 
 export function registerTune(program: Command): void {
   const command = program

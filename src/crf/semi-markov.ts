@@ -76,6 +76,11 @@ export interface SemiMarkovOptions {
   maxSegmentLength: number;
   /** Segment labels limited to one-word segments (O, so a run of O words has one segmentation). */
   singleWordLabels?: readonly number[];
+  /**
+   * Segment lengths decoding may use, [K][L] (all by default): a BIO/BIOES model can only write
+   * the segments its tags spell (no S-X tag: no one-word X). Training is not restricted.
+   */
+  decodeLengths?: readonly (readonly boolean[])[];
   rng?: Rng;
 }
 
@@ -87,6 +92,7 @@ export class SemiMarkovCRF extends Module {
   readonly lengthScores: Tensor; // [K,L]
   readonly maxSegmentLength: number;
   private readonly lengthPenalty: Tensor | null;
+  private readonly decodePenalty: Tensor | null;
   private readonly singleWordLabels: Set<number>;
 
   constructor(readonly numLabels: number, options: SemiMarkovOptions) {
@@ -106,10 +112,16 @@ export class SemiMarkovCRF extends Module {
     for (const y of single) penalty.fill(CONSTRAINT_PENALTY, y * L + 1, (y + 1) * L);
     this.lengthPenalty = single.length && L > 1 ? keep(tensor(penalty, [numLabels, L], { backend: this.transitions.backend })) : null;
     this.singleWordLabels = new Set(single);
+    const allowed = options.decodeLengths;
+    if (allowed && (allowed.length !== numLabels || allowed.some((row) => row.length !== L))) throw new Error(`SemiMarkovCRF: decodeLengths must be [${numLabels}][${L}]`);
+    const forbidden = allowed ? Float32Array.from({ length: numLabels * L }, (_, i) => (allowed[Math.floor(i / L)]![i % L] ? penalty[i]! : CONSTRAINT_PENALTY)) : null;
+    this.decodePenalty = forbidden && forbidden.some((v, i) => v !== penalty[i]) ? keep(tensor(forbidden, [numLabels, L], { backend: this.transitions.backend })) : this.lengthPenalty;
   }
 
-  private lengths(): Tensor {
-    return this.lengthPenalty ? add(this.lengthScores, this.lengthPenalty) : this.lengthScores;
+  /** The length scores plus the penalties of the use: one-word labels ('train'), and what the tags can spell ('decode'). */
+  private lengths(use: 'train' | 'decode' = 'train'): Tensor {
+    const penalty = use === 'train' ? this.lengthPenalty : this.decodePenalty;
+    return penalty ? add(this.lengthScores, penalty) : this.lengthScores;
   }
 
   /** log Z [B]. */
@@ -168,7 +180,7 @@ export class SemiMarkovCRF extends Module {
     const { result, lengths } = noGrad(() =>
       tidy(() => {
         const { maskTensor, lengths } = this.readMask(op, emissions, mask);
-        const lengthScores = this.lengths();
+        const lengthScores = this.lengths('decode');
         const shape = semiShape(op, emissions, maskTensor, this.transitions, this.startTransitions, this.endTransitions, lengthScores);
         const r = emissions.backend.semiCrfViterbi(storages(emissions, maskTensor, this.transitions, this.startTransitions, this.endTransitions, lengthScores), shape);
         return { result: { codes: out(r.labels, [shape.batch, shape.steps], emissions), score: out(r.score, [shape.batch], emissions) }, lengths };
@@ -199,7 +211,7 @@ export class SemiMarkovCRF extends Module {
     return noGrad(() =>
       tidy(() => {
         const { maskTensor } = this.readMask(op, emissions, mask);
-        const lengthScores = this.lengths();
+        const lengthScores = this.lengths('decode');
         const shape = semiShape(op, emissions, maskTensor, this.transitions, this.startTransitions, this.endTransitions, lengthScores);
         const backend = emissions.backend;
         const inputs = storages(emissions, maskTensor, this.transitions, this.startTransitions, this.endTransitions, lengthScores);
@@ -214,6 +226,7 @@ export class SemiMarkovCRF extends Module {
 
   override dispose(): void {
     super.dispose();
+    if (this.decodePenalty !== this.lengthPenalty) this.decodePenalty?.dispose();
     this.lengthPenalty?.dispose();
   }
 
@@ -267,7 +280,16 @@ export class SemiMarkovCrfVariant extends SemiMarkovCRF implements CrfVariant {
 
   constructor(readonly tagLabels: readonly string[], readonly scheme: 'BIO' | 'BIOES', options: { maxSegmentLength: number; rng?: Rng }) {
     const types = SemiMarkovCrfVariant.segmentLabelsOf(tagLabels).slice(1);
-    super(types.length + 1, { maxSegmentLength: options.maxSegmentLength, singleWordLabels: [0], rng: options.rng });
+    const L = options.maxSegmentLength;
+    const has = (tag: string) => tagLabels.includes(tag);
+    // The segments the tags can spell: BIO needs B-X (and I-X past one word); BIOES S-X for one
+    // word, B-X and E-X for more, I-X past two.
+    const spellable = (type: string, d: number) =>
+      scheme === 'BIOES'
+        ? d === 1 ? has(`S-${type}`) : has(`B-${type}`) && has(`E-${type}`) && (d === 2 || has(`I-${type}`))
+        : has(`B-${type}`) && (d === 1 || has(`I-${type}`));
+    const decodeLengths = [Array.from({ length: L }, (_, k) => k === 0), ...types.map((type) => Array.from({ length: L }, (_, k) => spellable(type, k + 1)))];
+    super(types.length + 1, { maxSegmentLength: L, singleWordLabels: [0], decodeLengths, rng: options.rng });
     this.segmentLabels = ['O', ...types];
     this.typeOfTag = tagLabels.map((t) => (t === 'O' ? 0 : 1 + types.indexOf(parseTag(t).type)));
     this.prefixOfTag = tagLabels.map((t) => parseTag(t).prefix);

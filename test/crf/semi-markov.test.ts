@@ -126,6 +126,18 @@ describe('semi-Markov CRF variant: tags <-> segments', () => {
     v.dispose();
   });
 
+  it('decodes only segments the tags can spell (no S-X tag: no one-word X)', async () => {
+    const bioes = ['O', 'B-X', 'I-X', 'E-X']; // no S-X in the training data
+    const v = new SemiMarkovCrfVariant(bioes, 'BIOES', { maxSegmentLength: 3 });
+    // Word 1 strongly X, its neighbours strongly O: the best spellable labelling still has no lone X.
+    const emissions = tensor(Float32Array.of(5, -5, -5, 5, 5, -5), [1, 3, 2]);
+    const { paths } = await v.decode(emissions, [[1, 1, 1]]);
+    expect(paths[0]!.map((t) => bioes[t])).not.toContain('S-X');
+    expect(paths[0]!.every((t) => t >= 0)).toBe(true);
+    emissions.dispose();
+    v.dispose();
+  });
+
   it('createCrf picks the variant by name; the linear one is the CRF layer, unchanged', () => {
     const linear = createCrf({ variant: 'linear', labels: bio, scheme: 'BIO', maxSegmentLength: 4 });
     const semi = createCrf({ variant: 'semi-markov', labels: bio, scheme: 'BIO', maxSegmentLength: 4 });

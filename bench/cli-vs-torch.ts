@@ -107,15 +107,15 @@ interface TrainFigures { wall: number; rssMb: number | null; trainSeconds: numbe
 async function mednerTrain(tag: string, env: Record<string, string>, cpu?: string): Promise<TrainFigures | null> {
   const out = join(work, `medner-${tag}`);
   const r = await run(`medner train ${tag}`, [...medner, 'train', '--train', files['train.tsv']!, '--dev', files['devel.tsv']!, '--test', files['test.tsv']!,
-    '--config', join(work, 'config.json'), '--epochs', String(epochs), '--batch-size', String(batch), '--patience', String(epochs + 1), '--out', out, '--no-progress'], env, cpu);
+    '--config', join(work, 'config.json'), '--epochs', String(epochs), '--batch-size', String(batch), '--patience', String(epochs + 1), '--out', out, '--overwrite', '--no-progress'], env, cpu);
   if (r.code !== 0) return null;
   const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
   const ep = records.filter((x) => 'epoch' in x);
   const test = records.find((x) => (x as unknown as { split?: string }).split === 'test');
   const trainSeconds = ep.reduce((s, x) => s + x.seconds!, 0);
-  const devSeconds = ep.reduce((s, x) => s + (x.devSeconds ?? 0), 0);
-  const tokens = ep.reduce((s, x) => s + x.tokensPerSecond! * x.seconds!, 0);
-  const devSentences = ep.reduce((s, x) => s + (x.devSentencesPerSecond ?? 0) * (x.devSeconds ?? 0), 0);
+  const devSeconds = ep.reduce((s, x) => s + (x.dev_seconds ?? 0), 0);
+  const tokens = ep.reduce((s, x) => s + x.tokens_per_second! * x.seconds!, 0);
+  const devSentences = ep.reduce((s, x) => s + (x.dev_sentences_per_second ?? 0) * (x.dev_seconds ?? 0), 0);
   return { wall: r.wall, rssMb: r.rssMb, trainSeconds, devSeconds, tokensPerSecond: tokens / trainSeconds, devSentencesPerSecond: devSentences / devSeconds, testF1: test?.f1 ?? null, epochs: ep.length };
 }
 

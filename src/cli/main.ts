@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerConvert } from './convert.js';
+import { registerExport } from './export.js';
 import { registerTrain } from './train.js';
 import { registerEval } from './eval.js';
 import { registerPredict } from './predict.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerPredict(program);
   registerConvert(program);
+  registerExport(program);
   registerBench(program);
   registerCompare(program);
   registerTune(program);

@@ -13,6 +13,7 @@ import { resolveConfig, snakeKeys, type TrainConfig } from './config.js';
 import { createModel, type ModelVocabulary, type NerModel } from './model-factory.js';
 import type { SentenceEncoder } from './encode.js';
 import { Vocabulary } from './vocab.js';
+import { isHfTokenClassifier, loadHfTokenClassifier } from './huggingface.js';
 
 export const CHECKPOINT_FORMAT = 'medner-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -153,7 +154,7 @@ export async function readCheckpointConfig(dir: string): Promise<CheckpointConfi
   } catch (error) {
     throw new Error(`${path}: ${(error as Error).message}`);
   }
-  if (config.format !== CHECKPOINT_FORMAT) throw new Error(`${path}: not a medner checkpoint (format is ${JSON.stringify(config.format)}); for a Hugging Face model directory use --pretrained`);
+  if (config.format !== CHECKPOINT_FORMAT) throw new Error(`${path}: not a medner checkpoint (format is ${JSON.stringify(config.format)}) nor a Hugging Face token-classification model (no id2label); to fine-tune a pretrained encoder use train --pretrained`);
   if (config.version > CHECKPOINT_VERSION) throw new Error(`${path}: checkpoint version ${config.version} is newer than this medner (${CHECKPOINT_VERSION})`);
   config.train = resolveConfig(config.train as unknown as Record<string, unknown>, path);
   return config;
@@ -172,9 +173,14 @@ export async function readVocabulary(dir: string, config: CheckpointConfig): Pro
   }
 }
 
-/** Load a checkpoint directory (or a training output directory, via its best/). */
+/**
+ * Load a checkpoint directory (or a training output directory, via its best/), or a Hugging Face
+ * token-classification directory (config.json with id2label; see huggingface.ts).
+ */
 export async function loadCheckpoint(dirIn: string, backend: Backend): Promise<LoadedCheckpoint> {
   const dir = await resolveCheckpointDir(dirIn);
+  const raw = await readFile(join(dir, 'config.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => null);
+  if (raw && isHfTokenClassifier(raw)) return loadHfTokenClassifier(dir, backend);
   const config = await readCheckpointConfig(dir);
   const vocabulary = await readVocabulary(dir, config);
   const { model, encoder } = createModel(config.train, vocabulary, config.labels, config.bert);

@@ -12,6 +12,7 @@ import { registerPredict } from '../../src/cli/predict.js';
 import { registerConvert } from '../../src/cli/convert.js';
 import { registerEval } from '../../src/cli/eval.js';
 import { registerTrain } from '../../src/cli/train.js';
+import { registerExport } from '../../src/cli/export.js';
 
 export const BC5CDR_IOB = 'test/fixtures/data/bc5cdr/sample.iob.tsv';
 export const BC5CDR_PUBTATOR = 'test/fixtures/data/bc5cdr/sample.pubtator.txt';
@@ -38,6 +39,7 @@ export async function medner(...args: string[]): Promise<string> {
   registerEval(program);
   registerPredict(program);
   registerConvert(program);
+  registerExport(program);
   const chunks: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
   const log = console.log;

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Storage } from '../../src/backend/backend.js';
+import { crfBackward, crfBackwardLogSpace, crfForward, crfForwardLogSpace } from '../../src/backend/cpu/crf.js';
 import { allPaths, backends, bruteLogZ, crfCase, expectClose, finiteDifferences, maskOf, pathScore, rankedPaths, scoresOf, type CrfCase } from './brute-force.js';
 
 const RUNS = { numRuns: 100 };
@@ -107,5 +108,41 @@ describe.each(backends.map((b) => [b.name, b] as const))('CRF kernels on %s', (_
       expectClose('dEmissions', await backend.read(d.dEmissions), [0, 1, 0, 1, 0, 1], 1e-6);
       expectClose('dTransitions', await backend.read(d.dTransitions), [0, 0, 0, 2], 1e-6);
     });
+  });
+});
+
+describe('CPU CRF kernels: the probability-space forward-backward (C^2 multiply-adds per step) equals the log-space one (C^2 exps)', () => {
+  it('at up to 60 tags, with constraint penalties, large scores and masked tails', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 60 }), fc.double({ min: 0.1, max: 30, noNaN: true }), fc.integer(), (B, T, C, scale, seed) => {
+        let state = seed >>> 0;
+        const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 2 * scale;
+        const emissions = Float32Array.from({ length: B * T * C }, random);
+        // Some transitions forbidden as constraints do it (-1e4), the rest random.
+        const transitions = Float32Array.from({ length: C * C }, (_, k) => (k % 7 === 3 ? -1e4 : random()));
+        const start = Float32Array.from({ length: C }, random);
+        const end = Float32Array.from({ length: C }, random);
+        const mask = new Float32Array(B * T);
+        for (let b = 0; b < B; b++) mask.fill(1, b * T, b * T + 1 + (b * 3) % T);
+        const dlogZ = Float32Array.from({ length: B }, (_, b) => 1 / (b + 1));
+        const shape = { batch: B, steps: T, tags: C };
+        const fast = crfForward(emissions, mask, transitions, start, end, shape);
+        const slow = crfForwardLogSpace(emissions, mask, transitions, start, end, shape);
+        const close = (name: string, a: Float32Array, b: Float32Array) => {
+          let worst = { excess: 0, what: '' };
+          a.forEach((x, i) => {
+            const excess = (x === b[i] ? 0 : Math.abs(x - b[i]!)) - 1e-5 * Math.max(1, Math.abs(b[i]!));
+            if (!(excess <= worst.excess)) worst = { excess, what: `${name}[${i}]: ${x} vs ${b[i]}` };
+          });
+          expect(worst.excess, worst.what).toBeLessThanOrEqual(0);
+        };
+        close('logZ', fast.logZ, slow.logZ);
+        close('alpha', fast.alpha, slow.alpha);
+        const dFast = crfBackward(emissions, mask, transitions, start, end, slow.alpha, dlogZ, shape);
+        const dSlow = crfBackwardLogSpace(emissions, mask, transitions, start, end, slow.alpha, dlogZ, shape);
+        for (const key of ['dEmissions', 'dTransitions', 'dStart', 'dEnd'] as const) close(key, dFast[key], dSlow[key]);
+      }),
+      { numRuns: 100 },
+    );
   });
 });

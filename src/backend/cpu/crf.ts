@@ -34,6 +34,14 @@ function logSumExp(values: Float64Array): number {
 export function crfForward(
   emissions: Float32Array, mask: Float32Array, transitions: Float32Array, start: Float32Array, end: Float32Array, shape: CrfShape,
 ): { logZ: Float32Array; alpha: Float32Array } {
+  const scaled = scaledTransitions(transitions);
+  return scaled ? crfForwardScaled(emissions, mask, transitions, scaled, start, end, shape) : crfForwardLogSpace(emissions, mask, transitions, start, end, shape);
+}
+
+/** The forward algorithm as written, C^2 exps per step: the reference the scaled version is tested against. */
+export function crfForwardLogSpace(
+  emissions: Float32Array, mask: Float32Array, transitions: Float32Array, start: Float32Array, end: Float32Array, shape: CrfShape,
+): { logZ: Float32Array; alpha: Float32Array } {
   const { batch: B, steps: T, tags: C } = shape;
   const alpha = allocF32(B * T * C);
   const logZ = new Float32Array(B);
@@ -62,6 +70,189 @@ export function crfForward(
   return { logZ, alpha };
 }
 
+// ---------- the same in probability space: C^2 multiply-adds per step instead of C^2 exps ----------
+//
+// logsumexp_i(alpha[i] + transitions[i,j]) = m + shift + log(sum_i exp(alpha[i] - m) * E[i,j]),
+// with E = exp(transitions - shift) computed once per call, m = max_i alpha[i] and shift the
+// largest transition. The exps per step fall from C^2 to C (and C logs); what is left is a
+// vector-matrix product, so the CRF's cost at 129 or 255 tags is arithmetic, not exp. Terms are
+// at most 1 and the sums are float64, so a path that matters cannot underflow (below e^-700 of
+// the best path it cannot change a float32 result). Transitions with a non-finite largest value
+// (+Infinity, NaN, all -Infinity) use the log-space loops above.
+
+interface ScaledTransitions {
+  /** E[i*C + j] = exp(transitions[i,j] - shift) */
+  E: Float64Array;
+  shift: number;
+}
+
+function scaledTransitions(transitions: Float32Array): ScaledTransitions | null {
+  let shift = -Infinity;
+  for (const v of transitions) if (v > shift || Number.isNaN(v)) shift = v;
+  if (!Number.isFinite(shift)) return null;
+  const E = new Float64Array(transitions.length);
+  for (let k = 0; k < E.length; k++) E[k] = Math.exp(transitions[k]! - shift);
+  return { E, shift };
+}
+
+function crfForwardScaled(
+  emissions: Float32Array, mask: Float32Array, transitions: Float32Array, { E, shift }: ScaledTransitions, start: Float32Array, end: Float32Array, shape: CrfShape,
+): { logZ: Float32Array; alpha: Float32Array } {
+  const { batch: B, steps: T, tags: C } = shape;
+  const alpha = allocF32(B * T * C);
+  const logZ = new Float32Array(B);
+  const prev = new Float64Array(C);
+  const p = new Float64Array(C);
+  const sums = new Float64Array(C);
+  const terms = new Float64Array(C);
+  for (let b = 0; b < B; b++) {
+    const base = b * T * C;
+    for (let j = 0; j < C; j++) prev[j] = start[j]! + emissions[base + j]!;
+    alpha.set(prev, base);
+    for (let t = 1; t < T; t++) {
+      const row = base + t * C;
+      if (mask[b * T + t] !== 0) {
+        let m = -Infinity;
+        for (let i = 0; i < C; i++) if (prev[i]! > m) m = prev[i]!;
+        if (m === -Infinity) {
+          prev.fill(-Infinity); // no path reaches this step
+        } else {
+          for (let i = 0; i < C; i++) p[i] = Math.exp(prev[i]! - m);
+          sums.fill(0);
+          for (let i = 0; i < C; i++) {
+            const pi = p[i]!;
+            if (pi === 0) continue;
+            const r = i * C;
+            for (let j = 0; j < C; j++) sums[j]! += pi * E[r + j]!;
+          }
+          for (let j = 0; j < C; j++) {
+            if (sums[j]! > 0) {
+              sums[j] = Math.log(sums[j]!) + m + shift;
+            } else {
+              // Every term underflowed (a tag reached only through penalised transitions): in log space.
+              for (let i = 0; i < C; i++) terms[i] = prev[i]! + transitions[i * C + j]!;
+              sums[j] = logSumExp(terms);
+            }
+          }
+          for (let j = 0; j < C; j++) prev[j] = sums[j]! + emissions[row + j]!;
+        }
+      }
+      alpha.set(prev, row);
+    }
+    for (let j = 0; j < C; j++) terms[j] = prev[j]! + end[j]!;
+    logZ[b] = logSumExp(terms);
+  }
+  return { logZ, alpha };
+}
+
+function crfBackwardScaled(
+  emissions: Float32Array, mask: Float32Array, transitions: Float32Array, { E, shift }: ScaledTransitions, start: Float32Array, end: Float32Array,
+  alpha: Float32Array, dlogZ: Float32Array, shape: CrfShape,
+): { dEmissions: Float32Array; dTransitions: Float32Array; dStart: Float32Array; dEnd: Float32Array } {
+  const { batch: B, steps: T, tags: C } = shape;
+  const dEmissions = allocF32(B * T * C);
+  // sum over b and t of dlogZ[b] * P_t(i, j) / E[i, j]: multiplied by E once at the end.
+  const pairwise = new Float64Array(C * C);
+  const dStart = new Float64Array(C);
+  const dEnd = new Float64Array(C);
+  const beta = new Float64Array(T * C);
+  const terms = new Float64Array(C);
+  const u = new Float64Array(C);
+  const v = new Float64Array(C);
+  const Ev = new Float64Array(C);
+  // Steps computed in log space (rare) add their terms here, outside the sums that are multiplied by E.
+  const exactPairs = new Map<number, number>();
+  const active = (b: number, t: number): boolean => t === 0 || mask[b * T + t] !== 0;
+  for (let b = 0; b < B; b++) {
+    const g = dlogZ[b]!;
+    const base = b * T * C;
+    const last = base + (T - 1) * C;
+    for (let j = 0; j < C; j++) terms[j] = alpha[last + j]! + end[j]!;
+    const logZ = logSumExp(terms);
+
+    // beta[t,i] = shift + m + log(sum_j E[i,j] exp(emissions[t+1,j] + beta[t+1,j] - m))
+    for (let i = 0; i < C; i++) beta[(T - 1) * C + i] = end[i]!;
+    for (let t = T - 2; t >= 0; t--) {
+      if (!active(b, t + 1)) {
+        beta.copyWithin(t * C, (t + 1) * C, (t + 2) * C);
+        continue;
+      }
+      const nextRow = base + (t + 1) * C;
+      let m = -Infinity;
+      for (let j = 0; j < C; j++) if ((v[j] = emissions[nextRow + j]! + beta[(t + 1) * C + j]!) > m) m = v[j]!;
+      if (m === -Infinity) {
+        beta.fill(-Infinity, t * C, (t + 1) * C);
+        continue;
+      }
+      for (let j = 0; j < C; j++) v[j] = Math.exp(v[j]! - m);
+      for (let i = 0; i < C; i++) {
+        let sum = 0;
+        const r = i * C;
+        for (let j = 0; j < C; j++) sum += E[r + j]! * v[j]!;
+        if (sum > 0) {
+          beta[t * C + i] = Math.log(sum) + m + shift;
+        } else {
+          for (let j = 0; j < C; j++) terms[j] = transitions[r + j]! + emissions[nextRow + j]! + beta[(t + 1) * C + j]!;
+          beta[t * C + i] = logSumExp(terms);
+        }
+      }
+    }
+
+    for (let t = 0; t < T; t++) {
+      if (!active(b, t)) continue;
+      for (let j = 0; j < C; j++) dEmissions[base + t * C + j] = g * Math.exp(alpha[base + t * C + j]! + beta[t * C + j]! - logZ);
+    }
+    for (let j = 0; j < C; j++) {
+      dStart[j] += g * Math.exp(start[j]! + emissions[base + j]! + beta[j]! - logZ);
+      dEnd[j] += g * Math.exp(alpha[last + j]! + end[j]! - logZ);
+    }
+
+    // P_t(i, j) = u_i E[i,j] v_j / sum_ij(u_i E[i,j] v_j), u = exp(alpha[t-1] - max), v = exp(emissions[t] + beta[t] - max):
+    // the pairwise marginals of an active step sum to 1, so the normaliser needs no exp of logZ.
+    for (let t = 1; t < T; t++) {
+      if (!active(b, t)) continue;
+      const prevRow = base + (t - 1) * C;
+      const row = base + t * C;
+      let mu = -Infinity;
+      let mv = -Infinity;
+      for (let i = 0; i < C; i++) if (alpha[prevRow + i]! > mu) mu = alpha[prevRow + i]!;
+      for (let j = 0; j < C; j++) if ((v[j] = emissions[row + j]! + beta[t * C + j]!) > mv) mv = v[j]!;
+      if (mu === -Infinity || mv === -Infinity) continue;
+      for (let i = 0; i < C; i++) u[i] = Math.exp(alpha[prevRow + i]! - mu);
+      for (let j = 0; j < C; j++) v[j] = Math.exp(v[j]! - mv);
+      let total = 0;
+      for (let i = 0; i < C; i++) {
+        let sum = 0;
+        const r = i * C;
+        for (let j = 0; j < C; j++) sum += E[r + j]! * v[j]!;
+        Ev[i] = sum;
+        total += u[i]! * sum;
+      }
+      if (!(total > 1e-200)) {
+        // The best predecessor and the best successor are joined only by penalised transitions: in log space.
+        for (let i = 0; i < C; i++) {
+          for (let j = 0; j < C; j++) {
+            const k = i * C + j;
+            const term = g * Math.exp(alpha[prevRow + i]! + transitions[k]! + emissions[row + j]! + beta[t * C + j]! - logZ);
+            if (term !== 0) exactPairs.set(k, (exactPairs.get(k) ?? 0) + term);
+          }
+        }
+        continue;
+      }
+      const scale = g / total;
+      for (let i = 0; i < C; i++) {
+        const ui = u[i]! * scale;
+        if (ui === 0) continue;
+        const r = i * C;
+        for (let j = 0; j < C; j++) pairwise[r + j]! += ui * v[j]!;
+      }
+    }
+  }
+  const dTransitions = new Float32Array(C * C);
+  for (let k = 0; k < C * C; k++) dTransitions[k] = pairwise[k]! * E[k]! + (exactPairs.get(k) ?? 0);
+  return { dEmissions, dTransitions, dStart: Float32Array.from(dStart), dEnd: Float32Array.from(dEnd) };
+}
+
 // ---------- backward: forward-backward marginals ----------
 
 /**
@@ -74,6 +265,15 @@ export function crfForward(
  * of the scores of all continuations after tag i at step t (not counting emissions[t]).
  */
 export function crfBackward(
+  emissions: Float32Array, mask: Float32Array, transitions: Float32Array, start: Float32Array, end: Float32Array,
+  alpha: Float32Array, dlogZ: Float32Array, shape: CrfShape,
+): { dEmissions: Float32Array; dTransitions: Float32Array; dStart: Float32Array; dEnd: Float32Array } {
+  const scaled = scaledTransitions(transitions);
+  return scaled ? crfBackwardScaled(emissions, mask, transitions, scaled, start, end, alpha, dlogZ, shape) : crfBackwardLogSpace(emissions, mask, transitions, start, end, alpha, dlogZ, shape);
+}
+
+/** Forward-backward as written, C^2 exps per step: the reference the scaled version is tested against. */
+export function crfBackwardLogSpace(
   emissions: Float32Array, mask: Float32Array, transitions: Float32Array, start: Float32Array, end: Float32Array,
   alpha: Float32Array, dlogZ: Float32Array, shape: CrfShape,
 ): { dEmissions: Float32Array; dTransitions: Float32Array; dStart: Float32Array; dEnd: Float32Array } {
@@ -150,6 +350,9 @@ export function viterbi(
   const prev = new Float64Array(C);
   const next = new Float64Array(C);
   const backpointers = new Int32Array(T * C); // backpointers[t*C + j] = best tag at the previous step given tag j at t
+  // Transposed once, so the max over previous tags i reads a contiguous row.
+  const into = new Float64Array(C * C);
+  for (let i = 0; i < C; i++) for (let j = 0; j < C; j++) into[j * C + i] = transitions[i * C + j]!;
   for (let b = 0; b < B; b++) {
     const base = b * T * C;
     for (let j = 0; j < C; j++) prev[j] = start[j]! + emissions[base + j]!;
@@ -162,9 +365,13 @@ export function viterbi(
         }
         let best = -Infinity;
         let arg = 0;
+        const r = j * C;
         for (let i = 0; i < C; i++) {
-          const s = prev[i]! + transitions[i * C + j]!;
-          if (s > best) [best, arg] = [s, i];
+          const s = prev[i]! + into[r + i]!;
+          if (s > best) {
+            best = s;
+            arg = i;
+          }
         }
         next[j] = best + emissions[base + t * C + j]!;
         backpointers[t * C + j] = arg;

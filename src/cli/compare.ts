@@ -3,9 +3,6 @@
 
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { loadSentences } from '../train/corpus.js';
-import { readCheckpointConfig, resolveCheckpointDir } from '../train/checkpoint.js';
-import { compareRuns, formatComparison, runModels } from '../research/compare.js';
 import { selectBackend } from './backend-option.js';
 
 export function registerCompare(program: Command): void {
@@ -26,6 +23,9 @@ export function registerCompare(program: Command): void {
       const seed = Number(flags.seed);
       if (!Number.isInteger(samples) || samples < 1) throw new Error(`--samples must be a positive integer, got ${flags.samples}`);
       if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${flags.seed}`);
+      const [{ loadSentences }, { readCheckpointConfig, resolveCheckpointDir }, { compareRuns, formatComparison, runModels }] = await Promise.all([
+        import('../train/corpus.js'), import('../train/checkpoint.js'), import('../research/compare.js'),
+      ]);
       // The corpus is read with the scheme of A's first model; both runs must share the labels' scheme.
       const first = await readCheckpointConfig(await resolveCheckpointDir((await runModels(runA))[0]!));
       const data = await loadSentences(flags.data, flags.format, first.scheme);

@@ -3,9 +3,6 @@
 
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { loadCheckpoint } from '../train/checkpoint.js';
-import { loadSentences } from '../train/corpus.js';
-import { evaluate } from '../train/evaluate.js';
 import { classificationReport, entityScores, tokenAccuracy } from '../metrics/scores.js';
 import { analyzeErrors, formatErrorAnalysis } from '../metrics/errors.js';
 import { selectBackend } from './backend-option.js';
@@ -42,6 +39,7 @@ export function registerEval(program: Command): void {
       const path = flags.data ?? flags.test;
       if (!path) throw new Error('eval needs --data <path> (the annotated corpus to score)');
       const backend = await selectBackend(flags.backend);
+      const [{ loadCheckpoint }, { loadSentences }, { evaluate }] = await Promise.all([import('../train/checkpoint.js'), import('../train/corpus.js'), import('../train/evaluate.js')]);
       const { config, model, encoder } = await loadCheckpoint(flags.model, backend);
       const scheme = config.scheme === 'BIOES' ? 'iobes' : 'iob2';
       const { typeMap, jsonl } = corpusOptions(flags);

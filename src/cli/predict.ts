@@ -8,8 +8,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
-import { tagSentences } from '../train/evaluate.js';
+import type { LoadedCheckpoint } from '../train/checkpoint.js';
 import { splitSentences, tokenizeWords, type TextSpan } from '../text/segment.js';
 import { tagsToSpans } from '../data/schemes.js';
 import { formatConll } from '../data/conll.js';
@@ -85,6 +84,7 @@ function wordsOf(item: Item): { text: string; sentences: TextSpan[][] } {
 export async function tagItems(items: readonly Item[], loaded: LoadedCheckpoint, backend: Backend): Promise<TaggedItem[]> {
   const perItem = items.map(wordsOf);
   const flat: Sentence[] = perItem.flatMap((p) => p.sentences.map((words) => ({ tokens: words.map((w) => w.text), tags: words.map(() => 'O') })));
+  const { tagSentences } = await import('../train/evaluate.js');
   const { tags, confidences } = flat.length ? await tagSentences(loaded.model, loaded.encoder, loaded.config.labels, flat, backend, { confidences: true }) : { tags: [], confidences: [] };
   const scheme = loaded.config.scheme === 'BIOES' ? 'iobes' : 'iob2';
   let k = 0;
@@ -370,6 +370,7 @@ export function registerPredict(program: Command): void {
       if (flags.shardBy !== 'position' && !shard) throw new Error('--shard-by needs --shard I/N');
       if (flags.resume && !flags.out) throw new Error('--resume needs --out <file> (the output to continue)');
       const backend = await selectBackend(flags.backend);
+      const { loadCheckpoint } = await import('../train/checkpoint.js');
       const loaded = await loadCheckpoint(flags.model, backend);
       const started = performance.now();
       const cpuStarted = process.cpuUsage();

@@ -5,11 +5,8 @@
 import { Command, Option } from 'commander';
 import { dirname } from 'node:path';
 import { DEFAULTS, defaultsFor, readConfigFile, resolveConfig, type ModelKind, type TrainConfig } from '../train/config.js';
-import { train } from '../train/trainer.js';
 import { selectBackend } from './backend-option.js';
 import { addCorpusOptions, corpusOptions, type CorpusFlags } from './corpus-options.js';
-import { formatSeedSummary, parseSeeds, trainSeeds } from '../research/seeds.js';
-
 import { sampleCorpus as BUNDLED_SAMPLE } from '../data/bundled.js';
 
 const SAMPLE_DIR = dirname(BUNDLED_SAMPLE.train);
@@ -100,11 +97,13 @@ export function registerTrain(program: Command): void {
     };
     if (flags.seeds !== undefined || flags.repeats !== undefined) {
       if (flags.resume) throw new Error('--resume continues one run; resume a seed run with --resume <out>/seed-<n>');
+      const { formatSeedSummary, parseSeeds, trainSeeds } = await import('../research/seeds.js');
       const summary = await trainSeeds(common, parseSeeds(flags.seeds as string | undefined, flags.repeats as string | undefined, config.seed));
       console.log(`\n${summary.split} F1 over ${summary.runs.length} seeds:\n${formatSeedSummary(summary)}`);
       console.log(`one directory per seed and seeds.json in ${common.out}`);
       return;
     }
+    const { train } = await import('../train/trainer.js');
     const result = await train(common);
     if (result.test) {
       console.log(`\ntest (best epoch ${result.bestEpoch}):\n${result.test.report}`);

@@ -124,6 +124,11 @@ describe('the packed tarball, installed CPU-only into an empty project', () => {
     expect(ok('npx', ['--offline', 'medner', '--version']).trim()).toBe(pkg.version);
     const help = ok('npx', ['--offline', 'medner', '--help']);
     for (const command of ['train', 'eval', 'predict', 'convert']) expect(help).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    // --help loads the command definitions only: no engine module (start-up time, README).
+    const hook = `data:text/javascript,${encodeURIComponent(LOAD_LOGGER)}`;
+    const loaded = run(process.execPath, ['--import', hook, 'node_modules/medner/dist/cli/main.js', '--help']).stderr.split('\n').filter((l) => l.startsWith('loaded '));
+    expect(loaded.length).toBeGreaterThan(0);
+    expect(loaded.filter((l) => /\/dist\/(tensor|backend|autograd|ops|nn|models|optim|crf)\/|\/train\/(trainer|checkpoint|evaluate)\.js/.test(l))).toEqual([]);
     const trained = ok('npx', ['--offline', 'medner', 'train', '--epochs', '1', '--no-progress', '--out', 'runs/cli']);
     expect(trained).toMatch(/bundled BC5CDR sample \(.*node_modules\/medner\/dist\/data\/sample\)/);
     expect(trained).toMatch(/^test F1 0\.\d{4}/m);
@@ -170,6 +175,13 @@ optim.cloneTensor;
 nn.readHost;
 // @ts-expect-error: the package's files are reached through its exports only
 import('medner/dist/nn/host.js');
+`;
+
+/** Registers a resolve hook that prints each module of the package as it is resolved. */
+const LOAD_LOGGER = `
+import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(
+  "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('/node_modules/medner/')) process.stderr.write('loaded ' + r.url + '\\\\n'); return r; }"));
 `;
 
 /** A matmul on the WebGPU backend (Dawn; llvmpipe on a machine without a GPU). */

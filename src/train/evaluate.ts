@@ -7,6 +7,7 @@ import { entityScores, type EntityScores } from '../metrics/scores.js';
 import { tidy } from '../tensor/scope.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { disposeBatch } from '../models/batch.js';
+import { headDecode, maskRows } from '../models/head.js';
 import { chunkSentences, mergeChunks, type SentenceEncoder } from './encode.js';
 import type { NerModel } from './model-factory.js';
 
@@ -33,19 +34,25 @@ export async function tagSentences(model: NerModel, encoder: SentenceEncoder, la
   for (const indices of batchesByLength(chunks.map((c) => c.tokens.length), options.batchSize ?? 64)) {
     const encoded = tidy(() => encoder.encode(indices.map((i) => chunks[i]!), null, backend));
     try {
-      const paths = await model.predict(encoded.batch);
-      indices.forEach((chunk, b) => (predictions[chunk] = paths[b]!));
-      if (options.confidences) {
-        const probabilities = noGrad(() =>
-          tidy(() => {
-            const { emissions } = model.emissions(encoded.batch, 'confidence');
-            return model.crf ? model.crf.marginals(emissions, encoded.lengths.map((n) => Array.from({ length: emissions.shape[1]! }, (_, t) => (t < n ? 1 : 0)))) : emissions.softmax(-1);
-          }),
-        );
+      if (!options.confidences) {
+        const paths = await model.predict(encoded.batch);
+        indices.forEach((chunk, b) => (predictions[chunk] = paths[b]!));
+        continue;
+      }
+      // Tags and confidences from one forward pass: the emissions that model.predict would compute (eval
+      // mode), decoded by the model's head, then CRF marginals (or softmax) of the same emissions.
+      const { emissions, lengths } = noGrad(() => tidy(() => model.emissions(encoded.batch, 'tagSentences')));
+      try {
+        const paths = await headDecode(model.crf ? 'crf' : 'softmax', model.crf, emissions, lengths);
+        indices.forEach((chunk, b) => (predictions[chunk] = paths[b]!));
+        const T = emissions.shape[1]!;
+        const probabilities = noGrad(() => tidy(() => (model.crf ? model.crf.marginals(emissions, maskRows(lengths, T)) : emissions.softmax(-1))));
         const values = await probabilities.data();
-        const [, T, C] = probabilities.shape as [number, number, number];
+        const C = probabilities.shape[2]!;
         probabilities.dispose();
         indices.forEach((chunk, b) => (confidences[chunk] = paths[b]!.map((tag, t) => values[(b * T + t) * C + tag]!)));
+      } finally {
+        emissions.dispose();
       }
     } finally {
       disposeBatch(encoded.batch);

@@ -3,6 +3,7 @@
 // tasks split one input without a pre-split step; `--out FILE --resume` continues FILE.partial of an
 // interrupted run, skipping the documents already there. (Gzip in and out lives in data/stream.ts.)
 
+import { existsSync } from 'node:fs';
 import { ResumableOutput } from '../data/stream.js';
 import type { PredictOutputFormat } from '../data/formats.js';
 import type { Item } from './predict.js';
@@ -118,6 +119,7 @@ function completeRecords(lines: readonly string[], format: PredictOutputFormat, 
  */
 export async function openOutputFile(out: string, format: PredictOutputFormat, resume: boolean): Promise<{ file: { write(s: string): Promise<void>; commit(): Promise<void>; abort(): Promise<void> }; done?: Set<string> }> {
   if (resume && format !== 'jsonl' && format !== 'pubtator') throw new Error(`--resume needs JSONL or PubTator output (their records carry the document ids), not ${format}`);
+  if (!resume && existsSync(`${out}.partial`)) console.error(`predict: starting over; ${out}.partial of an earlier run is replaced (--resume continues it)`);
   let ids: string[] = [];
   const { output } = await ResumableOutput.open(out, {
     resume,

@@ -2,7 +2,6 @@
 // token-classification directory (see src/train/huggingface.ts).
 
 import { Option, type Command } from 'commander';
-import { exportHf } from '../train/huggingface.js';
 import { selectBackend } from './backend-option.js';
 
 export function registerExport(program: Command): void {
@@ -15,6 +14,7 @@ export function registerExport(program: Command): void {
     .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'webgpu']))
     .action(async (flags: { model: string; format: 'hf'; out: string; backend?: string }) => {
       const backend = await selectBackend(flags.backend);
+      const { exportHf } = await import('../train/huggingface.js');
       const summary = await exportHf(flags.model, flags.out, backend);
       console.log(`${summary.architecture} with ${summary.labels} labels in ${flags.out}: model.safetensors (${summary.tensors} tensors)${summary.headTensors ? `, crf.safetensors (${summary.headTensors} tensors)` : ''}, vocab.txt, tokenizer_config.json, README.md`);
     });

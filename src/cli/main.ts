@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `medner`: the command-line entry point. Each command lives in its own file
-// under src/cli and registers itself here.
+// under src/cli and registers itself here. A command file imports commander and light
+// modules at the top and the engine, checkpoints and trainer inside its action, so
+// `medner --help` starts fast (checked by test/package/pack.test.ts).
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';

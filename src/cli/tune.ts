@@ -5,11 +5,6 @@
 import { Command, Option } from 'commander';
 import { join } from 'node:path';
 import { resolveConfig } from '../train/config.js';
-import { train } from '../train/trainer.js';
-import { readSpace } from '../research/tune/space.js';
-import { createSampler } from '../research/tune/samplers.js';
-import { createPruner } from '../research/tune/pruner.js';
-import { formatParams, runStudy } from '../research/tune/study.js';
 import { selectBackend } from './backend-option.js';
 import { FLAGS, configFromFlags } from './train.js';
 import { sampleCorpus as BUNDLED_SAMPLE } from '../data/bundled.js';
@@ -36,6 +31,10 @@ export function registerTune(program: Command): void {
     .option('--out <dir>', 'output directory', 'runs/tune');
   for (const [flag, , help] of FLAGS) command.option(flag, help);
   command.action(async (flags: Record<string, string | boolean | undefined>) => {
+    const [{ train }, { readSpace }, { createSampler }, { createPruner }, { formatParams, runStudy }] = await Promise.all([
+      import('../train/trainer.js'), import('../research/tune/space.js'), import('../research/tune/samplers.js'),
+      import('../research/tune/pruner.js'), import('../research/tune/study.js'),
+    ]);
     const space = readSpace(flags.space as string);
     const trials = Number(flags.trials);
     if (!Number.isInteger(trials) || trials < 1) throw new Error(`--trials must be a positive integer, got ${flags.trials}`);

@@ -68,7 +68,8 @@ export function registerTune(program: Command): void {
         let pruned = false;
         const trialConfig = resolveConfig(params, `trial ${number + 1}`, config);
         const r = await train({
-          config: trialConfig, ...data, out: join(out, `trial-${number + 1}`), backend, pretrained: flags.pretrained as string | undefined,
+          // A trial cut short by an interruption is run again from its start: its directory is replaced.
+          config: trialConfig, ...data, out: join(out, `trial-${number + 1}`), overwrite: true, backend, pretrained: flags.pretrained as string | undefined,
           log: () => {}, progress: false,
           onEpochEnd: (record) => {
             values.push(record.devF1 ?? 0);

@@ -47,6 +47,8 @@ interface MednerEntry {
   constraints: 'off' | 'decode' | 'train+decode';
   max_length: number;
   lstm_hidden?: number;
+  /** 'semi-markov' for the semi-Markov CRF (decoding it needs medner). */
+  crf?: 'linear' | 'semi-markov';
 }
 
 /** True when a config.json describes a Hugging Face token-classification model (not a medner checkpoint). */
@@ -90,6 +92,7 @@ export async function loadHfTokenClassifier(dir: string, backend: Backend): Prom
       constraints: entry.constraints ?? 'decode',
       maxLength: entry.max_length ?? Math.min(512, encoder.maxPositions - encoder.positionOffset),
       lstmHidden: entry.lstm_hidden,
+      crf: entry.crf,
     },
     `${file} ("medner" entry)`,
     defaultsFor(kind),
@@ -201,6 +204,7 @@ export async function exportHf(modelDir: string, out: string, backend: Backend =
       constraints: config.train.constraints,
       max_length: config.train.maxLength,
       ...(hasLstm ? { lstm_hidden: config.train.lstmHidden } : {}),
+      ...(config.train.crf === 'semi-markov' ? { crf: 'semi-markov' as const } : {}),
     };
     const hfConfig = {
       ...config.bert,
@@ -293,7 +297,7 @@ medner tags each word by its **first subword** (${config.train.pooling === 'firs
 \`pipeline("token-classification", model=..., aggregation_strategy="first")\` transformers does the same.
 ${headNames.length ? `
 ## Decoding with the CRF
-
+${config.train.crf === 'semi-markov' ? '\nThis model ends in a **semi-Markov** CRF (segment scores): the linear-chain Viterbi below does not decode it; use medner (`medner predict --model <this directory>`).\n' : ''}
 transformers has no CRF layer, so the ${hasLstm ? 'BiLSTM, its classifier and the CRF' : 'CRF'} are in \`${HEAD_FILE}\`
 (${headNames.map((n) => `\`${n}\``).join(', ')}). ${hasLstm ? 'model.safetensors holds the encoder only: AutoModelForTokenClassification loads it and warns that `classifier.*` is newly initialized -- use the classifier in ' + HEAD_FILE + ' instead, after the BiLSTM.' : 'Argmax over the logits is the softmax reading of this model; the Viterbi path below is what medner predicts.'}
 

@@ -44,7 +44,7 @@ describe('Hugging Face token-classification directories', () => {
             const real = expected.attentionMask[row]!.filter((m) => m === 1).length;
             expect(ids).toEqual(expected.inputIds[row]!.slice(0, real));
             const emissions = await loaded.model.emissions(batch).emissions.data();
-            const starts = batch.hostWordStarts![0]!;
+            const starts = Array.from(batch.hostWordStarts![0]!);
             let worst = 0;
             starts.forEach((s, t) => {
               for (let c = 0; c < C; c++) worst = Math.max(worst, Math.abs(emissions[t * C + c]! - expected.logits.data[(row * S + s) * C + c]!));
@@ -59,7 +59,7 @@ describe('Hugging Face token-classification directories', () => {
         const { tags } = await tagSentences(loaded.model, loaded.encoder, loaded.config.labels, sentences, cpuBackend);
         const argmax = rowsOf(arch).map((r, i) => {
           const { batch } = loaded.encoder.encode([sentences[i]!], null, cpuBackend);
-          const starts = batch.hostWordStarts![0]!;
+          const starts = Array.from(batch.hostWordStarts![0]!);
           disposeBatch(batch);
           return starts.map((s) => {
             const row = expected.logits.data.slice((r * S + s) * C, (r * S + s + 1) * C);

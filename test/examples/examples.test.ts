@@ -27,6 +27,7 @@ const EXAMPLES: [string, string[], RegExp[]][] = [
   ['05-bert-bilstm-crf.ts', ['--sentences', '12', '--epochs', '1'], [/backend: (webgpu|cpu) — /, /model: bert-bilstm-crf/, /best dev F1 \d\.\d{4}/]],
   ['06-wgsl-kernel.ts', ['32', '1'], [/override TILE_COLUMNS/, /cpu \(TypeScript\) .* GFLOP\/s/, /every backend within/]],
   ['07-crf-variants.ts', ['--sentences', '24', '--epochs', '1'], [/partial labels: \d+ of \d+ training tags hidden/, /hidden-as-O +BIO-constrained +\d\.\d{4}/]],
+  ['08-semi-markov-vs-linear.ts', ['--tiny', '--samples', '500'], [/linear CRF, 2 seeds/, /semi-markov CRF, 2 seeds/, /mean ± std \(2\)/, /semi-markov - linear: [+-]\d\.\d{4} .*95% interval \[.*p = [\d.e-]+ \(approximate randomization\)/]],
 ];
 
 describe('examples', () => {

@@ -23,6 +23,7 @@ import { isValidTag } from '../data/schemes.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import type { BertConfig } from '../nn/bert.js';
 import { fmt } from '../tensor/shape.js';
+import { allowedTransitions } from '../crf/constraints.js';
 import { defaultsFor, resolveConfig, snakeKeys, type ModelKind } from './config.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, loadCheckpoint, writeDirectoryAtomically, type CheckpointConfig, type LoadedCheckpoint } from './checkpoint.js';
 import { createModel } from './model-factory.js';
@@ -196,6 +197,20 @@ export async function exportHf(modelDir: string, out: string, backend: Backend =
       else if (name.startsWith('classifier.') && !hasLstm) main.set(name, t);
       else head.set(name, t);
     }
+    // The scheme's hard constraints, which medner adds at decoding (-1e4 on a forbidden move), as 0/1 masks.
+    const masks: Tensor[] = [];
+    if (model.crf && config.train.constraints !== 'off' && config.train.crf !== 'semi-markov') {
+      const allowed = allowedTransitions(config.labels, config.scheme);
+      const C = config.labels.length;
+      const add = (name: string, values: number[], shape: number[]) => {
+        const t = tensor(Float32Array.from(values), shape, { backend });
+        masks.push(t);
+        head.set(name, t);
+      };
+      add('crf.allowed_start', allowed.start, [C]);
+      add('crf.allowed_transitions', allowed.transitions.flat(), [C, C]);
+      add('crf.allowed_end', allowed.end, [C]);
+    }
     const tokenizer = vocabulary.tokenizer;
     const entry: MednerEntry = {
       model: config.model,
@@ -237,6 +252,7 @@ export async function exportHf(modelDir: string, out: string, backend: Backend =
       await writeFile(join(tmp, 'special_tokens_map.json'), JSON.stringify({ unk_token: tokenizerConfig.unk_token, cls_token: tokenizerConfig.cls_token, sep_token: tokenizerConfig.sep_token, pad_token: tokenizerConfig.pad_token, ...(tokenizerConfig.mask_token ? { mask_token: tokenizerConfig.mask_token } : {}) }, null, 2) + '\n');
       await writeFile(join(tmp, 'README.md'), exportCard(config, architecture, [...head.keys()], hasLstm));
     });
+    for (const t of masks) t.dispose();
     return { architecture, labels: config.labels.length, tensors: main.size, headTensors: head.size };
   } finally {
     loaded.model.dispose();
@@ -268,6 +284,10 @@ ${hasLstm
     first = [i for i, w in enumerate(enc.word_ids()) if w is not None and (i == 0 or enc.word_ids()[i - 1] != w)]
     emissions = logits[first]                                         # [T, C]: one row per word (first subword)`}
 trans, start, end = head["crf.transitions"], head["crf.start_transitions"], head["crf.end_transitions"]
+if "crf.allowed_transitions" in head:  # the label scheme's hard constraints, as medner decodes
+    trans = trans + (1 - head["crf.allowed_transitions"]) * -1e4
+    start = start + (1 - head["crf.allowed_start"]) * -1e4
+    end = end + (1 - head["crf.allowed_end"]) * -1e4
 # Viterbi: transitions[i, j] scores tag i followed by tag j (pytorch-crf's layout).
 score, back = start + emissions[0], []
 for t in range(1, len(emissions)):

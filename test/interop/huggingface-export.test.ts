@@ -60,6 +60,14 @@ describe('export --format hf', () => {
         const head = SafetensorsReader.open(join(hf, 'crf.safetensors')).names();
         expect(head).toEqual(expect.arrayContaining(['crf.transitions', 'crf.start_transitions', 'crf.end_transitions']));
         if (model === 'bert-bilstm-crf') expect(head).toEqual(expect.arrayContaining(['classifier.weight', 'lstm.weight_ih_l0', 'lstm.weight_hh_l0_reverse']));
+        // The scheme's constraints as 0/1 masks: in BIO, O is never followed by I-X, and no sentence starts with I-X.
+        const reader = SafetensorsReader.open(join(hf, 'crf.safetensors'));
+        const allowed = reader.readFloat32('crf.allowed_transitions');
+        const labels: string[] = Object.values(config.id2label);
+        const C = labels.length;
+        const o = labels.indexOf('O');
+        labels.forEach((l, j) => expect(allowed[o * C + j]).toBe(l.startsWith('I-') ? 0 : 1));
+        labels.forEach((l, j) => expect(reader.readFloat32('crf.allowed_start')[j]).toBe(l.startsWith('I-') ? 0 : 1));
       }
       expect(readFileSync(join(hf, 'README.md'), 'utf8')).toContain('AutoModelForTokenClassification.from_pretrained');
 

@@ -7,7 +7,8 @@
 // per variant and per type, and the difference with its 95% interval and p-values.
 // Default data: the committed NCBI-disease slice split 60/20/20 (examples/data/README.md).
 // Run: npx tsx examples/08-semi-markov-vs-linear.ts [--seeds 1,2,3] [--epochs 4] [--tiny]
-//      [--train t.tsv --dev d.tsv --test e.tsv] [--sentences N] [--max-segment-length 6] [--out dir]
+//      [--train t.tsv --dev d.tsv --test e.tsv] [--sentences N] [--dev-sentences N] [--test-sentences N]
+//      [--word-dim 64] [--hidden 64] [--char-features cnn|none] [--max-segment-length 6] [--out dir]
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,9 @@ const { values: args } = parseArgs({
     dev: { type: 'string' },
     test: { type: 'string' },
     sentences: { type: 'string' }, // use the first N training sentences (sizing a run to a machine)
+    'dev-sentences': { type: 'string' }, // ... and the first N dev and test sentences
+    'test-sentences': { type: 'string' },
+    'char-features': { type: 'string', default: 'cnn' }, // cnn or none
     'max-segment-length': { type: 'string', default: '6' },
     'word-dim': { type: 'string', default: '64' },
     hidden: { type: 'string', default: '64' },
@@ -49,18 +53,23 @@ if (!trainPath || !devPath || !testPath) {
   writeFileSync(testPath, formatConll(all.slice(b, n)));
   console.log(`NCBI-disease slice: ${a} train, ${b - a} dev, ${n - b} test sentences`);
 }
-if (args.sentences) {
-  const n = Number(args.sentences);
-  const sentences = parseConll(readFileSync(trainPath, 'utf8'), {}, trainPath).slice(0, n);
-  trainPath = join(work, 'train-subset.tsv');
-  writeFileSync(trainPath, formatConll(sentences));
-  console.log(`training on the first ${sentences.length} sentences`);
+/** The first n sentences of a corpus, written to the work directory. */
+function firstSentences(path: string, n: string | undefined, name: string): string {
+  if (!n) return path;
+  const sentences = parseConll(readFileSync(path, 'utf8'), {}, path).slice(0, Number(n));
+  const subset = join(work, `${name}-subset.tsv`);
+  writeFileSync(subset, formatConll(sentences));
+  console.log(`${name}: the first ${sentences.length} sentences of ${path}`);
+  return subset;
 }
+trainPath = firstSentences(trainPath, args.sentences, 'train');
+devPath = firstSentences(devPath, args['dev-sentences'], 'dev');
+testPath = firstSentences(testPath, args['test-sentences'], 'test');
 
 const seeds = parseSeeds(args.tiny ? '1,2' : args.seeds, undefined, 1);
 const size = args.tiny
   ? { epochs: 6, wordDim: 16, charDim: 8, charFilters: 8, lstmHidden: 16, batchSize: 4, lr: 0.05, warmup: 0, dropout: 0.1, patience: 40 }
-  : { epochs: Number(args.epochs), wordDim: Number(args['word-dim']), lstmHidden: Number(args.hidden) };
+  : { epochs: Number(args.epochs), wordDim: Number(args['word-dim']), lstmHidden: Number(args.hidden), charFeatures: args['char-features'] };
 const quiet = { log: () => {}, progress: false, backend: cpuBackend, train: trainPath, dev: devPath, test: testPath };
 
 const summaries: Record<string, SeedSummary> = {};

@@ -55,7 +55,7 @@ export function createModel(config: TrainConfig, vocabulary: ModelVocabulary, la
 function buildModel(config: TrainConfig, vocabulary: ModelVocabulary, labels: readonly string[], bert: BertConfig | null): { model: NerModel; encoder: SentenceEncoder } {
   const numTags = labels.length;
   // The CRF models' variant: the config's crf key (bilstm-semicrf and bert-semicrf default it to semi-markov).
-  const crf: CrfSpec = { variant: config.crf ?? 'linear', labels, scheme: config.scheme, maxSegmentLength: config.maxSegmentLength ?? DEFAULTS.maxSegmentLength };
+  const crf: CrfSpec = { variant: config.model.endsWith('-semicrf') ? 'semi-markov' : (config.crf ?? 'linear'), labels, scheme: config.scheme, maxSegmentLength: config.maxSegmentLength ?? DEFAULTS.maxSegmentLength };
   if (config.model === 'bilstm-crf' || config.model === 'bilstm-semicrf') {
     if (vocabulary.kind !== 'words') throw new Error('bilstm-crf needs a word vocabulary');
     const model = new BiLstmCrf({

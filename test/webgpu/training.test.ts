@@ -101,6 +101,12 @@ describe('training on WebGPU', () => {
     expect(cpu.losses.at(-1)!).toBeLessThan(cpu.losses[0]!);
     cpu.losses.forEach((expected, i) => expect(Math.abs(onGpu.losses[i]! - expected) / Math.abs(expected), `step ${i + 1}: ${onGpu.losses[i]} vs ${expected}`).toBeLessThan(1e-4));
     expect(onGpu.paths.map((p) => p.length)).toEqual(sentences.map((s) => s.tokens.length));
+    // The semi-Markov models really are: their CRF has length scores.
+    if (kind.endsWith('semicrf')) {
+      const probe = setup(kind, cpuBackend);
+      expect(probe.model.namedParameters().map(([n]) => n)).toContain('crf.length_scores');
+      probe.dispose();
+    }
   });
 
   it('10 training steps of a BiLSTM-CRF leak no buffer and read back only the loss', async () => {

@@ -8,14 +8,13 @@ import { Tensor, tensor, uniform } from '../tensor/tensor.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { fmt, sameShape } from '../tensor/shape.js';
 import type { Rng } from '../tensor/random.js';
-import type { Storage, TypedArray } from '../backend/backend.js';
+import type { TypedArray } from '../backend/backend.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { Module } from '../nn/module.js';
 import { add, mul, sub } from '../ops/elementwise.js';
 import { mean, sum } from '../ops/reduce.js';
-import { out } from '../ops/util.js';
 import { allowedTransitions, CONSTRAINT_PENALTY, type AllowedTransitions, type ConstraintScheme } from './constraints.js';
-import { crfLogPartition, crfShape } from './log-partition.js';
+import { crfLogPartition, crfMarginals, crfViterbi } from '../ops/sequence.js';
 import { kBestPaths } from './kbest.js';
 
 /** A [B,T] 0/1 mask (1 = real token, a prefix of ones per sequence): a tensor, or one array per sequence. */
@@ -194,9 +193,7 @@ export class CRF extends Module {
       tidy(() => {
         const { maskTensor, lengths } = this.readMask(op, emissions, mask);
         const s = this.scores('decode');
-        const shape = crfShape(op, emissions, maskTensor, s.transitions, s.start, s.end);
-        const r = emissions.backend.viterbi(emissions.storage, maskTensor.storage, s.transitions.storage, s.start.storage, s.end.storage, shape);
-        return { result: { tags: out(r.tags, [shape.batch, shape.steps], emissions), score: out(r.score, [shape.batch], emissions) }, lengths };
+        return { result: crfViterbi(emissions, maskTensor, s.transitions, s.start, s.end), lengths };
       }),
     );
     try {
@@ -232,15 +229,7 @@ export class CRF extends Module {
       tidy(() => {
         const { maskTensor } = this.readMask(op, emissions, mask);
         const s = this.scores('decode');
-        const shape = crfShape(op, emissions, maskTensor, s.transitions, s.start, s.end);
-        const backend = emissions.backend;
-        const [e, m, tr, st, en] = [emissions, maskTensor, s.transitions, s.start, s.end].map((t) => t.storage) as [Storage, Storage, Storage, Storage, Storage];
-        const forward = backend.crfForward(e, m, tr, st, en, shape);
-        // The marginals are d logZ / d emissions: the backward pass with dlogZ = 1.
-        const ones = backend.fill(shape.batch, 1);
-        const d = backend.crfBackward(e, m, tr, st, en, forward.alpha, ones, shape);
-        for (const temporary of [forward.logZ, forward.alpha, ones, d.dTransitions, d.dStart, d.dEnd]) backend.free(temporary);
-        return out(d.dEmissions, emissions.shape, emissions);
+        return crfMarginals(emissions, maskTensor, s.transitions, s.start, s.end);
       }),
     );
   }

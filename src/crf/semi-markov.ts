@@ -15,13 +15,11 @@ import { Tensor, tensor, uniform } from '../tensor/tensor.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { fmt, sameShape } from '../tensor/shape.js';
 import type { Rng } from '../tensor/random.js';
-import type { SemiCrfInputs, SemiCrfShape } from '../backend/backend.js';
-import { record } from '../autograd/backward.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { Module } from '../nn/module.js';
 import { add, mul, sub } from '../ops/elementwise.js';
 import { mean, sum } from '../ops/reduce.js';
-import { checkFloat, out } from '../ops/util.js';
+import { semiCrfLogPartition, semiCrfMarginals, semiCrfViterbi } from '../ops/sequence.js';
 import { parseTag } from '../data/schemes.js';
 import { CONSTRAINT_PENALTY } from './constraints.js';
 import type { AllowedTagsInput, CrfVariant, DecodeResult, MaskInput, NllOptions, TagsInput } from './variant.js';
@@ -31,44 +29,6 @@ export interface Segment {
   start: number;
   end: number;
   label: number;
-}
-
-function semiShape(op: string, emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor, lengthScores: Tensor): SemiCrfShape {
-  checkFloat(op, emissions, mask, transitions, start, end, lengthScores);
-  if (emissions.rank !== 3 || emissions.shape.some((d) => d === 0)) throw new Error(`${op}: emissions must be [batch, steps, labels] with no empty dimension, got ${fmt(emissions.shape)}`);
-  const [batch, steps, labels] = emissions.shape as [number, number, number];
-  const maxLength = lengthScores.shape[1] ?? 0;
-  const expect = (name: string, t: Tensor, shape: number[]) => {
-    if (!sameShape(t.shape, shape)) throw new Error(`${op}: ${name} has shape ${fmt(t.shape)}; emissions ${fmt(emissions.shape)} need ${fmt(shape)}`);
-  };
-  expect('mask', mask, [batch, steps]);
-  expect('transitions', transitions, [labels, labels]);
-  expect('start', start, [labels]);
-  expect('end', end, [labels]);
-  if (lengthScores.rank !== 2 || lengthScores.shape[0] !== labels || maxLength < 1) throw new Error(`${op}: lengthScores must be [labels, maxLength], got ${fmt(lengthScores.shape)}`);
-  return { batch, steps, labels, maxLength };
-}
-
-const storages = (emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor, lengthScores: Tensor): SemiCrfInputs => ({
-  emissions: emissions.storage, mask: mask.storage, transitions: transitions.storage, start: start.storage, end: end.storage, lengthScores: lengthScores.storage,
-});
-
-/**
- * log Z [B] of a semi-Markov CRF: the log-sum over every segmentation into labelled segments of
- * 1..L tokens (L = lengthScores.shape[1]). Differentiable in emissions, transitions, start, end
- * and lengthScores, with the gradient from segment marginals.
- */
-export function semiCrfLogPartition(emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor, lengthScores: Tensor): Tensor {
-  const shape = semiShape('semiCrfLogPartition', emissions, mask, transitions, start, end, lengthScores);
-  const backend = emissions.backend;
-  const inputs = storages(emissions, mask, transitions, start, end, lengthScores);
-  const forward = backend.semiCrfForward(inputs, shape);
-  const alpha = out(forward.alpha, [shape.batch, shape.steps, shape.labels], emissions);
-  const logZ = out(forward.logZ, [shape.batch], emissions);
-  return record(logZ, 'semiCrfLogPartition', [emissions, transitions, start, end, lengthScores], (g) => {
-    const d = backend.semiCrfBackward(inputs, alpha.storage, g.storage, shape);
-    return [out(d.dEmissions, emissions.shape, g), out(d.dTransitions, transitions.shape, g), out(d.dStart, start.shape, g), out(d.dEnd, end.shape, g), out(d.dLengths, lengthScores.shape, g)];
-  });
 }
 
 export interface SemiMarkovOptions {
@@ -181,9 +141,7 @@ export class SemiMarkovCRF extends Module {
       tidy(() => {
         const { maskTensor, lengths } = this.readMask(op, emissions, mask);
         const lengthScores = this.lengths('decode');
-        const shape = semiShape(op, emissions, maskTensor, this.transitions, this.startTransitions, this.endTransitions, lengthScores);
-        const r = emissions.backend.semiCrfViterbi(storages(emissions, maskTensor, this.transitions, this.startTransitions, this.endTransitions, lengthScores), shape);
-        return { result: { codes: out(r.labels, [shape.batch, shape.steps], emissions), score: out(r.score, [shape.batch], emissions) }, lengths };
+        return { result: semiCrfViterbi(emissions, maskTensor, this.transitions, this.startTransitions, this.endTransitions, lengthScores), lengths };
       }),
     );
     try {
@@ -212,14 +170,7 @@ export class SemiMarkovCRF extends Module {
       tidy(() => {
         const { maskTensor } = this.readMask(op, emissions, mask);
         const lengthScores = this.lengths('decode');
-        const shape = semiShape(op, emissions, maskTensor, this.transitions, this.startTransitions, this.endTransitions, lengthScores);
-        const backend = emissions.backend;
-        const inputs = storages(emissions, maskTensor, this.transitions, this.startTransitions, this.endTransitions, lengthScores);
-        const forward = backend.semiCrfForward(inputs, shape);
-        const ones = backend.fill(shape.batch, 1);
-        const d = backend.semiCrfBackward(inputs, forward.alpha, ones, shape);
-        for (const s of [forward.logZ, forward.alpha, ones, d.dTransitions, d.dStart, d.dEnd, d.dLengths]) backend.free(s);
-        return out(d.dEmissions, emissions.shape, emissions);
+        return semiCrfMarginals(emissions, maskTensor, this.transitions, this.startTransitions, this.endTransitions, lengthScores);
       }),
     );
   }

@@ -303,7 +303,7 @@ export class SafetensorsReader {
       fail(this.file, `tensor '${name}'`, `dtype ${entry.dtype} cannot be converted to f32 or i32`);
     }
     const data = FLOAT_DTYPES.has(entry.dtype) ? this.readFloat32(name) : this.readInt32(name);
-    return Tensor.fromStorage(backend.fromArray(data), entry.shape, backend);
+    return Tensor.fromArray(data, entry.shape, data instanceof Int32Array ? 'i32' : 'f32', backend);
   }
 
   close(): void {

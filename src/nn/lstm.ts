@@ -7,44 +7,9 @@
 
 import { Tensor, tensor, zeros } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
-import { record } from '../autograd/backward.js';
-import { isGradEnabled } from '../autograd/grad-mode.js';
-import { add, concat, dropout, indexSelect, matmul, reshape } from '../ops/index.js';
-import { out } from '../ops/util.js';
+import { add, concat, dropout, indexSelect, lstmRecurrence, matmul, reshape } from '../ops/index.js';
 import { Module } from './module.js';
 import { torchDefaultUniform } from './init.js';
-
-/**
- * The whole recurrence of one direction as a single op, over a packed batch (see
- * packSequences): xProj [N, 4H] (x W_ih^T + biases, precomputed for all steps in one matmul)
- * and weightHH [4H, H] -> h [N, H]. The backend runs every step in one call and the backward
- * pass is its explicit backpropagation through time, so a batch costs one graph node, not five
- * per token. Initial states are zero.
- */
-export function lstmRecurrence(xProj: Tensor, weightHH: Tensor, batchSizes: readonly number[]): Tensor {
-  if (xProj.rank !== 2 || weightHH.rank !== 2 || xProj.shape[1] !== weightHH.shape[0] || weightHH.shape[0] !== 4 * weightHH.shape[1]!) {
-    throw new Error(`lstmRecurrence: expected xProj [N, 4H] and weightHH [4H, H], got ${fmt(xProj.shape)} and ${fmt(weightHH.shape)}`);
-  }
-  const rows = batchSizes.reduce((total, n) => total + n, 0);
-  if (rows !== xProj.shape[0] || batchSizes.some((n, t) => !Number.isInteger(n) || n < 1 || (t > 0 && n > batchSizes[t - 1]!))) {
-    throw new Error(`lstmRecurrence: batchSizes must be positive, non-increasing and sum to the ${xProj.shape[0]} rows of xProj, got [${batchSizes.join(', ')}]`);
-  }
-  const backend = xProj.backend;
-  const H = weightHH.shape[1]!;
-  const { h, c, act } = backend.lstmForward(xProj.storage, weightHH.storage, batchSizes, H);
-  const y = out(h, [rows, H], xProj);
-  if (!isGradEnabled() || !(xProj.requiresGrad || weightHH.requiresGrad)) {
-    backend.free(c);
-    backend.free(act);
-    return y;
-  }
-  // Saved for backward as tensors, so the enclosing tidy scope frees them with the graph.
-  const saved = [c, act].map((s) => out(s, [s.size], xProj));
-  return record(y, 'lstmRecurrence', [xProj, weightHH], (g) => {
-    const { dxProj, dWeightHH } = backend.lstmBackward(g.storage, weightHH.storage, y.storage, saved[0]!.storage, saved[1]!.storage, batchSizes, H);
-    return [out(dxProj, xProj.shape, xProj), out(dWeightHH, weightHH.shape, xProj)];
-  });
-}
 
 /**
  * PyTorch's pack_padded_sequence for left-aligned sequences in [B, T]: the sequences sorted by

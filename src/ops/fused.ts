@@ -4,6 +4,7 @@
 // Shape legend: N = rows, D = features, C = classes.
 
 import { Tensor } from '../tensor/tensor.js';
+import type { AdamWParams } from '../backend/backend.js';
 import { fmt } from '../tensor/shape.js';
 import { globalRng } from '../tensor/random.js';
 import { record } from '../autograd/backward.js';
@@ -70,4 +71,17 @@ export function dropout(x: Tensor, p: number, training: boolean, seed: number = 
   if (!training || p === 0) return x;
   const mask = out(x.backend.dropoutMask(x.size, p, seed), x.shape, x);
   return mul(x, mask);
+}
+
+/**
+ * One AdamW step in place (decoupled weight decay, bias-corrected moments as torch.optim.AdamW):
+ * param, and its moments m and v, are updated from grad by one kernel. An optimizer update, not
+ * part of any graph.
+ */
+export function adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, options: AdamWParams): void {
+  checkFloat('adamwUpdate', param, grad, m, v);
+  for (const [name, t] of [['grad', grad], ['exp_avg', m], ['exp_avg_sq', v]] as const) {
+    if (t.size !== param.size) throw new Error(`adamwUpdate: ${name} ${fmt(t.shape)} does not match the parameter ${fmt(param.shape)}`);
+  }
+  param.backend.adamwInPlace(param.storage, grad.storage, m.storage, v.storage, options);
 }

@@ -6,7 +6,8 @@ import './methods.js'; // the Tensor methods (x.add(y), x.sum(), ...), derived f
 export * from './elementwise.js'; // every row of the unary and binary tables, by name
 
 export { sum, sumSquares, mean, max, min, argmax, softmax, logSoftmax, logsumexp } from './reduce.js';
-export { reshape, unsqueeze, squeeze, permute, transpose, slice, expand, concat, stack } from './shape.js';
+export { reshape, unsqueeze, squeeze, permute, transpose, slice, expand, concat, stack, clone } from './shape.js';
 export { matmul, type MatmulOptions } from './matmul.js';
 export { indexSelect, embedding, where, maskedFill } from './indexing.js';
-export { layerNorm, crossEntropy, dropout, type CrossEntropyOptions } from './fused.js';
+export { layerNorm, crossEntropy, dropout, adamwUpdate, type CrossEntropyOptions } from './fused.js';
+export { lstmRecurrence, crfLogPartition, crfViterbi, crfMarginals, semiCrfLogPartition, semiCrfViterbi, semiCrfMarginals } from './sequence.js';

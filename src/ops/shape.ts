@@ -116,3 +116,9 @@ export function stack(tensors: Tensor[], axis = 0): Tensor {
   const a = normalizeAxis('stack', axis, tensors[0]!.rank + 1);
   return concat(tensors.map((t) => unsqueeze(t, a)), a);
 }
+
+/** A contiguous copy in a fresh buffer (state that must never alias the tensor it came from); gradient passes through. */
+export function clone(x: Tensor): Tensor {
+  const y = stridedGather(x, [...x.shape], 0, contiguousStrides(x.shape));
+  return record(y, 'clone', [x], (g) => [g]);
+}

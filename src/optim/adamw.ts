@@ -4,6 +4,7 @@
 
 import { zeros, type Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
+import { adamwUpdate } from '../ops/fused.js';
 import { Optimizer, isNoDecayParameter, type NamedParameters, type OptimizerOptions, type ParamGroup, type ParamGroupOptions } from './optimizer.js';
 
 export interface AdamWOptions extends OptimizerOptions {
@@ -41,7 +42,7 @@ export class AdamW extends Optimizer {
       buffers.set('exp_avg', m);
       buffers.set('exp_avg_sq', v);
     }
-    param.backend.adamwInPlace(param.storage, grad.storage, m.storage, v.storage, {
+    adamwUpdate(param, grad, m, v, {
       lr: group.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay, step,
     });
   }

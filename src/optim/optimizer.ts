@@ -4,7 +4,7 @@
 
 import { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
-import { contiguousStrides } from '../tensor/shape.js';
+import { clone } from '../ops/shape.js';
 
 /** [name, parameter] pairs, as Module.namedParameters() returns them. */
 export type NamedParameters = Iterable<readonly [string, Tensor]>;
@@ -70,14 +70,6 @@ export interface OptimizerState {
 export function isNoDecayParameter(name: string): boolean {
   const last = name.slice(name.lastIndexOf('.') + 1);
   return last.startsWith('bias') || name.includes('LayerNorm') || name.includes('layer_norm') || name.includes('norm.weight');
-}
-
-/** A contiguous copy in a fresh buffer (so resumed state never aliases the caller's tensors). */
-export function cloneTensor(t: Tensor): Tensor {
-  const copy = Tensor.fromStorage(t.backend.zeros(t.size, t.dtype), t.shape, t.backend);
-  const strides = contiguousStrides(t.shape);
-  t.backend.copyStridedInPlace(t.storage, copy.storage, { shape: [...t.shape], srcOffset: 0, srcStrides: strides, dstOffset: 0, dstStrides: strides });
-  return copy;
 }
 
 function isGroupList(params: NamedParameters | ParamGroupOptions[]): params is ParamGroupOptions[] {
@@ -181,7 +173,7 @@ export abstract class Optimizer {
         if (t.shape.length !== param.shape.length || t.shape.some((d, k) => d !== param.shape[k])) {
           throw new Error(`${this.kind}.loadStateDict: ${key} has shape [${t.shape.join(', ')}] but ${match[1]} is [${param.shape.join(', ')}]`);
         }
-        entry.buffers.set(match[2]!, keep(cloneTensor(t)));
+        entry.buffers.set(match[2]!, keep(clone(t)));
       }
     }
     this.disposeState();

@@ -5,7 +5,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { add, mul, sub } from '../ops/elementwise.js';
-import { Optimizer, cloneTensor, type NamedParameters, type OptimizerOptions, type ParamGroup, type ParamGroupOptions } from './optimizer.js';
+import { clone } from '../ops/shape.js';
+import { Optimizer, type NamedParameters, type OptimizerOptions, type ParamGroup, type ParamGroupOptions } from './optimizer.js';
 
 export interface SGDOptions extends OptimizerOptions {
   momentum?: number;
@@ -39,7 +40,7 @@ export class SGD extends Optimizer {
           if (!buffer || step === 1) {
             // torch starts the buffer at the first gradient, undamped.
             buffer?.dispose();
-            buffer = keep(cloneTensor(direction));
+            buffer = keep(clone(direction));
             buffers.set('momentum_buffer', buffer);
           } else {
             buffer.assign(add(mul(buffer, this.momentum), mul(direction, 1 - this.dampening)));

@@ -51,7 +51,8 @@ export class Tensor {
   static fromArray(data: ArrayLike<number> | TypedArray, shape?: Shape, dtype: DType = data instanceof Int32Array ? 'i32' : 'f32', backend: Backend = getBackend()): Tensor {
     const s = shape ? checkShape('fromArray', shape) : [data.length];
     if (shapeSize(s) !== data.length) throw new Error(`fromArray: ${data.length} values cannot have shape ${fmt(s)}`);
-    const typed = dtype === 'i32' ? Int32Array.from(data as ArrayLike<number>) : Float32Array.from(data as ArrayLike<number>);
+    // A typed array of the right type goes to the backend as it is (the backend copies it).
+    const typed = dtype === 'i32' ? (data instanceof Int32Array ? data : Int32Array.from(data as ArrayLike<number>)) : data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
     return Tensor.fromStorage(backend.fromArray(typed), s, backend);
   }
 

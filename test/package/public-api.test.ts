@@ -20,6 +20,7 @@ const NAMESPACES: Record<string, string[]> = {
     ...UNARY_OPS, ...BINARY_OPS, 'unaryOps', 'binaryOps',
     'argmax', 'concat', 'crossEntropy', 'dropout', 'embedding', 'expand', 'indexSelect', 'layerNorm', 'logSoftmax', 'logsumexp', 'maskedFill',
     'matmul', 'max', 'mean', 'min', 'permute', 'reshape', 'slice', 'softmax', 'squeeze', 'stack', 'sum', 'sumSquares', 'transpose', 'unsqueeze', 'where',
+    'lstmRecurrence', 'crfLogPartition', 'crfViterbi', 'crfMarginals', 'semiCrfLogPartition', 'semiCrfViterbi', 'semiCrfMarginals', 'clone', 'adamwUpdate',
   ],
   nn: [
     'AlbertModel', 'BERT_BASE', 'BertAttention', 'BertEmbeddings', 'BertEncoder', 'BertIntermediate', 'BertLayer', 'BertModel', 'BertOutput',

@@ -8,3 +8,5 @@ export * from './brat.js';
 export * from './pubtator.js';
 export * from './jsonl.js';
 export * from './label-maps.js';
+export { OffsetMap, codePointLength } from './offsets.js';
+export { inferCorpusFormat, looksLikePubtator } from './formats.js';

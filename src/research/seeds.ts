@@ -90,9 +90,21 @@ export async function trainSeeds(options: TrainOptions, seeds: number[]): Promis
   const summary = summarizeSeeds(runs);
   await mkdir(out, { recursive: true });
   const path = join(out, SEEDS_FILE);
-  await writeFile(`${path}.tmp`, JSON.stringify(summary, null, 2) + '\n');
+  await writeFile(`${path}.tmp`, JSON.stringify(seedsFile(summary), null, 2) + '\n');
   await rename(`${path}.tmp`, path);
   return summary;
+}
+
+/** seeds.json: snake_case keys (entity types stay as they are), run directories relative to it. */
+function seedsFile(summary: SeedSummary): Record<string, unknown> {
+  return {
+    split: summary.split,
+    seeds: summary.seeds,
+    runs: summary.runs.map((r) => ({ seed: r.seed, dir: `seed-${r.seed}`, best_epoch: r.bestEpoch, best_dev_f1: r.bestDevF1, test_f1: r.testF1, per_type: r.perType })),
+    micro: summary.micro,
+    per_type: summary.perType,
+    dev: summary.dev,
+  };
 }
 
 /** The per-seed run directories of a seeds output directory, in seed order; null if `dir` is not one. */
@@ -100,7 +112,15 @@ export async function readSeedRuns(dir: string): Promise<SeedRun[] | null> {
   const text = await readFile(join(dir, SEEDS_FILE), 'utf8').catch(() => null);
   if (text === null) return null;
   try {
-    return (JSON.parse(text) as SeedSummary).runs.map((r) => ({ ...r, dir: resolve(dir, `seed-${r.seed}`) }));
+    const runs = (JSON.parse(text) as { runs: Record<string, unknown>[] }).runs;
+    return runs.map((r) => ({
+      seed: r.seed as number,
+      dir: resolve(dir, `seed-${r.seed as number}`),
+      bestEpoch: (r.best_epoch ?? r.bestEpoch) as number,
+      bestDevF1: (r.best_dev_f1 ?? r.bestDevF1 ?? null) as number | null,
+      testF1: (r.test_f1 ?? r.testF1 ?? null) as number | null,
+      perType: (r.per_type ?? r.perType ?? {}) as Record<string, number>,
+    }));
   } catch (error) {
     throw new Error(`${join(dir, SEEDS_FILE)}: invalid JSON (${(error as Error).message})`);
   }

@@ -48,9 +48,10 @@ describe('medner train --seeds and medner compare (CLI)', () => {
     for (const s of [1, 2]) expect(existsSync(join(seeds, `seed-${s}`, 'best', 'model.safetensors'))).toBe(true);
     const summary = JSON.parse(readFileSync(join(seeds, 'seeds.json'), 'utf8'));
     expect(summary.seeds).toEqual([1, 2]);
-    expect(Object.keys(summary.perType)).toEqual(['Disease']);
+    expect(Object.keys(summary.per_type)).toEqual(['Disease']);
     // Different seeds, different models.
-    expect(summary.runs[0].testF1).not.toBe(summary.runs[1].testF1);
+    expect(summary.runs[0].test_f1).not.toBe(summary.runs[1].test_f1);
+    expect(summary.runs.map((r: { dir: string }) => r.dir)).toEqual(['seed-1', 'seed-2']);
   }, 300_000);
 
   it('compares two runs: a model against itself is p = 1, difference 0; --json has the fields', () => {
@@ -72,7 +73,7 @@ describe('medner train --seeds and medner compare (CLI)', () => {
     expect(r.randomization.p_value).toBeLessThanOrEqual(1);
     // The test-set F1 each run reports equals the F1 its metrics.jsonl recorded.
     const summary = JSON.parse(readFileSync(join(seeds, 'seeds.json'), 'utf8'));
-    expect(r.a.f1).toBeCloseTo(summary.runs[0].testF1, 10);
+    expect(r.a.f1).toBeCloseTo(summary.runs[0].test_f1, 10);
     const text = cli(['compare', a, b, '--data', CORPUS, '--samples', '200']);
     expect(text.stdout).toMatch(/approximate randomization: p = /);
     expect(text.stdout).toMatch(/paired bootstrap: 95% interval \[/);

@@ -33,7 +33,11 @@ async function recoverCompleteText(path: string, gzip: boolean): Promise<{ text:
   let bytes: Buffer = await readFile(path);
   if (gzip) {
     // Z_SYNC_FLUSH as the final flush: a stream cut by a kill decodes as far as it goes instead of failing.
-    bytes = gunzipSync(bytes, { finishFlush: zlib.Z_SYNC_FLUSH });
+    try {
+      bytes = gunzipSync(bytes, { finishFlush: zlib.Z_SYNC_FLUSH });
+    } catch (error) {
+      throw new Error(`${path}: not a gzip stream (${(error as Error).message}); --resume continues only an output that predict wrote`);
+    }
   }
   const end = bytes.lastIndexOf(0x0a) + 1;
   const complete = bytes.subarray(0, end);

@@ -84,6 +84,12 @@ describe('ResumableOutput', () => {
     });
   }
 
+  it('refuses to resume a .gz partial file that is not gzip, naming it', async () => {
+    const dir = await tmp();
+    await writeFile(join(dir, 'x.jsonl.gz.partial'), 'plain text\n');
+    await expect(ResumableOutput.open(join(dir, 'x.jsonl.gz'), { resume: true })).rejects.toThrow(`${join(dir, 'x.jsonl.gz.partial')}: not a gzip stream`);
+  });
+
   it('discard leaves nothing behind', async () => {
     const dir = await tmp();
     const { output } = await ResumableOutput.open(join(dir, 'x.jsonl'));

@@ -106,19 +106,20 @@ export class CharCNN extends Module {
     // One more row of zeros for the taps that fall outside the word (the convolution's zero padding).
     const border = C * K;
     const withBorder = concat([table, zerosLike(F, like)], 0);
-    const rows = new Int32Array(B * T * L * K);
-    for (let w = 0, r = 0; w < B * T; w++) {
-      const base = w * L;
+    // Rows in [K, L, BT] order, so the sum over taps and the max over positions both reduce a
+    // leading axis: the reductions and their gradients' broadcasts then run over whole rows
+    // (a middle axis takes the strided path, a third of the step's time here before).
+    const words = B * T;
+    const rows = new Int32Array(K * L * words);
+    for (let k = 0, r = 0; k < K; k++) {
       for (let p = 0; p < L; p++) {
-        for (let k = 0; k < K; k++, r++) {
-          const q = p + k - pad;
-          rows[r] = q >= 0 && q < L ? ids[base + q]! * K + k : border;
-        }
+        const q = p + k - pad;
+        for (let w = 0; w < words; w++, r++) rows[r] = q >= 0 && q < L ? ids[w * L + q]! * K + k : border;
       }
     }
-    const gathered = indexSelect(withBorder, 0, tensor(rows, [B * T * L, K], { dtype: 'i32', backend: like.backend })); // [BTL, K, F]
-    const convolved = reshape(sum(gathered, 1), [B * T, L, F]);
-    return reshape(tanh(add(max(convolved, 1), this.conv.bias)), [B, T, F]);
+    const gathered = indexSelect(withBorder, 0, tensor(rows, [K, L * words], { dtype: 'i32', backend: like.backend })); // [K, L*BT, F]
+    const convolved = reshape(sum(gathered, 0), [L, words, F]);
+    return reshape(tanh(add(max(convolved, 0), this.conv.bias)), [B, T, F]);
   }
 }
 

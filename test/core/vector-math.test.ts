@@ -66,6 +66,45 @@ describe('wasm vector math', () => {
     );
   });
 
+  it('lstmCellBackward: one step of backpropagation through time as the scalar formulas, past one chunk', () => {
+    const tanh = UNARY.tanh.cpu;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 100 }), fc.constantFrom(4, 8, 100), fc.boolean(), fc.integer(), (rows, H, fromZero, seed) => {
+        let state = seed >>> 0;
+        const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+        const G = 4 * H;
+        const act = Float32Array.from({ length: 2 + rows * G }, () => (random() + 1) / 2); // activations in (0, 1)
+        const c = Float32Array.from({ length: 3 + rows * H }, random);
+        const cPrev = Float32Array.from({ length: 1 + rows * H }, random);
+        const dh = Float32Array.from({ length: 3 + rows * H }, random);
+        const dhCarry = Float32Array.from({ length: rows * H }, random);
+        const dcCarry = Float32Array.from({ length: rows * H }, random);
+        const dcIn = dcCarry.slice();
+        const dx = new Float32Array(2 + rows * G);
+        vm.lstmCellBackward(act, c, fromZero ? null : cPrev, 1, dh, dhCarry, dcCarry, dx, 2, 3, rows, H);
+        let worst = { error: 0, what: '' };
+        const close = (got: number, want: number, what: string) => {
+          const error = Number.isNaN(got) ? Infinity : Math.abs(got - want);
+          if (error > worst.error) worst = { error, what: `${what}: ${got} vs ${want}` };
+        };
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < H; j++) {
+            const [i, f, g, o] = [0, 1, 2, 3].map((k) => act[2 + r * G + k * H + j]!) as [number, number, number, number];
+            const k = r * H + j;
+            const tc = tanh(c[3 + k]!);
+            const dhT = dh[3 + k]! + dhCarry[k]!;
+            const dcT = dcIn[k]! + dhT * o * (1 - tc * tc);
+            const prev = fromZero ? 0 : cPrev[1 + k]!;
+            [dcT * g * i * (1 - i), dcT * prev * f * (1 - f), dcT * i * (1 - g * g), dhT * tc * o * (1 - o)].forEach((want, q) => close(dx[2 + r * G + q * H + j]!, want, `dx row ${r} gate ${q}`));
+            close(dcCarry[k]!, dcT * f, `dcCarry row ${r}`);
+          }
+        }
+        expect(worst.error, worst.what).toBeLessThanOrEqual(1e-6);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('dropout mask: bit for bit the scalar hashUniform mask, past one chunk and at any seed and p', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.double({ min: 0, max: 0.95, noNaN: true }), fc.integer({ min: 1, max: 300 }), (seed, p, size) => {

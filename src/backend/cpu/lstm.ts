@@ -80,12 +80,22 @@ export function lstmBackward(dh: Float32Array, weightHH: Float32Array, h: Float3
   const dhCarry = new Float32Array(widest * H); // dGates_{t+1} W_hh for step t+1's rows
   const dcCarry = new Float32Array(widest * H);
   const tanhCell = new Float32Array(widest * H);
+  const cell = H % 4 === 0 ? vectorMath() : null;
   withFixedRightOperand(weightHH, G, H, false, widest, (multiply) => {
     let carried = 0; // rows of step t+1
     for (let t = T - 1; t >= 0; t--) {
       const n = batchSizes[t]!;
       const row0 = offsets[t]!;
       const prev0 = t > 0 ? offsets[t - 1]! : 0;
+      if (cell) {
+        // Rows past step t+1's carry nothing; then the whole step in one WebAssembly SIMD pass.
+        dhCarry.fill(0, carried * H, n * H);
+        dcCarry.fill(0, carried * H, n * H);
+        cell.lstmCellBackward(act, c, t > 0 ? c : null, prev0 * H, dh, dhCarry, dcCarry, dxProj, row0 * G, row0 * H, n, H);
+        if (t > 0) multiply(dxProj, row0 * G, n, dhCarry, 0);
+        carried = n;
+        continue;
+      }
       applyVectorFunction('tanh', c, tanhCell, n * H, row0 * H, 0);
       for (let i = 0; i < n; i++) {
         const gx = (row0 + i) * G;

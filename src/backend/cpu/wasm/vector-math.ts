@@ -221,6 +221,81 @@ function lstmCellFunction(): FunctionSpec {
   return { name: 'lstmCell', params: new Array<ValType>(6).fill(ValType.i32), results: [], locals: [ValType.i32, ValType.i32, ...new Array<ValType>(14).fill(ValType.v128)], body: b };
 }
 
+/**
+ * lstmCellBackward(act, c, cPrev, dh, dhCarry, dcCarry, rows, hBytes): one step of backpropagation
+ * through time for `rows` rows (pointers in bytes, hBytes = 4H, H a multiple of 4), as lstm.ts's
+ * JS loop: dhT = dh + dhCarry, tc = tanh(c), dcT = dcCarry + dhT o (1 - tc^2); the gate gradients
+ * (i: dcT g i(1-i), f: dcT cPrev f(1-f), g: dcT i (1-g^2), o: dhT tc o(1-o)) replace the
+ * activations in place, and dcCarry becomes dcT f.
+ */
+function lstmCellBackwardFunction(): FunctionSpec {
+  const [act, cNow, cPrev, dh, dhCarry, dcCarry, rows, hBytes] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [off, a0] = [8, 9];
+  const [i, f, g, o, tc, dhT, dcT, x, t] = [10, 11, 12, 13, 14, 15, 16, 17, 18];
+  const b = new Body();
+  const at = (ptr: number) => b.localGet(ptr).localGet(off).i32Add();
+  const gateAddress = (k: number) => {
+    b.localGet(a0);
+    for (let q = 0; q < k; q++) b.localGet(hBytes).i32Add();
+  };
+  const one = () => b.f32x4Const(1);
+  b.block();
+  b.localGet(rows).i32Eqz().brIf(0);
+  b.loop(); // rows
+  b.i32Const(0).localSet(off);
+  b.loop(); // vectors of the row
+  b.localGet(act).localGet(off).i32Add().localSet(a0);
+  [i, f, g, o].forEach((local, k) => {
+    gateAddress(k);
+    b.v128Load(0).localSet(local);
+  });
+  at(cNow).v128Load(0).localSet(x);
+  tanh(b, x, tc, t);
+  at(dh).v128Load(0);
+  at(dhCarry).v128Load(0);
+  b.f32x4Add().localSet(dhT);
+  // dcT = dcCarry + dhT * o * (1 - tc^2)
+  at(dcCarry).v128Load(0);
+  b.localGet(dhT).localGet(o).f32x4Mul();
+  one();
+  b.localGet(tc).localGet(tc).f32x4Mul().f32x4Sub().f32x4Mul().f32x4Add().localSet(dcT);
+  // i: dcT * g * i * (1 - i)
+  gateAddress(0);
+  b.localGet(dcT).localGet(g).f32x4Mul().localGet(i).f32x4Mul();
+  one();
+  b.localGet(i).f32x4Sub().f32x4Mul().v128Store(0);
+  // f: dcT * cPrev * f * (1 - f)
+  gateAddress(1);
+  b.localGet(dcT);
+  at(cPrev).v128Load(0);
+  b.f32x4Mul().localGet(f).f32x4Mul();
+  one();
+  b.localGet(f).f32x4Sub().f32x4Mul().v128Store(0);
+  // g: dcT * i * (1 - g^2)
+  gateAddress(2);
+  b.localGet(dcT).localGet(i).f32x4Mul();
+  one();
+  b.localGet(g).localGet(g).f32x4Mul().f32x4Sub().f32x4Mul().v128Store(0);
+  // o: dhT * tc * o * (1 - o)
+  gateAddress(3);
+  b.localGet(dhT).localGet(tc).f32x4Mul().localGet(o).f32x4Mul();
+  one();
+  b.localGet(o).f32x4Sub().f32x4Mul().v128Store(0);
+  // dcCarry = dcT * f
+  at(dcCarry);
+  b.localGet(dcT).localGet(f).f32x4Mul().v128Store(0);
+  b.localGet(off).i32Const(16).i32Add().localTee(off);
+  b.localGet(hBytes).i32LtU().brIf(0);
+  b.end();
+  b.localGet(act).localGet(hBytes).i32Const(2).i32Shl().i32Add().localSet(act);
+  for (const ptr of [cNow, cPrev, dh, dhCarry, dcCarry]) b.localGet(ptr).localGet(hBytes).i32Add().localSet(ptr);
+  b.localGet(rows).i32Const(1).i32Sub().localTee(rows);
+  b.i32Eqz().i32Eqz().brIf(0);
+  b.end();
+  b.end();
+  return { name: 'lstmCellBackward', params: new Array<ValType>(8).fill(ValType.i32), results: [], locals: [ValType.i32, ValType.i32, ...new Array<ValType>(16).fill(ValType.v128)], body: b };
+}
+
 const PAGE_BYTES = 65536;
 /** Floats per call: inputs are streamed through the module's memory in chunks of this many (256 KiB). */
 const CHUNK = 65536;
@@ -236,6 +311,7 @@ export class VectorMath {
   private readonly functions: Record<VectorFunction, (ptr: number, count: number) => void>;
   private readonly mask: (ptr: number, count: number, start: number, key: number, threshold: number, scale: number) => void;
   private readonly cell: (gates: number, cPrev: number, c: number, h: number, rows: number, hBytes: number) => void;
+  private readonly cellBackward: (act: number, c: number, cPrev: number, dh: number, dhCarry: number, dcCarry: number, rows: number, hBytes: number) => void;
   private readonly f32: Float32Array;
   readonly capacity = CHUNK;
 
@@ -243,11 +319,12 @@ export class VectorMath {
     const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly!;
     const pages = Math.ceil((CHUNK * 4) / PAGE_BYTES);
     const memory = new api.Memory({ initial: pages, maximum: pages });
-    const module = new api.Module(emitModule({ module: 'env', name: 'memory', initial: pages, maximum: pages, shared: false }, [...FUNCTIONS.map(vectorFunction), dropoutMaskFunction(), lstmCellFunction()]));
+    const module = new api.Module(emitModule({ module: 'env', name: 'memory', initial: pages, maximum: pages, shared: false }, [...FUNCTIONS.map(vectorFunction), dropoutMaskFunction(), lstmCellFunction(), lstmCellBackwardFunction()]));
     const exports = new api.Instance(module, { env: { memory } }).exports;
     this.functions = Object.fromEntries(FUNCTIONS.map((name) => [name, exports[name]])) as VectorMath['functions'];
     this.mask = exports.dropoutMask as VectorMath['mask'];
     this.cell = exports.lstmCell as VectorMath['cell'];
+    this.cellBackward = exports.lstmCellBackward as VectorMath['cellBackward'];
     this.f32 = new Float32Array(memory.buffer);
   }
 
@@ -280,6 +357,32 @@ export class VectorMath {
       act.set(this.f32.subarray(gAt, gAt + n * G), actOff + done * G);
       c.set(this.f32.subarray(cAt, cAt + n * H), cOff + done * H);
       h.set(this.f32.subarray(hAt, hAt + n * H), cOff + done * H);
+    }
+  }
+
+  /**
+   * One step of LSTM backpropagation through time over `rows` rows (H a multiple of 4): activations
+   * act[actOff..] [rows, 4H], cell states c[cOff..] and cPrev[cPrevOff..] (null: zeros), dh[cOff..],
+   * and the carries dhCarry[0..], dcCarry[0..] ([rows, H], zero where nothing is carried) -> the gate
+   * gradients into dx[actOff..] and dcCarry[0..] = the cell gradient for the previous step.
+   */
+  lstmCellBackward(act: Float32Array, c: Float32Array, cPrev: Float32Array | null, cPrevOff: number, dh: Float32Array, dhCarry: Float32Array, dcCarry: Float32Array, dx: Float32Array, actOff: number, cOff: number, rows: number, H: number): void {
+    const G = 4 * H;
+    const perChunk = Math.max(1, Math.floor(CHUNK / (G + 5 * H)));
+    for (let done = 0; done < rows; done += perChunk) {
+      const n = Math.min(perChunk, rows - done);
+      const at = [0, n * G, n * G + n * H, n * G + 2 * n * H, n * G + 3 * n * H, n * G + 4 * n * H]; // act, c, cPrev, dh, dhCarry, dcCarry
+      const [r0, r1] = [done * H, (done + n) * H];
+      this.f32.set(act.subarray(actOff + done * G, actOff + (done + n) * G), at[0]);
+      this.f32.set(c.subarray(cOff + r0, cOff + r1), at[1]);
+      if (cPrev) this.f32.set(cPrev.subarray(cPrevOff + r0, cPrevOff + r1), at[2]);
+      else this.f32.fill(0, at[2]!, at[2]! + n * H);
+      this.f32.set(dh.subarray(cOff + r0, cOff + r1), at[3]);
+      this.f32.set(dhCarry.subarray(r0, r1), at[4]);
+      this.f32.set(dcCarry.subarray(r0, r1), at[5]);
+      this.cellBackward(at[0]! * 4, at[1]! * 4, at[2]! * 4, at[3]! * 4, at[4]! * 4, at[5]! * 4, n, H * 4);
+      dx.set(this.f32.subarray(at[0]!, at[0]! + n * G), actOff + done * G);
+      dcCarry.set(this.f32.subarray(at[5]!, at[5]! + n * H), r0);
     }
   }
 

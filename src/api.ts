@@ -8,7 +8,7 @@ import { train, type TrainResult } from './train/trainer.js';
 import { loadCheckpoint, type LoadedCheckpoint } from './train/checkpoint.js';
 import { loadSentences } from './train/corpus.js';
 import { evaluate } from './train/evaluate.js';
-import { predictText, type PredictedEntity } from './cli/predict.js';
+import { predictText, type PredictedEntity } from './train/tag.js';
 import type { EntityScores } from './metrics/scores.js';
 
 export interface TrainTaggerOptions {

@@ -3,9 +3,10 @@
 // backward closure; backward() walks the nodes in reverse topological order
 // and accumulates gradients with +=.
 
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
 import { keep, tidy } from '../tensor/scope.js';
+import { contiguousStrides } from '../tensor/shape.js';
 
 export interface GradNode {
   op: string;
@@ -80,7 +81,7 @@ export function backward(root: Tensor, grad?: Tensor, retainGraph = false): void
         owned.add(ig);
         const previous = grads.get(input);
         if (previous) {
-          grads.set(input, previous.add(ig));
+          grads.set(input, accumulate(previous, ig));
           previous.dispose();
           ig.dispose();
         } else grads.set(input, ig);
@@ -92,9 +93,15 @@ export function backward(root: Tensor, grad?: Tensor, retainGraph = false): void
   });
 }
 
+/** a + b for two gradients of one shape: one backend kernel (the pass runs without recording, and below the ops). */
+function accumulate(a: Tensor, b: Tensor): Tensor {
+  const strides = contiguousStrides(a.shape);
+  return Tensor.fromStorage(a.backend.binary('add', a.storage, b.storage, { outShape: [...a.shape], stridesA: strides, stridesB: strides }), a.shape, a.backend);
+}
+
 function accumulateLeaf(leaf: Tensor, g: Tensor): void {
   if (leaf.grad) {
-    const sum = leaf.grad.add(g);
+    const sum = accumulate(leaf.grad, g);
     leaf.grad.dispose();
     g.dispose();
     leaf.grad = keep(sum);
@@ -102,3 +109,19 @@ function accumulateLeaf(leaf: Tensor, g: Tensor): void {
     leaf.grad = keep(g);
   }
 }
+
+declare module '../tensor/tensor.js' {
+  interface Tensor {
+    /** Accumulate d(this)/d(leaf) into every leaf's `.grad` (see backward()). */
+    backward(grad?: Tensor, options?: { retainGraph?: boolean }): void;
+  }
+}
+
+// Installed here, a layer above the tensor, so src/tensor never imports autograd (as src/ops/methods.ts does for the ops).
+Object.defineProperty(Tensor.prototype, 'backward', {
+  value: function (this: Tensor, grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
+    backward(this, grad, options.retainGraph ?? false);
+  },
+  writable: true,
+  configurable: true,
+});

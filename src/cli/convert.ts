@@ -17,7 +17,9 @@ import { addCorpusOptions, corpusOptions, type CorpusFlags } from './corpus-opti
 import { convertScheme, tagsToSpans, validateTags, type LabelScheme } from '../data/schemes.js';
 import type { AnnotatedDocument, Sentence } from '../data/types.js';
 
-export type InputFormat = 'conll' | 'brat' | 'pubtator' | 'jsonl';
+import { collect, loadCorpus, readDocuments, type InputFormat } from '../data/load.js';
+
+export { loadCorpus, type InputFormat, type LoadedCorpus } from '../data/load.js';
 export type OutputFormat = 'conll' | 'brat' | 'pubtator' | 'jsonl';
 
 export interface ConvertOptions {
@@ -51,40 +53,9 @@ export interface ConvertSummary {
 }
 
 /** What a reader produced: offset-level documents (brat, PubTator) or token-level sentences (CoNLL, JSONL). */
-export type LoadedCorpus = { kind: 'documents'; documents: AnnotatedDocument[] } | { kind: 'sentences'; sentences: Sentence[] };
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
 /** IOBES if any E-/S- tag appears, else IOB2 (the lenient reading also accepts IOB1). */
 function detectScheme(sentences: readonly Sentence[]): LabelScheme {
   return sentences.some((s) => s.tags.some((t) => /^[ESLU]-/.test(t))) ? 'iobes' : 'iob2';
-}
-
-async function* bratDocuments(input: string): AsyncGenerator<AnnotatedDocument> {
-  if (!(await stat(input)).isDirectory()) yield await readBratDocument(input);
-  else yield* await readBratDirectory(input);
-}
-
-/** Offset-level documents (brat, PubTator), streamed one document at a time. */
-function readDocuments(format: 'brat' | 'pubtator', input: string): AsyncIterable<AnnotatedDocument> {
-  return format === 'pubtator' ? readPubtatorFile(input) : bratDocuments(input);
-}
-
-export async function loadCorpus(format: InputFormat | 'auto' | undefined, input: string, jsonl: JsonlReadOptions = {}): Promise<LoadedCorpus> {
-  const resolved = resolveCorpusFormat(input, format);
-  switch (resolved) {
-    case 'conll':
-      return { kind: 'sentences', sentences: await collect(readConllFile(input)) };
-    case 'jsonl':
-      return { kind: 'sentences', sentences: await collect(readJsonlFile(input, jsonl)) };
-    case 'pubtator':
-    case 'brat':
-      return { kind: 'documents', documents: await collect(readDocuments(resolved, input)) };
-  }
 }
 
 /**

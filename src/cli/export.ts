@@ -14,7 +14,7 @@ export function registerExport(program: Command): void {
     .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'webgpu']))
     .action(async (flags: { model: string; format: 'hf'; out: string; backend?: string }) => {
       const backend = await selectBackend(flags.backend);
-      const { exportHf } = await import('../train/huggingface.js');
+      const { exportHf } = await import('../train/export-hf.js');
       const summary = await exportHf(flags.model, flags.out, backend);
       console.log(`${summary.architecture} with ${summary.labels} labels in ${flags.out}: model.safetensors (${summary.tensors} tensors)${summary.headTensors ? `, crf.safetensors (${summary.headTensors} tensors)` : ''}, vocab.txt, tokenizer_config.json, README.md`);
     });

@@ -4,7 +4,7 @@
 
 import type { Backend, DType, Storage, TypedArray } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
-import { backward as runBackward, type GradNode } from '../autograd/backward.js';
+import type { GradNode } from '../autograd/backward.js';
 import { track } from './scope.js';
 import { checkShape, fmt, shapeSize, type Shape } from './shape.js';
 import { globalRng, type Rng } from './random.js';
@@ -156,9 +156,6 @@ export class Tensor {
 
   // ---------- autograd ----------
 
-  backward(grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
-    runBackward(this, grad, options.retainGraph ?? false);
-  }
 
   setRequiresGrad(value = true): this {
     if (value && this.dtype !== 'f32') throw new Error('requiresGrad: only f32 tensors can require gradients');

@@ -15,8 +15,8 @@ import type { SentenceEncoder } from './encode.js';
 import { Vocabulary } from './vocab.js';
 import { isHfTokenClassifier, loadHfTokenClassifier } from './huggingface.js';
 
-export const CHECKPOINT_FORMAT = 'medner-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint-format.js';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint-format.js';
 
 export interface CheckpointConfig {
   format: typeof CHECKPOINT_FORMAT;

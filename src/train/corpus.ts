@@ -2,7 +2,7 @@
 // tags are in the model's scheme (BIO = IOB2, or BIOES), optionally with its
 // entity types rewritten by a label map.
 
-import { loadCorpus } from '../cli/convert.js';
+import { loadCorpus } from '../data/load.js';
 import { documentToSentences, emptyCorpusReport, type CorpusReport } from '../data/documents.js';
 import { convertScheme, repairTags, tagsToSpans, validateTags } from '../data/schemes.js';
 import { mapEntityTypes } from '../data/label-maps.js';

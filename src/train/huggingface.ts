@@ -13,25 +13,23 @@
 // as they take a medner checkpoint; labels come from id2label, the tokenizer must be WordPiece.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
-import { cpuBackend } from '../backend/registry.js';
-import { SafetensorsReader, saveSafetensors } from '../io/safetensors.js';
+import { SafetensorsReader } from '../io/safetensors.js';
 import { checkpointFiles, ignoredHeadReason, normalizeTensorName, readHfConfig, type EncoderType } from '../io/hf-config.js';
 import { isValidTag } from '../data/schemes.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import type { BertConfig } from '../nn/bert.js';
 import { fmt } from '../tensor/shape.js';
-import { allowedTransitions } from '../crf/constraints.js';
-import { defaultsFor, resolveConfig, snakeKeys, type ModelKind } from './config.js';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, loadCheckpoint, writeDirectoryAtomically, type CheckpointConfig, type LoadedCheckpoint } from './checkpoint.js';
+import { defaultsFor, resolveConfig, type ModelKind } from './config.js';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint-format.js';
+import type { CheckpointConfig, LoadedCheckpoint } from './checkpoint.js';
 import { createModel } from './model-factory.js';
 import { loadPretrainedTokenizer } from './pretrained.js';
 
 /** Where a task model keeps its encoder, per architecture (BertForTokenClassification: `bert.`). */
-const MODEL_PREFIX: Record<EncoderType, string> = { bert: 'bert.', roberta: 'roberta.', distilbert: 'distilbert.', albert: 'albert.' };
-const ARCHITECTURE: Record<EncoderType, string> = {
+export const MODEL_PREFIX: Record<EncoderType, string> = { bert: 'bert.', roberta: 'roberta.', distilbert: 'distilbert.', albert: 'albert.' };
+export const ARCHITECTURE: Record<EncoderType, string> = {
   bert: 'BertForTokenClassification',
   roberta: 'RobertaForTokenClassification',
   distilbert: 'DistilBertForTokenClassification',
@@ -41,7 +39,7 @@ const ARCHITECTURE: Record<EncoderType, string> = {
 export const HEAD_FILE = 'crf.safetensors';
 
 /** What config.json's "medner" entry holds: enough to rebuild the tagger exactly. */
-interface MednerEntry {
+export interface MednerEntry {
   model: ModelKind;
   scheme: 'BIO' | 'BIOES';
   pooling: 'first' | 'mean';
@@ -164,174 +162,7 @@ function internalName(name: string, modelType: EncoderType): string | null {
 }
 
 /** The tagger's tensor name as Hugging Face names it. */
-function hfName(name: string, modelType: EncoderType): string {
+export function hfName(name: string, modelType: EncoderType): string {
   return name.startsWith('bert.') ? MODEL_PREFIX[modelType] + name.slice('bert.'.length) : name;
 }
 
-export interface ExportSummary {
-  architecture: string;
-  labels: number;
-  /** Tensors in model.safetensors and in crf.safetensors. */
-  tensors: number;
-  headTensors: number;
-}
-
-/**
- * Write a medner model as a Hugging Face token-classification directory. Only the BERT-family
- * taggers have a transformers class; the BiLSTM-CRF on word embeddings is refused.
- */
-export async function exportHf(modelDir: string, out: string, backend: Backend = cpuBackend): Promise<ExportSummary> {
-  const loaded = await loadCheckpoint(modelDir, backend);
-  try {
-    const { config, model, vocabulary } = loaded;
-    if (vocabulary.kind !== 'subwords' || !config.bert) {
-      throw new Error(`${modelDir}: a ${config.model} has no Hugging Face architecture (transformers' token classifiers sit on a BERT-family encoder); export --format hf takes bert-softmax, bert-crf and bert-bilstm-crf models`);
-    }
-    const modelType = ((config.bert as unknown as { model_type?: EncoderType }).model_type ?? 'bert') as EncoderType;
-    const architecture = ARCHITECTURE[modelType];
-    const hasLstm = config.model === 'bert-bilstm-crf';
-    const main = new Map<string, Tensor>();
-    const head = new Map<string, Tensor>();
-    for (const [name, t] of model.namedParameters()) {
-      if (name.startsWith('bert.')) main.set(hfName(name, modelType), t);
-      else if (name.startsWith('classifier.') && !hasLstm) main.set(name, t);
-      else head.set(name, t);
-    }
-    // The scheme's hard constraints, which medner adds at decoding (-1e4 on a forbidden move), as 0/1 masks.
-    const masks: Tensor[] = [];
-    if (model.crf && config.train.constraints !== 'off' && config.train.crf !== 'semi-markov') {
-      const allowed = allowedTransitions(config.labels, config.scheme);
-      const C = config.labels.length;
-      const add = (name: string, values: number[], shape: number[]) => {
-        const t = tensor(Float32Array.from(values), shape, { backend });
-        masks.push(t);
-        head.set(name, t);
-      };
-      add('crf.allowed_start', allowed.start, [C]);
-      add('crf.allowed_transitions', allowed.transitions.flat(), [C, C]);
-      add('crf.allowed_end', allowed.end, [C]);
-    }
-    const tokenizer = vocabulary.tokenizer;
-    const entry: MednerEntry = {
-      model: config.model,
-      scheme: config.scheme,
-      pooling: config.train.pooling,
-      constraints: config.train.constraints,
-      max_length: config.train.maxLength,
-      ...(hasLstm ? { lstm_hidden: config.train.lstmHidden } : {}),
-      ...(config.train.crf === 'semi-markov' ? { crf: 'semi-markov' as const } : {}),
-    };
-    const hfConfig = {
-      ...config.bert,
-      model_type: modelType,
-      architectures: [architecture],
-      id2label: Object.fromEntries(config.labels.map((l, i) => [String(i), l])),
-      label2id: Object.fromEntries(config.labels.map((l, i) => [l, i])),
-      pad_token_id: tokenizer.padId,
-      torch_dtype: 'float32',
-      medner: entry,
-    };
-    const special = (id: number | null | undefined) => (id === null || id === undefined ? undefined : tokenizer.idToToken[id]);
-    const tokenizerConfig = {
-      tokenizer_class: 'BertTokenizer',
-      do_lower_case: tokenizer.basic.lowercase,
-      strip_accents: tokenizer.basic.stripAccents,
-      model_max_length: config.train.maxLength,
-      unk_token: special(tokenizer.unkId),
-      cls_token: special(tokenizer.clsId),
-      sep_token: special(tokenizer.sepId),
-      pad_token: special(tokenizer.padId),
-      ...(special(tokenizer.maskId) ? { mask_token: special(tokenizer.maskId) } : {}),
-    };
-    await writeDirectoryAtomically(out, async (tmp) => {
-      await writeFile(join(tmp, 'config.json'), JSON.stringify(hfConfig, null, 2) + '\n');
-      await saveSafetensors(join(tmp, 'model.safetensors'), main, { metadata: { format: 'pt' } });
-      if (head.size) await saveSafetensors(join(tmp, HEAD_FILE), head, { metadata: { format: 'pt', producer: 'medner' } });
-      await writeFile(join(tmp, 'vocab.txt'), tokenizer.idToToken.join('\n') + '\n');
-      await writeFile(join(tmp, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
-      await writeFile(join(tmp, 'special_tokens_map.json'), JSON.stringify({ unk_token: tokenizerConfig.unk_token, cls_token: tokenizerConfig.cls_token, sep_token: tokenizerConfig.sep_token, pad_token: tokenizerConfig.pad_token, ...(tokenizerConfig.mask_token ? { mask_token: tokenizerConfig.mask_token } : {}) }, null, 2) + '\n');
-      await writeFile(join(tmp, 'README.md'), exportCard(config, architecture, [...head.keys()], hasLstm));
-    });
-    for (const t of masks) t.dispose();
-    return { architecture, labels: config.labels.length, tensors: main.size, headTensors: head.size };
-  } finally {
-    loaded.model.dispose();
-  }
-}
-
-function exportCard(config: CheckpointConfig, architecture: string, headNames: string[], hasLstm: boolean): string {
-  const types = [...new Set(config.labels.filter((l) => l !== 'O').map((l) => l.slice(2)))];
-  const metrics = Object.entries(config.metrics).map(([k, v]) => `| ${k} | ${v.toFixed(4)} |`).join('\n');
-  const load = `from transformers import AutoModelForTokenClassification, AutoTokenizer
-
-tokenizer = AutoTokenizer.from_pretrained("path/to/this/directory")
-model = AutoModelForTokenClassification.from_pretrained("path/to/this/directory").eval()`;
-  const crfDecode = `import torch
-from safetensors.torch import load_file
-
-head = load_file("path/to/this/directory/${HEAD_FILE}")
-words = ["Aspirin", "causes", "bleeding", "."]
-enc = tokenizer(words, is_split_into_words=True, return_tensors="pt")
-with torch.no_grad():
-${hasLstm
-    ? `    hidden = model.base_model(**enc).last_hidden_state              # [1, S, H]
-    first = [i for i, w in enumerate(enc.word_ids()) if w is not None and (i == 0 or enc.word_ids()[i - 1] != w)]
-    lstm = torch.nn.LSTM(hidden.shape[-1], ${config.train.lstmHidden}, batch_first=True, bidirectional=True)
-    lstm.load_state_dict({k[len("lstm."):]: v for k, v in head.items() if k.startswith("lstm.")})
-    out, _ = lstm(hidden[:, first])                                   # [1, T, 2K]
-    emissions = (out @ head["classifier.weight"].T + head["classifier.bias"])[0]`
-    : `    logits = model(**enc).logits[0]                                   # [S, C]
-    first = [i for i, w in enumerate(enc.word_ids()) if w is not None and (i == 0 or enc.word_ids()[i - 1] != w)]
-    emissions = logits[first]                                         # [T, C]: one row per word (first subword)`}
-trans, start, end = head["crf.transitions"], head["crf.start_transitions"], head["crf.end_transitions"]
-if "crf.allowed_transitions" in head:  # the label scheme's hard constraints, as medner decodes
-    trans = trans + (1 - head["crf.allowed_transitions"]) * -1e4
-    start = start + (1 - head["crf.allowed_start"]) * -1e4
-    end = end + (1 - head["crf.allowed_end"]) * -1e4
-# Viterbi: transitions[i, j] scores tag i followed by tag j (pytorch-crf's layout).
-score, back = start + emissions[0], []
-for t in range(1, len(emissions)):
-    best, index = (score[:, None] + trans).max(0)
-    score, back = best + emissions[t], back + [index]
-tag = int((score + end).argmax())
-path = [tag]
-for index in reversed(back):
-    tag = int(index[tag]); path.append(tag)
-print([model.config.id2label[t] for t in reversed(path)])`;
-  return `# ${architecture} exported by medner (${config.model})
-
-A named-entity tagger trained with medner, in Hugging Face transformers' layout. Labels (${config.scheme}):
-${config.labels.map((l) => `\`${l}\``).join(', ')}; entity types: ${types.join(', ') || '(none)'}.
-
-| metric | value |
-| --- | --- |
-${metrics || '| (none recorded) | |'}
-
-## Load it with transformers
-
-\`\`\`python
-${load}
-\`\`\`
-
-medner tags each word by its **first subword** (${config.train.pooling === 'first' ? 'as this model was trained' : `this model was trained with ${config.train.pooling} pooling, which transformers does not do: expect small differences`}); with a
-\`pipeline("token-classification", model=..., aggregation_strategy="first")\` transformers does the same.
-${headNames.length ? `
-## Decoding with the CRF
-${config.train.crf === 'semi-markov' ? '\nThis model ends in a **semi-Markov** CRF (segment scores): the linear-chain Viterbi below does not decode it; use medner (`medner predict --model <this directory>`).\n' : ''}
-transformers has no CRF layer, so the ${hasLstm ? 'BiLSTM, its classifier and the CRF' : 'CRF'} are in \`${HEAD_FILE}\`
-(${headNames.map((n) => `\`${n}\``).join(', ')}). ${hasLstm ? 'model.safetensors holds the encoder only: AutoModelForTokenClassification loads it and warns that `classifier.*` is newly initialized -- use the classifier in ' + HEAD_FILE + ' instead, after the BiLSTM.' : 'Argmax over the logits is the softmax reading of this model; the Viterbi path below is what medner predicts.'}
-
-\`\`\`python
-${crfDecode}
-\`\`\`
-` : ''}
-## With medner
-
-\`\`\`
-medner predict --model path/to/this/directory "Aspirin causes bleeding."
-medner eval --model path/to/this/directory --data test.tsv
-\`\`\`
-
-Training settings: \`\`\`${JSON.stringify(snakeKeys(config.train))}\`\`\`
-`;
-}

@@ -12,7 +12,7 @@
 // not wait. bench/matmul.bench.ts measures whether it pays.
 
 import { Worker } from 'node:worker_threads';
-import { microKernels } from './matmul.js';
+import { microKernels } from './micro-kernel.js';
 import { gemmBlocked, type GemmOperands, type WasmGemm } from './wasm/gemm.js';
 
 // Control words shared with the worker.

@@ -6,7 +6,12 @@
 // children's times in /proc/self/stat on Linux), which a busy machine disturbs less;
 // `node -e 0` is the floor.
 //
-//   npm run build && npx tsx bench/startup.ts [--runs 15] [--model <dir>]
+//   npm run build && npx tsx bench/startup.ts [--runs 15] [--model <dir>] [--before <checkout>]
+//
+// --before adds the rows of another checkout's binary, e.g. the version before the build
+// (its bin registered tsx and imported every command eagerly):
+//   git worktree add /tmp/medner-before 06a71b0 && ln -s "$PWD/node_modules" /tmp/medner-before/
+//   npx tsx bench/startup.ts --before /tmp/medner-before
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, model: { type: 'string' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, model: { type: 'string' }, before: { type: 'string' } } });
 const runs = Number(values.runs);
 const BUILT = 'dist/cli/main.js';
 const SOURCES = 'src/cli/bin.js';
@@ -64,4 +69,9 @@ measure('medner --help (dist/, plain node)', [BUILT, '--help']);
 measure('medner --help (src/ through tsx)', [SOURCES, '--help']);
 measure('medner predict, one sentence (dist/, plain node)', [BUILT, 'predict', '--model', model, SENTENCE]);
 measure('medner predict, one sentence (src/ through tsx)', [SOURCES, 'predict', '--model', model, SENTENCE]);
+if (values.before) {
+  const before = join(values.before, 'src/cli/bin.js');
+  measure('medner --help (--before checkout)', [before, '--help']);
+  measure('medner predict, one sentence (--before checkout)', [before, 'predict', '--model', model, SENTENCE]);
+}
 if (scratch) rmSync(scratch, { recursive: true, force: true });

@@ -108,10 +108,11 @@ describe('the packed tarball, installed CPU-only into an empty project', () => {
     // The consumer's own @types/node, as any Node TypeScript project has it.
     mkdirSync(join(project, 'node_modules/@types'), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules/@types/node'), join(project, 'node_modules/@types/node'), 'dir');
-    const common = { target: 'ES2022', lib: ['ES2023'], types: ['node'], strict: true, noEmit: true, skipLibCheck: false };
+    const common = { target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false };
     for (const [name, options] of [
-      ['tsconfig.nodenext.json', { module: 'NodeNext', moduleResolution: 'NodeNext' }],
-      ['tsconfig.bundler.json', { module: 'ESNext', moduleResolution: 'bundler' }],
+      ['tsconfig.nodenext.json', { module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2023'], types: ['node'] }],
+      // A bundler project for the browser: DOM types, no @types/node.
+      ['tsconfig.bundler.json', { module: 'ESNext', moduleResolution: 'bundler', lib: ['ES2023', 'DOM'], types: [] }],
     ] as const) {
       writeFileSync(join(project, name), JSON.stringify({ compilerOptions: { ...common, ...options }, include: ['ts'] }));
       const result = run(process.execPath, [TSC, '-p', name]);

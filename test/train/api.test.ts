@@ -1,4 +1,5 @@
-// The README's library example, run as written (with a tiny model so CI stays fast).
+// The library API end to end on the sources, with a tiny model. The README's library example
+// itself runs, as written, against the packed tarball in test/package/pack.test.ts.
 
 import { expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { trainTagger, loadTagger } from '../../src/index.js';
 it('trains, evaluates and predicts in about ten lines', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'medner-api-')), 'run');
   const corpus = 'test/fixtures/data/ncbi-disease/sample.iob.tsv';
-  // --- README example (config shrunk for the test) ---
+  // --- as in the README (a tiny model, a fixture corpus) ---
   const result = await trainTagger({ train: corpus, dev: corpus, test: corpus, out, config: { epochs: 2, wordDim: 16, lstmHidden: 16, charFilters: 8 } });
   console.log(`test F1 ${result.test!.f1.toFixed(3)}`);
   const tagger = await loadTagger(out);

@@ -244,18 +244,18 @@ export function registerConvert(program: Command): void {
     .argument('<input>', 'input file (brat: a directory or one .txt/.ann)')
     .argument('<output>', 'output file (brat: a directory)');
   addCorpusOptions(command).action(async (input: string, output: string, flags: ConvertFlags) => {
-      try {
-        const from = aliasedOption<InputFormat>(flags as unknown as Record<string, unknown>, 'format', { from: '--from' });
-        const to = aliasedOption<OutputFormat>(flags as unknown as Record<string, unknown>, 'outputFormat', { to: '--to' }) ?? inferOutputFormat(output);
-        // --labels names integer tags in JSONL input, and makes JSONL output write them (as HF datasets do).
-        const { typeMap, jsonl } = corpusOptions(flags);
-        const summary = await convertCorpus({ from, to, scheme: flags.scheme, input, output, jsonl, jsonlOut: jsonl, strict: flags.strict === true, typeMap });
-        const keeps = to === 'brat' || to === 'pubtator';
-        const mapped = summary.droppedByMap ? `; ${summary.droppedByMap} dropped by the label map` : '';
-        console.error(`converted ${summary.documents} document(s)${keeps ? '' : `, ${summary.sentences} sentence(s)`}; ${summarizeReport(summary.report)}${mapped}`);
-      } catch (error) {
-        console.error(`medner convert: ${(error as Error).message.split('\n')[0]}`);
-        process.exitCode = 1;
-      }
-    });
+    try {
+      const from = aliasedOption<InputFormat>(flags as unknown as Record<string, unknown>, 'format', { from: '--from' });
+      const to = aliasedOption<OutputFormat>(flags as unknown as Record<string, unknown>, 'outputFormat', { to: '--to' }) ?? inferOutputFormat(output);
+      // --labels names integer tags in JSONL input, and makes JSONL output write them (as HF datasets do).
+      const { typeMap, jsonl } = corpusOptions(flags);
+      const summary = await convertCorpus({ from, to, scheme: flags.scheme, input, output, jsonl, jsonlOut: jsonl, strict: flags.strict === true, typeMap });
+      const keeps = to === 'brat' || to === 'pubtator';
+      const mapped = summary.droppedByMap ? `; ${summary.droppedByMap} dropped by the label map` : '';
+      console.error(`converted ${summary.documents} document(s)${keeps ? '' : `, ${summary.sentences} sentence(s)`}; ${summarizeReport(summary.report)}${mapped}`);
+    } catch (error) {
+      console.error(`medner convert: ${(error as Error).message.split('\n')[0]}`);
+      process.exitCode = 1;
+    }
+  });
 }

@@ -10,7 +10,7 @@
 //      [--train t.tsv --dev d.tsv --test e.tsv] [--sentences N] [--dev-sentences N] [--test-sentences N]
 //      [--word-dim 64] [--hidden 64] [--char-features cnn|none] [--max-segment-length 6] [--out dir]
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -42,6 +42,7 @@ const { values: args } = parseArgs({
 });
 
 const work = args.out ?? mkdtempSync(join(tmpdir(), 'medner-example8-'));
+mkdirSync(work, { recursive: true });
 let [trainPath, devPath, testPath] = [args.train, args.dev, args.test];
 if (!trainPath || !devPath || !testPath) {
   const all = parseConll(readFileSync(new URL('./data/ncbi-disease-slice.tsv', import.meta.url), 'utf8'), {}, 'ncbi-disease-slice.tsv');

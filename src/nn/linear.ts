@@ -59,7 +59,8 @@ export class Embedding extends Module {
     super();
     const std = options.initStd ?? 1;
     // Drawn on the host so the padding row can be zeroed before the tensor exists.
-    const values = Float32Array.from({ length: numEmbeddings * embeddingDim }, () => std * globalRng.normal());
+    const values = new Float32Array(numEmbeddings * embeddingDim);
+    for (let i = 0; i < values.length; i++) values[i] = std * globalRng.normal(); // a plain loop: Float32Array.from with a callback is ~10x slower
     if (options.paddingIdx !== undefined) values.fill(0, options.paddingIdx * embeddingDim, (options.paddingIdx + 1) * embeddingDim);
     this.weight = this.param('weight', tensor(values, [numEmbeddings, embeddingDim]));
   }

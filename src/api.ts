@@ -2,7 +2,7 @@
 // The CLI commands are thin wrappers over the same functions.
 
 import type { Backend } from './backend/backend.js';
-import { cpuBackend, setBackend } from './backend/registry.js';
+import { setBackend, useBackend } from './backend/registry.js';
 import { defaultsFor, resolveConfig, type CorpusFormat, type ModelKind, type TrainConfig } from './train/config.js';
 import { train, type TrainResult } from './train/trainer.js';
 import { loadCheckpoint, type LoadedCheckpoint } from './train/checkpoint.js';
@@ -29,16 +29,18 @@ export interface TrainTaggerOptions {
 export async function trainTagger(options: TrainTaggerOptions): Promise<TrainResult> {
   const model = options.model ?? options.config?.model ?? 'bilstm-crf';
   const config = resolveConfig({ ...options.config, model, format: options.format ?? options.config?.format ?? 'auto' }, 'trainTagger', defaultsFor(model));
-  return train({ config, train: options.train, dev: options.dev, test: options.test, out: options.out, pretrained: options.pretrained, backend: options.backend ?? cpuBackend, log: options.log ?? (() => undefined), progress: false });
+  return train({ config, train: options.train, dev: options.dev, test: options.test, out: options.out, pretrained: options.pretrained, backend: options.backend ?? (await useBackend()), log: options.log ?? (() => undefined), progress: false });
 }
 
 /** A trained model, ready to tag text. */
 export class Tagger {
   private constructor(readonly checkpoint: LoadedCheckpoint, readonly backend: Backend) {}
 
-  static async load(dir: string, backend: Backend = cpuBackend): Promise<Tagger> {
-    setBackend(backend);
-    return new Tagger(await loadCheckpoint(dir, backend), backend);
+  /** `backend`: this one, else MEDNER_BACKEND, else the CPU (the rule of chooseBackendName). */
+  static async load(dir: string, backend?: Backend): Promise<Tagger> {
+    const chosen = backend ?? (await useBackend());
+    setBackend(chosen);
+    return new Tagger(await loadCheckpoint(dir, chosen), chosen);
   }
 
   get labels(): string[] {

@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { cpuBackend, setBackend } from '../../src/backend/registry.js';
+import { useBackend } from '../../src/backend/registry.js';
+import type { WebGpuBackend } from '../../src/backend/webgpu/index.js';
 import type { Backend } from '../../src/backend/backend.js';
 
 export const args = process.argv.slice(2);
@@ -22,16 +23,11 @@ export interface OpenedBackend {
   counters(): { dispatches: number; readbacks: number };
 }
 
-/** The named backend, made the default for new tensors. */
-export async function openBackend(name: string): Promise<OpenedBackend> {
-  if (name === 'cpu') {
-    setBackend(cpuBackend);
-    return { backend: cpuBackend, adapter: 'cpu', adapterInfo: null, counters: () => ({ dispatches: 0, readbacks: 0 }) };
-  }
-  if (name !== 'webgpu') throw new Error(`unknown backend ${name} (cpu or webgpu)`);
-  const { createWebGpuBackend } = await import('../../src/backend/webgpu/index.js');
-  const gpu = await createWebGpuBackend();
-  setBackend(gpu);
+/** The named backend (or MEDNER_BACKEND, or cpu: the library's one rule), made the default for new tensors. */
+export async function openBackend(name?: string): Promise<OpenedBackend> {
+  const backend = await useBackend(name, 'the bench backend');
+  if (backend.name === 'cpu') return { backend, adapter: 'cpu', adapterInfo: null, counters: () => ({ dispatches: 0, readbacks: 0 }) };
+  const gpu = backend as WebGpuBackend;
   return {
     backend: gpu,
     adapter: `${gpu.adapter.vendor} ${gpu.adapter.description}`.trim() || gpu.adapter.backend,

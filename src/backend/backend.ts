@@ -97,6 +97,8 @@ export interface Backend {
   zeros(size: number, dtype: DType): Storage;
   fill(size: number, value: number): Storage;
   read(s: Storage): Promise<TypedArray>;
+  /** A synchronous read, where the backend has one (the CPU); Tensor.dataSync uses it. */
+  readSync?(s: Storage): TypedArray;
   free(s: Storage): void;
   /** Buffers allocated and not yet freed; a leak test checks it returns to its start. */
   liveBuffers(): number;

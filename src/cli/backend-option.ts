@@ -1,20 +1,9 @@
-// --backend cpu|webgpu, shared by every command that runs a model. The flag wins
-// over MEDNER_BACKEND; without either, the CPU backend is used.
-
-// The engine is imported here, when a command runs, so `medner --help` does not load it.
+// --backend cpu|webgpu, shared by every command that runs a model: the flag, else
+// MEDNER_BACKEND, else the CPU (chooseBackendName in src/backend/registry.ts, the one rule).
 
 import type { Backend } from '../backend/backend.js';
+import { useBackend } from '../backend/registry.js';
 
-export async function selectBackend(flag: string | undefined): Promise<Backend> {
-  const name = flag ?? process.env.MEDNER_BACKEND ?? 'cpu';
-  const { cpuBackend, setBackend } = await import('../backend/registry.js');
-  if (name === 'cpu') {
-    setBackend(cpuBackend);
-    return cpuBackend;
-  }
-  if (name !== 'webgpu') throw new Error(`--backend must be cpu or webgpu, got '${name}'`);
-  const { createWebGpuBackend } = await import('../backend/webgpu/index.js');
-  const backend = await createWebGpuBackend();
-  setBackend(backend);
-  return backend;
+export function selectBackend(flag: string | undefined): Promise<Backend> {
+  return useBackend(flag, '--backend');
 }

@@ -1,6 +1,7 @@
 // `medner eval`: score a saved model on a corpus exactly as seqeval does, with a
 // per-type table, token accuracy and an error analysis.
 
+import { labelSchemeOf } from '../data/schemes.js';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { classificationReport, entityScores, tokenAccuracy } from '../metrics/scores.js';
@@ -41,7 +42,7 @@ export function registerEval(program: Command): void {
       const backend = await selectBackend(flags.backend);
       const [{ loadCheckpoint }, { loadSentences }, { evaluate }] = await Promise.all([import('../train/checkpoint.js'), import('../train/corpus.js'), import('../train/evaluate.js')]);
       const { config, model, encoder } = await loadCheckpoint(flags.model, backend);
-      const scheme = config.scheme === 'BIOES' ? 'iobes' : 'iob2';
+      const scheme = labelSchemeOf(config.scheme);
       const { typeMap, jsonl } = corpusOptions(flags);
       // The gold types as the model learned them (the training run's type map), then the user's map on
       // both gold and predictions: a model of fine types scored on a corpus of collapsed ones.

@@ -31,6 +31,14 @@ export function parseTag(tag: string): ParsedTag {
   return { prefix, type: match[2]! };
 }
 
+/**
+ * The training config's scheme name (BIO, BIOES: what users type and checkpoints store) in the
+ * vocabulary of the readers and metrics (iob2, iobes). The one place the two names meet.
+ */
+export function labelSchemeOf(scheme: 'BIO' | 'BIOES'): 'iob2' | 'iobes' {
+  return scheme === 'BIOES' ? 'iobes' : 'iob2';
+}
+
 export function parseScheme(name: string): LabelScheme {
   const lower = name.toLowerCase();
   if (lower === 'iob1' || lower === 'iob2' || lower === 'iobes') return lower;

@@ -129,8 +129,3 @@ export class MultiHeadAttention extends Module {
 
 /** BertAttention is the Hugging Face name of the same block. */
 export { MultiHeadAttention as BertAttention };
-
-/** A [B, S] mask of ones, for callers that attend everywhere. */
-export function fullMask(batch: number, length: number): Tensor {
-  return tensor(new Float32Array(batch * length).fill(1), [batch, length]);
-}

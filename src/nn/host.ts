@@ -8,8 +8,7 @@ import { fmt } from '../tensor/shape.js';
 
 /** The values of `t`, or null when its backend cannot read synchronously (WebGPU). */
 export function readHost(t: Tensor): TypedArray | null {
-  const b = t.backend as { readSync?: unknown };
-  return typeof b.readSync === 'function' ? t.dataSync() : null;
+  return t.backend.readSync ? t.dataSync() : null;
 }
 
 /** Like readHost, but a missing synchronous read is an error naming who needed it. */

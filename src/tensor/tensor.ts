@@ -129,7 +129,7 @@ export class Tensor {
 
   /** Synchronous read, CPU backend only. */
   dataSync(): TypedArray {
-    const b = this.backend as Backend & { readSync?: (s: Storage) => TypedArray };
+    const b = this.backend;
     if (!b.readSync) throw new Error(`dataSync: the ${b.name} backend reads asynchronously; use await tensor.data()`);
     return b.readSync(this.storage);
   }

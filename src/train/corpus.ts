@@ -4,7 +4,7 @@
 
 import { loadCorpus } from '../data/load.js';
 import { documentToSentences, emptyCorpusReport, type CorpusReport } from '../data/documents.js';
-import { convertScheme, repairTags, tagsToSpans, validateTags } from '../data/schemes.js';
+import { labelSchemeOf, convertScheme, repairTags, tagsToSpans, validateTags } from '../data/schemes.js';
 import { mapEntityTypes } from '../data/label-maps.js';
 import type { JsonlReadOptions } from '../data/jsonl.js';
 import type { Sentence } from '../data/types.js';
@@ -33,7 +33,7 @@ export async function loadSentences(path: string, format: CorpusFormat, scheme: 
   // Files may be IOB1/IOB2/IOBES; detect IOBES by its tags, else treat as IOB2 and repair orphan I- tags.
   const isIobes = raw.some((s) => s.tags.some((t) => t.startsWith('E-') || t.startsWith('S-')));
   const from = isIobes ? 'iobes' : 'iob2';
-  const target = scheme === 'BIOES' ? 'iobes' : 'iob2';
+  const target = labelSchemeOf(scheme);
   const sentences = raw.map((s) => {
     let tags = s.tags;
     if (corpus.kind === 'sentences') report.entities += tagsToSpans(tags, from).length;

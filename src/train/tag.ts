@@ -5,7 +5,7 @@
 import type { LoadedCheckpoint } from './checkpoint.js';
 import type { Backend } from '../backend/backend.js';
 import { splitSentences, tokenizeWords, type TextSpan } from '../text/segment.js';
-import { tagsToSpans } from '../data/schemes.js';
+import { labelSchemeOf, tagsToSpans } from '../data/schemes.js';
 import type { Sentence } from '../data/types.js';
 
 export interface PredictedEntity {
@@ -72,7 +72,7 @@ export async function tagItems(items: readonly Item[], loaded: LoadedCheckpoint,
   const { tagSentences } = await import('./evaluate.js');
   const flat: Sentence[] = perItem.flatMap((p) => p.sentences.map((words) => ({ tokens: words.map((w) => w.text), tags: words.map(() => 'O') })));
   const { tags, confidences } = flat.length ? await tagSentences(loaded.model, loaded.encoder, loaded.config.labels, flat, backend, { confidences: true }) : { tags: [], confidences: [] };
-  const scheme = loaded.config.scheme === 'BIOES' ? 'iobes' : 'iob2';
+  const scheme = labelSchemeOf(loaded.config.scheme);
   let k = 0;
   return perItem.map(({ text, sentences }, i) => {
     const tagged = sentences.map((words) => ({ words, tags: tags[k]!, scores: confidences![k++]! }));

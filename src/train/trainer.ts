@@ -5,6 +5,7 @@
 // metrics.jsonl and report.html. The same seed gives the same model, and a
 // resumed run ends exactly where an uninterrupted one does.
 
+import { labelSchemeOf } from '../data/schemes.js';
 import { readFile, readdir, writeFile, rename, mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Backend } from '../backend/backend.js';
@@ -217,7 +218,7 @@ async function readResumeState(resume: string, log: (line: string) => void): Pro
 async function prepareData(options: TrainOptions, config: TrainConfig, resumed: Resumed | null, log: (line: string) => void): Promise<Run['data'] & Pick<Run, 'typeMap'>> {
   const read = { strict: options.strict, jsonl: options.jsonl };
   const train = await loadSentences(options.train, config.format, config.scheme, read);
-  const scheme = config.scheme === 'BIOES' ? 'iobes' : 'iob2';
+  const scheme = labelSchemeOf(config.scheme);
   let typeMap: Record<string, string | null> | null = resumed?.checkpoint.type_map ?? null;
   if (options.typeMap && (options.typeMap.labelMap || options.typeMap.minTypeCount)) {
     typeMap = effectiveTypeMap(countEntityTypes(train.sentences, scheme), options.typeMap);

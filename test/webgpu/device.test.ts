@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpuBackend, getBackend, setBackend, useBackend } from '../../src/backend/registry.js';
+import { cpuBackend, getBackend, setBackend, useBackend, chooseBackendName } from '../../src/backend/registry.js';
 import { KERNELS, packUniforms } from '../../src/backend/webgpu/kernels.js';
 import { mergeDimensions } from '../../src/backend/webgpu/index.js';
 import { webgpu } from './setup.js';
@@ -33,19 +33,23 @@ describe('useBackend', () => {
     expect(getBackend()).toBe(cpuBackend);
   });
 
-  it('lets MEDNER_BACKEND override the name, and creates the WebGPU backend once', async () => {
+  it('takes an explicit name over MEDNER_BACKEND, MEDNER_BACKEND over the default, and creates the WebGPU backend once', async () => {
     process.env.MEDNER_BACKEND = 'webgpu';
-    const first = await useBackend('cpu');
+    expect(await useBackend('cpu')).toBe(cpuBackend);
+    const first = await useBackend();
     expect(first.name).toBe('webgpu');
     expect(getBackend()).toBe(first);
     expect(await useBackend('webgpu')).toBe(first);
     process.env.MEDNER_BACKEND = 'cpu';
-    expect(await useBackend('webgpu')).toBe(cpuBackend);
+    expect(await useBackend()).toBe(cpuBackend);
+    delete process.env.MEDNER_BACKEND;
+    expect(chooseBackendName()).toBe('cpu');
+    expect(() => chooseBackendName('cuda', '--backend')).toThrow("--backend must be cpu or webgpu, got 'cuda'");
   });
 
   it('rejects an unknown MEDNER_BACKEND with the allowed values', async () => {
     process.env.MEDNER_BACKEND = 'cuda';
-    await expect(useBackend('cpu')).rejects.toThrow(/MEDNER_BACKEND must be cpu or webgpu/);
+    await expect(useBackend()).rejects.toThrow(/MEDNER_BACKEND must be cpu or webgpu/);
   });
 });
 

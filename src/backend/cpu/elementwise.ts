@@ -5,6 +5,7 @@
 import type { BinaryOp, BroadcastLayout, StridedCopy, UnaryOp } from '../backend.js';
 import { BINARY, UNARY } from '../../ops/tables/index.js';
 import { contiguousStrides } from '../../tensor/shape.js';
+import { mergeDimensions } from '../layout.js';
 import { vectorMath, type VectorFunction } from './wasm/vector-math.js';
 import { allocF32 } from './pool.js';
 
@@ -144,28 +145,6 @@ export function where(cond: Float32Array, a: Float32Array, b: Float32Array, layo
   return y;
 }
 
-/**
- * Merge axes that are laid out back to back on both sides (and drop axes of size 1), so a concat,
- * slice or permute of a big tensor becomes a few long runs rather than many short ones.
- */
-function collapseAxes({ shape, srcStrides, dstStrides }: StridedCopy): { shape: number[]; src: number[]; dst: number[] } {
-  const merged = { shape: [] as number[], src: [] as number[], dst: [] as number[] };
-  shape.forEach((size, i) => {
-    if (size === 1) return;
-    const last = merged.shape.length - 1;
-    if (last >= 0 && merged.src[last] === srcStrides[i]! * size && merged.dst[last] === dstStrides[i]! * size) {
-      merged.shape[last]! *= size;
-      merged.src[last] = srcStrides[i]!;
-      merged.dst[last] = dstStrides[i]!;
-    } else {
-      merged.shape.push(size);
-      merged.src.push(srcStrides[i]!);
-      merged.dst.push(dstStrides[i]!);
-    }
-  });
-  return merged;
-}
-
 type RowCopy = (src: Float32Array | Int32Array, dst: Float32Array | Int32Array, s: number, d: number, rows: number, row: number, srcStride: number, dstStride: number) => void;
 /** Rows of `row` contiguous elements, `rows` times at fixed strides; one compiled copy per element type (see fused.ts, gatherLoop). */
 function rowCopy(): RowCopy {
@@ -178,7 +157,7 @@ function rowCopy(): RowCopy {
 const rowCopies = { f32: rowCopy(), i32: rowCopy() };
 
 export function copyStrided(src: Float32Array | Int32Array, dst: Float32Array | Int32Array, copy: StridedCopy): void {
-  const { shape, src: srcStrides, dst: dstStrides } = collapseAxes(copy);
+  const { shape, strides: [srcStrides, dstStrides] } = mergeDimensions(copy.shape, [copy.srcStrides, copy.dstStrides]) as { shape: number[]; strides: [number[], number[]] };
   const rank = shape.length;
   if (rank === 0) {
     dst[copy.dstOffset] = src[copy.srcOffset]!;

@@ -5,6 +5,7 @@
 
 import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfShape, DType, MatmulLayout, ReduceOp, SemiCrfInputs, SemiCrfShape, Storage, StridedCopy, TypedArray, UnaryOp } from '../backend.js';
 import { contiguousStrides } from '../../tensor/shape.js';
+import { mergeDimensions } from '../layout.js';
 import { hash32 } from '../../tensor/random.js';
 import { acquireDevice, type AdapterReport, type DeviceOptions } from './device.js';
 import { KERNELS, MAX_DIMS, maxStorageBindings, type KernelSpec } from './kernels.js';
@@ -31,28 +32,7 @@ const MAX_GROUPS_PER_DIMENSION = 65535;
 const MAX_SEMI_CRF_LABELS = 64;
 const MAX_SEMI_CRF_SEGMENT = 16;
 
-/**
- * Drop size-1 dimensions and merge neighbours that are contiguous in every operand,
- * so a same-shape elementwise op becomes rank 1 and a broadcast [N, D] + [D] rank 2;
- * fewer dimensions mean fewer divisions per element in the kernel.
- */
-export function mergeDimensions(shape: readonly number[], strideSets: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
-  const mergedShape: number[] = [];
-  const merged: number[][] = strideSets.map(() => []);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    const extent = shape[d]!;
-    if (extent === 1) continue;
-    const last = mergedShape.length - 1;
-    if (last >= 0 && strideSets.every((s, k) => s[d] === merged[k]![last]! * mergedShape[last]!)) {
-      mergedShape[last]! *= extent;
-      continue;
-    }
-    mergedShape.push(extent);
-    strideSets.forEach((s, k) => merged[k]!.push(s[d]!));
-  }
-  if (mergedShape.length === 0) return { shape: [1], strides: strideSets.map(() => [0]) };
-  return { shape: mergedShape.reverse(), strides: merged.map((s) => s.reverse()) };
-}
+export { mergeDimensions } from '../layout.js';
 
 function checkRank(op: string, shape: number[]): void {
   if (shape.length > MAX_DIMS) throw new Error(`webgpu ${op}: ${shape.length} dimensions after merging [${shape}]; the kernel takes at most ${MAX_DIMS}`);

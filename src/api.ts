@@ -10,6 +10,7 @@ import { loadSentences } from './train/corpus.js';
 import { evaluate } from './train/evaluate.js';
 import { predictText, type PredictedEntity } from './train/tag.js';
 import type { EntityScores } from './metrics/scores.js';
+import type { TypeMapOptions } from './data/label-maps.js';
 
 export interface TrainTaggerOptions {
   train: string;
@@ -23,13 +24,17 @@ export interface TrainTaggerOptions {
   pretrained?: string;
   backend?: Backend;
   log?: (line: string) => void;
+  /** Train into a non-empty `out` (otherwise refused, so an earlier run is never replaced by accident). */
+  overwrite?: boolean;
+  /** Entity types rewritten in every split: a label map, then rare types grouped (counted on the training set). */
+  typeMap?: TypeMapOptions;
 }
 
 /** Train and keep the best checkpoint in `out/best`; returns the history and the test scores. */
 export async function trainTagger(options: TrainTaggerOptions): Promise<TrainResult> {
   const model = options.model ?? options.config?.model ?? 'bilstm-crf';
   const config = resolveConfig({ ...options.config, model, format: options.format ?? options.config?.format ?? 'auto' }, 'trainTagger', defaultsFor(model));
-  return train({ config, train: options.train, dev: options.dev, test: options.test, out: options.out, pretrained: options.pretrained, backend: options.backend ?? (await useBackend()), log: options.log ?? (() => undefined), progress: false });
+  return train({ config, train: options.train, dev: options.dev, test: options.test, out: options.out, pretrained: options.pretrained, backend: options.backend ?? (await useBackend()), log: options.log ?? (() => undefined), progress: false, overwrite: options.overwrite, typeMap: options.typeMap });
 }
 
 /** A trained model, ready to tag text. */

@@ -1,10 +1,11 @@
 // Layer parity with PyTorch 1.13: Linear, LayerNorm, attention with a padding mask, a 2-layer
-// BERT encoder and a 2-layer BiLSTM over variable lengths replay the forward values and every
-// gradient written by tools/reference/make_fixtures.py (forward <= 1e-4, gradients <= 1e-3 relative).
+// BERT encoder, a 2-layer BiLSTM over variable lengths and the char-CNN replay the forward values and
+// every gradient written by tools/reference/make_fixtures.py and make_char_cnn_fixture.py (forward <= 1e-4;
+// gradients element by element, |a - b| <= 1e-5 + 1e-3 |b|).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpuBackend, ops, setBackend, tidy, type Module, type Tensor } from '../../src/index.js';
-import { BertModel, LayerNorm, Linear, LSTM, MultiHeadAttention } from '../../src/nn/index.js';
+import { BertModel, CharCNN, LayerNorm, Linear, LSTM, MultiHeadAttention } from '../../src/nn/index.js';
 import { backends } from './backends.js';
 import { ErrorLog, FORWARD_TOLERANCE, GRADIENT_TOLERANCE, decode, forwardError, gradientError, loadFixture, loadParams, values } from './reference.js';
 
@@ -91,5 +92,17 @@ describe.each(backends)('parity with PyTorch on %s', (name, backend) => {
     loadParams(lstm, f.params, backend);
     await check('BiLSTM', f, lstm, (x) => lstm.forward(x!, f.lengths), decode(f.input, backend, { requiresGrad: true }));
     lstm.dispose();
+  });
+
+  it('char-CNN word features (embedding, Conv1d with same padding, max over positions, tanh)', async () => {
+    const f = loadFixture('char_cnn');
+    const charCnn = new CharCNN(f.config);
+    loadParams(charCnn, f.params, backend);
+    const ids = decode(f.charIds, backend);
+    // The CPU runs the lookup-table convolution (ids on the host), WebGPU the unfold + matmul one.
+    await check('char-CNN', f, charCnn, () => charCnn.forward(ids), null);
+    if (name === 'cpu') await check('char-CNN (unfold)', f, charCnn, () => charCnn.forwardByUnfold(ids), null);
+    ids.dispose();
+    charCnn.dispose();
   });
 });

@@ -3,7 +3,7 @@
 // every epoch and may stop the trial there. trials.jsonl, best-config.json, report.html in <out>.
 
 import { Command, Option } from 'commander';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { resolveConfig } from '../train/config.js';
 import { selectBackend } from './backend-option.js';
 import { FLAGS, configFromFlags } from './train.js';
@@ -62,7 +62,8 @@ export function registerTune(program: Command): void {
     const result = await runStudy({
       space, trials, sampler, pruner, out, resume: flags.resume === true,
       base: { ...fromFile, ...fromFlags },
-      description: { data, config },
+      // File names only: study.json travels with the search, the directories it read do not.
+      description: { data: Object.fromEntries(Object.entries(data).filter(([, v]) => v).map(([k, v]) => [k, basename(v!)])), config },
       objective: async (params, number, shouldPrune) => {
         const values: number[] = [];
         let pruned = false;

@@ -66,7 +66,10 @@ export async function readTrials(path: string): Promise<TrialRecord[]> {
   return text.split('\n').flatMap((line, i) => {
     if (!line.trim()) return [];
     try {
-      return [JSON.parse(line) as TrialRecord];
+      // Written in snake_case (test_f1, best_epoch); older files in camelCase.
+      const raw = JSON.parse(line) as Record<string, unknown>;
+      const { test_f1, best_epoch, ...rest } = raw;
+      return [{ ...rest, testF1: (test_f1 ?? raw.testF1 ?? null) as number | null, bestEpoch: (best_epoch ?? raw.bestEpoch ?? null) as number | null } as unknown as TrialRecord];
     } catch (error) {
       throw new Error(`${path}:${i + 1}: invalid JSON (${(error as Error).message})`);
     }
@@ -104,7 +107,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResult> {
   await writeAtomically(studyPath, JSON.stringify(definition, null, 2) + '\n');
 
   const save = async () => {
-    await writeAtomically(trialsPath, trials.map((t) => JSON.stringify(t)).join('\n') + (trials.length ? '\n' : ''));
+    await writeAtomically(trialsPath, trials.map(({ testF1, bestEpoch, ...t }) => JSON.stringify({ ...t, test_f1: testF1, best_epoch: bestEpoch })).join('\n') + (trials.length ? '\n' : ''));
     const best = bestTrial(trials);
     if (best) await writeAtomically(join(out, 'best-config.json'), JSON.stringify({ ...options.base, ...best.params }, null, 2) + '\n');
     await writeAtomically(join(out, 'report.html'), renderTuneReport({ trials, space: options.space, title: `medner tune: ${options.sampler.name} sampler, ${options.pruner.name} pruner`, best }));

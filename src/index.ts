@@ -28,7 +28,7 @@ export * as metrics from './metrics/index.js';
 
 // ---- training and tagging
 export { trainTagger, loadTagger, Tagger, type TrainTaggerOptions } from './api.js';
-export type { PredictedEntity } from './cli/predict.js';
+export type { PredictedEntity } from './train/tag.js';
 export { sampleCorpus } from './data/bundled.js';
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
 export { DEFAULTS as TRAIN_DEFAULTS, defaultsFor, type TrainConfig, type ModelKind, type CorpusFormat } from './train/config.js';

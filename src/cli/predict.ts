@@ -75,8 +75,17 @@ async function* inputLines(input: string): AsyncGenerator<NumberedLine & { endin
   if (pending !== '') yield { line: pending, lineNumber: ++lineNumber, ending: '' };
 }
 
-/** Items from the input: a text per line, a JSON object per line, CoNLL sentences, or PubTator documents. */
-export async function* readItems(input: string, format: PredictInputFormat): AsyncGenerator<Item> {
+/** With --skip-invalid: the malformed JSONL lines passed over, reported at the end. */
+export interface InvalidLines {
+  skip: boolean;
+  lines: number[];
+}
+
+/**
+ * Items from the input: a text per line, a JSON object per line, CoNLL sentences, or PubTator documents. A
+ * malformed JSONL line is an error naming it, or with `invalid.skip` is counted in `invalid.lines` and passed.
+ */
+export async function* readItems(input: string, format: PredictInputFormat, invalid: InvalidLines = { skip: false, lines: [] }): AsyncGenerator<Item> {
   const name = input === '-' ? 'standard input' : input;
   if (format === 'pubtator') {
     for await (const doc of readPubtatorLines(inputLines(input), name)) {
@@ -91,20 +100,28 @@ export async function* readItems(input: string, format: PredictInputFormat): Asy
       yield { text: line, raw: line + ending, id: String(lineNumber), blank: !line.trim(), fields: { line: lineNumber }, where: `${name}:${lineNumber}` };
     } else if (format === 'jsonl') {
       if (!line.trim()) continue;
+      const bad = (reason: string) => {
+        if (!invalid.skip) throw new Error(`${name}:${lineNumber}: ${reason} (--skip-invalid passes over such lines)`);
+        invalid.lines.push(lineNumber);
+      };
       let value: unknown;
       try {
         value = JSON.parse(line);
       } catch (error) {
-        throw new Error(`${name}:${lineNumber}: invalid JSON (${(error as Error).message})`);
+        bad(`invalid JSON (${(error as Error).message})`);
+        continue;
       }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${name}:${lineNumber}: expected a JSON object`);
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        bad('expected a JSON object');
+        continue;
+      }
       const record = value as Record<string, unknown>;
       const rawId = record.id ?? record.doc_id ?? record.pmid ?? record.docId;
       const id = typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : String(lineNumber);
       const where = `${name}:${lineNumber}`;
       if (typeof record.text === 'string') yield { text: record.text, fields: record, id, where };
       else if (Array.isArray(record.tokens) && record.tokens.every((t) => typeof t === 'string')) yield { tokens: record.tokens as string[], fields: record, id, where };
-      else throw new Error(`${name}:${lineNumber}: a JSONL line needs "text" (a string) or "tokens" (strings)`);
+      else bad('a JSONL line needs "text" (a string) or "tokens" (strings)');
     } else {
       if (line.trim() === '') {
         if (tokens.length) yield { tokens, id: String(++sentenceNumber), where: `${name}:${lineNumber}` };
@@ -257,6 +274,7 @@ export interface PredictFlags {
   shardBy: string;
   batchSize: string;
   backend?: string;
+  skipInvalid?: boolean;
 }
 
 const INPUT_FORMATS = ['text', 'jsonl', 'conll', 'pubtator'];
@@ -277,6 +295,7 @@ export function registerPredict(program: Command): void {
     .option('--shard <I/N>', 'tag only shard I of N (I = 0..N-1) of the input: documents whose position modulo N is I')
     .addOption(new Option('--shard-by <key>', 'position: round robin over the input order; id: FNV-1a hash of the document id modulo N').choices(['position', 'id']).default('position'))
     .option('--batch-size <n>', 'inputs tagged together', '64')
+    .option('--skip-invalid', 'JSONL input: pass over malformed lines (invalid JSON, no "text"/"tokens") and report their count and line numbers at the end, instead of stopping at the first')
     .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'webgpu']))
     .action(async (text: string | undefined, flags: PredictFlags) => {
       if (text === undefined && !flags.input) throw new Error('nothing to tag: give a TEXT argument or --input <file|->');
@@ -296,11 +315,12 @@ export function registerPredict(program: Command): void {
       const cpuStarted = process.cpuUsage();
       let writer: Writer | null = null;
       const stats: StreamStats = { read: 0, skipped: 0, selected: 0 };
+      const invalid: InvalidLines = { skip: flags.skipInvalid === true, lines: [] };
       let sentences = 0;
       try {
         const opened = await openWriter(outputFormat, flags.out, text !== undefined || inputFormat === 'text', flags.resume === true);
         writer = opened.writer;
-        const input: AsyncIterable<Item> | Item[] = text !== undefined ? [{ text, raw: text }] : readItems(flags.input!, inputFormat);
+        const input: AsyncIterable<Item> | Item[] = text !== undefined ? [{ text, raw: text }] : readItems(flags.input!, inputFormat, invalid);
         const items = selectItems(input, { shard, done: opened.done }, stats);
         let batch: Item[] = [];
         const flush = async () => {
@@ -315,6 +335,10 @@ export function registerPredict(program: Command): void {
           if (batch.length >= batchSize) await flush();
         }
         if (batch.length) await flush();
+        if (invalid.lines.length) {
+          const shown = invalid.lines.slice(0, 10).join(', ') + (invalid.lines.length > 10 ? ', ...' : '');
+          console.error(`skipped ${invalid.lines.length} invalid line${invalid.lines.length === 1 ? '' : 's'} of ${flags.input === '-' ? 'standard input' : flags.input} (line${invalid.lines.length === 1 ? '' : 's'} ${shown})`);
+        }
         if (stats.read === 0) throw new Error(`${flags.input === '-' ? 'standard input' : flags.input}: empty input, nothing to tag`);
         await writer.commit();
         if (flags.out) console.error(describeRun(stats, sentences, { wall: (performance.now() - started) / 1000, cpu: cpuSeconds(process.cpuUsage(cpuStarted)) }, shard, flags.out));

@@ -10,7 +10,7 @@ import type { Backend } from '../backend/backend.js';
 import type { Sentence } from '../data/types.js';
 import type { NerBatch } from '../models/batch.js';
 import type { WordPieceTokenizer } from '../text/wordpiece.js';
-import { mergeWindowPredictions, type Window } from '../text/windows.js';
+import { mergeWindowPredictions, slidingWindows, type Window } from '../text/windows.js';
 import { repairTags } from '../data/schemes.js';
 import { normalizeWord, type Vocabulary } from './vocab.js';
 
@@ -68,14 +68,20 @@ function wordFields(sentences: readonly Pick<Sentence, 'tokens' | 'tags'>[], lab
   };
 }
 
-/** Word embeddings (+ characters): every word fits, so one window per sentence. */
+/**
+ * Most words the BiLSTM sees at once. Longer sentences (a text with no sentence end, megabytes long) are cut
+ * into windows overlapping by half, so memory stays bounded; no real sentence comes near this.
+ */
+export const MAX_WINDOW_WORDS = 4096;
+
+/** Word embeddings (+ characters): one window per sentence up to MAX_WINDOW_WORDS words. */
 export class WordEncoder implements SentenceEncoder {
   readonly kind = 'words';
 
-  constructor(readonly words: Vocabulary, readonly chars: Vocabulary | null, readonly lowercase: boolean) {}
+  constructor(readonly words: Vocabulary, readonly chars: Vocabulary | null, readonly lowercase: boolean, readonly maxWindow = MAX_WINDOW_WORDS) {}
 
   windows(tokens: readonly string[]): Window[] {
-    return [{ start: 0, end: tokens.length }];
+    return slidingWindows(tokens.length, this.maxWindow, Math.max(1, Math.floor(this.maxWindow / 2)));
   }
 
   encode(sentences: readonly Pick<Sentence, 'tokens' | 'tags'>[], labelIndex: Map<string, number> | null, backend: Backend): EncodedBatch {

@@ -85,7 +85,8 @@ export function registerTrain(program: Command): void {
       train: (flags.train as string) ?? BUNDLED_SAMPLE.train,
       dev: (flags.dev as string) ?? (bundled ? BUNDLED_SAMPLE.dev : undefined),
       test: (flags.test as string) ?? (bundled ? BUNDLED_SAMPLE.test : undefined),
-      out: flags.out as string,
+      // A resumed run continues in its own directory unless --out says otherwise.
+      out: flags.resume && command.getOptionValueSource('out') === 'default' ? (flags.resume as string) : (flags.out as string),
       backend,
       pretrained: flags.pretrained as string | undefined,
       vocab: flags.vocab as string | undefined,

@@ -50,6 +50,12 @@ export interface LoadedCheckpoint {
 export async function writeDirectoryAtomically(dir: string, write: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = `${dir}.tmp`;
   const old = `${dir}.old`;
+  // A save killed between its two renames left the only complete copy in .old: put it back first, so the
+  // `rm(old)` below can never delete it.
+  if (!(await hasConfig(dir)) && (await hasConfig(old))) {
+    await rm(dir, { recursive: true, force: true });
+    await rename(old, dir);
+  }
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   try {

@@ -6,7 +6,7 @@
 // resumed run ends exactly where an uninterrupted one does.
 
 import { labelSchemeOf } from '../data/schemes.js';
-import { readFile, readdir, writeFile, rename, mkdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile, rename, mkdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { setBackend } from '../backend/registry.js';
@@ -202,8 +202,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
 // ---------- phase: resume ----------
 
-async function readResumeState(resume: string, log: (line: string) => void): Promise<Resumed> {
+/**
+ * The state saved in `resume`/last, or null when the directory holds no finished epoch yet (a run killed
+ * before its first epoch ended): resuming it means starting over. A directory that does not exist is an error.
+ */
+async function readResumeState(resume: string, log: (line: string) => void): Promise<Resumed | null> {
+  const info = await stat(resume).catch(() => null);
+  if (!info?.isDirectory()) throw new Error(`${resume}: no such directory; --resume needs the output directory of an earlier medner train`);
   const dir = await completeCheckpoint(join(resolve(resume), 'last'));
+  if (!(await stat(join(dir, 'trainer_state.json')).then(() => true, () => false)) && !(await stat(join(dir, 'config.json')).then(() => true, () => false))) {
+    log(`resuming ${resume}: no epoch was saved there yet, starting from the beginning`);
+    return null;
+  }
   const checkpoint = await readCheckpointConfig(dir);
   const state = readTrainerState(await readFile(join(dir, 'trainer_state.json'), 'utf8').catch(() => {
     throw new Error(`${join(dir, 'trainer_state.json')}: missing; --resume needs the output directory of an earlier medner train`);

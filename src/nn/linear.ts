@@ -2,9 +2,10 @@
 // Weights are stored in PyTorch's layouts (Linear [out, in]) so checkpoints load unchanged.
 // B = batch, T = tokens, H = hidden (in), O = out features, V = vocabulary
 
-import { tensor, zeros, type Tensor } from '../tensor/tensor.js';
+import { Tensor, tensor, zeros } from '../tensor/tensor.js';
+import { getBackend } from '../backend/registry.js';
 import { globalRng } from '../tensor/random.js';
-import { fmt } from '../tensor/shape.js';
+import { checkShape, fmt } from '../tensor/shape.js';
 import { add, matmul, reshape } from '../ops/index.js';
 import { dropout, layerNorm } from '../ops/fused.js';
 import { embedding } from '../ops/indexing.js';
@@ -58,11 +59,14 @@ export class Embedding extends Module {
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
     const std = options.initStd ?? 1;
-    // Drawn on the host so the padding row can be zeroed before the tensor exists.
+    // Drawn on the host so the padding row can be zeroed before the tensor exists; the shape is checked (and
+    // counted against an allocation limit) before the host array is.
+    const shape = checkShape('Embedding', [numEmbeddings, embeddingDim]);
     const values = new Float32Array(numEmbeddings * embeddingDim);
     for (let i = 0; i < values.length; i++) values[i] = std * globalRng.normal(); // a plain loop: Float32Array.from with a callback is ~10x slower
     if (options.paddingIdx !== undefined) values.fill(0, options.paddingIdx * embeddingDim, (options.paddingIdx + 1) * embeddingDim);
-    this.weight = this.param('weight', tensor(values, [numEmbeddings, embeddingDim]));
+    const backend = getBackend();
+    this.weight = this.param('weight', Tensor.fromStorage(backend.fromArray(values), shape, backend));
   }
 
   /** `who` names the caller in the out-of-range error (e.g. 'BertEmbeddings.word_embeddings'). */

@@ -73,9 +73,37 @@ export function axisLayout(shape: Shape, axis: number): { outer: number; axis: n
   return { outer, axis: shape[axis] ?? 1, inner };
 }
 
+/** The shape of a tensor about to be created (every creation function checks it before allocating). */
 export function checkShape(op: string, shape: Shape): number[] {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new Error(`${op}: invalid shape ${fmt(shape)}`);
   }
+  if (allocationLimit) reserve(allocationLimit, shapeSize(shape));
   return [...shape];
+}
+
+interface AllocationLimit {
+  remaining: number;
+  refuse: (wanted: number) => Error;
+}
+let allocationLimit: AllocationLimit | null = null;
+
+function reserve(limit: AllocationLimit, elements: number): void {
+  if (elements > limit.remaining) throw limit.refuse(elements);
+  limit.remaining -= elements;
+}
+
+/**
+ * Run `build` (synchronous) refusing any tensor creation that takes the total past `elements` values, before
+ * its memory is asked for: a model built from an untrusted config (a checkpoint's config.json) cannot allocate
+ * more than its weights file could fill. `refuse` makes the error.
+ */
+export function withAllocationLimit<T>(elements: number, refuse: (wanted: number) => Error, build: () => T): T {
+  const outer = allocationLimit;
+  allocationLimit = { remaining: elements, refuse };
+  try {
+    return build();
+  } finally {
+    allocationLimit = outer;
+  }
 }

@@ -6,7 +6,9 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
-import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
+import { loadSafetensors, SafetensorsReader, saveSafetensors } from '../io/safetensors.js';
+import { withAllocationLimit } from '../tensor/shape.js';
+import { readUtf8File } from '../data/files.js';
 import type { BertConfig } from '../nn/bert.js';
 import { WordPieceTokenizer } from '../text/wordpiece.js';
 import { resolveConfig, snakeKeys, type TrainConfig } from './config.js';
@@ -127,11 +129,9 @@ export async function saveCheckpoint(dir: string, config: CheckpointConfig, mode
 }
 
 async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    throw new Error(`${path}: missing; is this a medner checkpoint directory (config.json, model.safetensors, vocabulary)?`);
-  }
+  const exists = await stat(path).then(() => true, () => false);
+  if (!exists) throw new Error(`${path}: missing; is this a medner checkpoint directory (config.json, model.safetensors, vocabulary)?`);
+  return readUtf8File(path);
 }
 
 const hasConfig = (dir: string) => stat(join(dir, 'config.json')).then(() => true, () => false);
@@ -168,8 +168,8 @@ export async function readCheckpointConfig(dir: string): Promise<CheckpointConfi
 
 export async function readVocabulary(dir: string, config: CheckpointConfig): Promise<ModelVocabulary> {
   if (config.vocabulary === 'words') {
-    const words = Vocabulary.fromText(await readText(join(dir, 'words.txt')));
-    const chars = config.train.charFeatures === 'cnn' ? Vocabulary.fromText(await readText(join(dir, 'chars.txt'))) : null;
+    const words = Vocabulary.fromText(await readText(join(dir, 'words.txt')), join(dir, 'words.txt'));
+    const chars = config.train.charFeatures === 'cnn' ? Vocabulary.fromText(await readText(join(dir, 'chars.txt')), join(dir, 'chars.txt')) : null;
     return { kind: 'words', words, chars };
   }
   try {
@@ -179,9 +179,15 @@ export async function readVocabulary(dir: string, config: CheckpointConfig): Pro
   }
 }
 
+/** Float dtypes a model's weights may be stored in (converted to f32 on reading). */
+const WEIGHT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
+
 /**
  * Load a checkpoint directory (or a training output directory, via its best/), or a Hugging Face
- * token-classification directory (config.json with id2label; see huggingface.ts).
+ * token-classification directory (config.json with id2label; see huggingface.ts). Nothing in config.json, the
+ * vocabularies or the weights header is trusted for sizes: the weights file's header is read first, the model
+ * is built under an allocation limit of what that file holds, and names, shapes and dtypes are compared
+ * before any weight is read, so a wrong or hostile checkpoint is refused before memory is spent on it.
  */
 export async function loadCheckpoint(dirIn: string, backend: Backend): Promise<LoadedCheckpoint> {
   const dir = await resolveCheckpointDir(dirIn);
@@ -189,14 +195,50 @@ export async function loadCheckpoint(dirIn: string, backend: Backend): Promise<L
   if (raw && isHfTokenClassifier(raw)) return loadHfTokenClassifier(dir, backend);
   const config = await readCheckpointConfig(dir);
   const vocabulary = await readVocabulary(dir, config);
-  const { model, encoder } = createModel(config.train, vocabulary, config.labels, config.bert);
-  const weights = loadSafetensors(join(dir, 'model.safetensors'), { backend });
+  const weightsPath = join(dir, 'model.safetensors');
+  const reader = SafetensorsReader.open(weightsPath);
+  const entries = reader.header.entries;
+  reader.close();
+  let stored = 0;
+  for (const entry of entries.values()) {
+    if (!WEIGHT_DTYPES.has(entry.dtype)) throw new Error(`${weightsPath}: tensor '${entry.name}' has dtype ${entry.dtype}; weights are F32, F16, BF16 or F64`);
+    stored += entry.shape.reduce((a, b) => a * b, 1);
+  }
+  // Slack for the few buffers a model holds beside its parameters (CRF constraint masks, position tables).
+  const limit = Math.ceil(stored * 1.125) + (1 << 20);
+  const refuse = (wanted: number) =>
+    new Error(`${join(dir, 'config.json')}: describes a model larger than the ${stored.toLocaleString('en-US')} values in model.safetensors (a tensor of ${wanted.toLocaleString('en-US')} values is past that); a size in config.json or a vocabulary file is wrong, or tensors are missing`);
+  const { model, encoder } = withAllocationLimit(limit, refuse, () => {
+    try {
+      return createModel(config.train, vocabulary, config.labels, config.bert);
+    } catch (error) {
+      const message = (error as Error).message;
+      throw message.startsWith(`${dir}/`) ? error : new Error(`${join(dir, 'config.json')}: ${message}`);
+    }
+  });
   try {
-    model.loadStateDict(weights);
+    const own = model.stateDict();
+    const missing = [...own.keys()].filter((name) => !entries.has(name));
+    const unexpected = [...entries.keys()].filter((name) => !own.has(name));
+    if (missing.length || unexpected.length) {
+      const list = (names: string[]) => names.slice(0, 5).join(', ') + (names.length > 5 ? `, ... (${names.length})` : '');
+      throw new Error(`${weightsPath}: ${missing.length ? `missing ${list(missing)}` : ''}${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected ${list(unexpected)}` : ''} for the model config.json describes`);
+    }
+    for (const [name, t] of own) {
+      const shape = entries.get(name)!.shape;
+      if (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i])) {
+        throw new Error(`${weightsPath}: tensor '${name}' has shape [${shape.join(', ')}] but config.json and the vocabulary give [${t.shape.join(', ')}]`);
+      }
+    }
+    const weights = loadSafetensors(weightsPath, { backend });
+    try {
+      model.loadStateDict(weights);
+    } finally {
+      for (const t of weights.values()) t.dispose();
+    }
   } catch (error) {
-    throw new Error(`${join(dir, 'model.safetensors')}: ${(error as Error).message}`);
-  } finally {
-    for (const t of weights.values()) t.dispose();
+    model.dispose();
+    throw error;
   }
   return { config, model, encoder, vocabulary };
 }

@@ -148,7 +148,7 @@ export function resolveConfig(overrides: Partial<Record<string, unknown>>, sourc
     if (overrides.crf === 'linear') throw new Error(`${source}: "model" ${c.model} is a semi-Markov CRF model; "crf" cannot be linear`);
     c.crf = 'semi-markov';
   }
-  const positive: (keyof TrainConfig)[] = ['epochs', 'batchSize', 'gradAccumulation', 'wordDim', 'lstmHidden', 'bertLayers', 'bertHidden', 'bertHeads', 'bertIntermediate', 'maxLength', 'maxSegmentLength'];
+  const positive: (keyof TrainConfig)[] = ['epochs', 'batchSize', 'gradAccumulation', 'wordDim', 'lstmHidden', 'charDim', 'charFilters', 'bertLayers', 'bertHidden', 'bertHeads', 'bertIntermediate', 'maxLength', 'maxSegmentLength'];
   for (const key of positive) if (!Number.isInteger(c[key]) || (c[key] as number) < 1) throw new Error(`${source}: "${key}" must be a positive integer, got ${c[key]}`);
   if (c.dropout < 0 || c.dropout >= 1) throw new Error(`${source}: "dropout" must be in [0, 1), got ${c.dropout}`);
   if (c.warmup < 0 || c.warmup > 1) throw new Error(`${source}: "warmup" is a fraction of the steps in [0, 1], got ${c.warmup}`);

@@ -3,6 +3,7 @@
 // without a vocab.txt. Index 0 is padding, 1 is unknown.
 
 import type { Sentence } from '../data/types.js';
+import { numberedLines } from '../data/files.js';
 
 export const PAD = '<pad>';
 export const UNK = '<unk>';
@@ -35,13 +36,23 @@ export class Vocabulary {
 
   /** One token per line, as vocab.txt. */
   toText(): string {
+    const broken = this.tokens.find((t) => t === '' || /[\r\n]/.test(t));
+    if (broken !== undefined) throw new Error(`Vocabulary: token ${JSON.stringify(broken)} is empty or holds a line break, which one token per line cannot hold`);
     return this.tokens.join('\n') + '\n';
   }
 
-  static fromText(text: string): Vocabulary {
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    return new Vocabulary(lines);
+  /** Read toText's format (LF or CRLF); an empty line or a token listed twice is an error naming its line. */
+  static fromText(text: string, fileName = '<vocabulary>'): Vocabulary {
+    const tokens: string[] = [];
+    const lineOf = new Map<string, number>();
+    for (const { line, lineNumber } of numberedLines(text)) {
+      if (line === '') throw new Error(`${fileName}:${lineNumber}: empty line (one token per line)`);
+      const first = lineOf.get(line);
+      if (first !== undefined) throw new Error(`${fileName}:${lineNumber}: '${line}' is already on line ${first}`);
+      lineOf.set(line, lineNumber);
+      tokens.push(line);
+    }
+    return new Vocabulary(tokens);
   }
 }
 
@@ -51,16 +62,22 @@ export function normalizeWord(word: string, lowercase: boolean): string {
   return lowercase ? w.toLowerCase() : w;
 }
 
+/** Tokens with a line break (possible in JSONL) cannot be saved one per line: they are read as <unk>. */
+function withoutLineBreaks(counts: Map<string, number>): Map<string, number> {
+  for (const token of counts.keys()) if (/[\r\n]/.test(token) || token === '') counts.delete(token);
+  return counts;
+}
+
 export function buildWordVocabulary(sentences: readonly Sentence[], minCount: number, lowercase: boolean): Vocabulary {
   const counts = new Map<string, number>();
   for (const s of sentences) for (const t of s.tokens) counts.set(normalizeWord(t, lowercase), (counts.get(normalizeWord(t, lowercase)) ?? 0) + 1);
-  return Vocabulary.fromCounts(counts, minCount);
+  return Vocabulary.fromCounts(withoutLineBreaks(counts), minCount);
 }
 
 export function buildCharVocabulary(sentences: readonly Sentence[], minCount = 1): Vocabulary {
   const counts = new Map<string, number>();
   for (const s of sentences) for (const t of s.tokens) for (const ch of t) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  return Vocabulary.fromCounts(counts, minCount);
+  return Vocabulary.fromCounts(withoutLineBreaks(counts), minCount);
 }
 
 /** Tag list with O first, then the rest sorted, so label ids are stable across runs. */

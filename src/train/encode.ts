@@ -89,7 +89,9 @@ export class WordEncoder implements SentenceEncoder {
     const ids = padded(sentences.map((s) => s.tokens.map((w) => this.words.id(normalizeWord(w, this.lowercase)))), T, 0);
     const batch: NerBatch = { ...fields, wordIds: tensor(ids, [B, T], { dtype: 'i32', backend }) };
     if (this.chars) {
-      const L = Math.min(MAX_WORD_CHARS, Math.max(1, ...sentences.flatMap((s) => s.tokens.map((w) => [...w].length))));
+      // A loop, not Math.max(...words): a batch can hold more words than a call has room for arguments.
+      let L = 1;
+      for (const s of sentences) for (const w of s.tokens) L = Math.max(L, Math.min(MAX_WORD_CHARS, [...w].length));
       const charIds = new Int32Array(B * T * L);
       sentences.forEach((s, b) => s.tokens.forEach((w, t) => [...w].slice(0, L).forEach((ch, i) => (charIds[(b * T + t) * L + i] = this.chars!.id(ch)))));
       batch.charIds = tensor(charIds, [B, T, L], { dtype: 'i32', backend });

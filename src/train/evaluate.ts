@@ -18,11 +18,22 @@ export interface TaggedSentences {
   confidences: number[][] | null;
 }
 
+/**
+ * Most padded words in one batch: long windows (a text with no sentence end) go a few at a time, so the
+ * memory of a batch stays bounded whatever the input; ordinary sentences fill whole batches long before this.
+ */
+const MAX_BATCH_WORDS = 16_384;
+
 /** Batches of chunk indices, longest first within the list so padding stays small. */
 function batchesByLength(lengths: number[], batchSize: number): number[][] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[b]! - lengths[a]!);
   const batches: number[][] = [];
-  for (let i = 0; i < order.length; i += batchSize) batches.push(order.slice(i, i + batchSize));
+  for (let i = 0; i < order.length; ) {
+    // The first chunk of a batch is its longest: it sets the padded width.
+    const size = Math.max(1, Math.min(batchSize, Math.floor(MAX_BATCH_WORDS / Math.max(1, lengths[order[i]!]!))));
+    batches.push(order.slice(i, i + size));
+    i += size;
+  }
   return batches;
 }
 

@@ -22,15 +22,17 @@ export function webgpu(): Promise<WebGpuBackend> {
 export const cpu = cpuBackend;
 
 /**
- * Elementwise agreement: |actual - expected| <= tolerance * max(|expected|, mean |expected|).
- * Relative error, measured against the tensor's typical magnitude where a value is near 0
- * (where a pure relative error means nothing). NaN must meet NaN, infinities must match.
+ * Elementwise agreement, entry by entry: |actual - expected| <= tolerance * (|expected| + 1e-2 * mean |expected|).
+ * Relative per element, so a small entry that is wrong fails even beside large ones; the floor (a
+ * hundredth of the tensor's typical magnitude) only spares entries that are ~0, where float32
+ * rounding of a sum is all there is. NaN must meet NaN, infinities must match.
  */
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what = ''): void {
   expect(actual.length, `${what}: length`).toBe(expected.length);
   let meanMagnitude = 0;
   for (let i = 0; i < expected.length; i++) if (Number.isFinite(expected[i]!)) meanMagnitude += Math.abs(expected[i]!);
   meanMagnitude /= Math.max(expected.length, 1);
+  const floor = 1e-2 * meanMagnitude;
   let worst = 0;
   let worstAt = -1;
   for (let i = 0; i < expected.length; i++) {
@@ -40,7 +42,7 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
       if (!Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e))) throw new Error(`${what}: element ${i} is ${a}, expected ${e}`);
       continue;
     }
-    const error = Math.abs(a - e) / Math.max(Math.abs(e), meanMagnitude, 1e-30);
+    const error = Math.abs(a - e) / Math.max(Math.abs(e) + floor, 1e-30);
     if (!(error <= worst)) [worst, worstAt] = [Number.isNaN(error) ? Infinity : error, i];
   }
   if (worst > tolerance) {

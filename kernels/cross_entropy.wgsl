@@ -62,8 +62,9 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   let base = row * params.classes;
   var largest = negativeInfinity();
   for (var c = 0u; c < params.classes; c++) { largest = max(largest, logits[base + c]); }
-  let logSumExp = largest + logSumExpShifted(base, largest);
+  // (largest - target logit) + log1p(rest) rather than logSumExp - target logit: no cancellation
+  // between two nearly equal large numbers when the target is (nearly) the maximum.
   let w = select(1.0, classWeights[u32(targetClass)], params.hasWeights != 0u);
-  loss[row] = w * (logSumExp - logits[base + u32(targetClass)]);
+  loss[row] = w * ((largest - logits[base + u32(targetClass)]) + logSumExpShifted(base, largest));
   weight[row] = w;
 }

@@ -88,9 +88,9 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
     workgroupBarrier();
   }
   if (lane == 0u) {
-    let logSumExp = largest + log1p(partial[0]);
+    // (largest - target logit) + log1p(rest): no cancellation when the target is the maximum.
     let w = select(1.0, classWeights[u32(targetClass)], params.hasWeights != 0u);
-    loss[row] = w * (logSumExp - logits[base + u32(targetClass)]);
+    loss[row] = w * ((largest - logits[base + u32(targetClass)]) + log1p(partial[0]));
     weight[row] = w;
   }
 }

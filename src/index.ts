@@ -32,3 +32,5 @@ export type { PredictedEntity } from './train/tag.js';
 export { sampleCorpus } from './data/bundled.js';
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
 export { DEFAULTS as TRAIN_DEFAULTS, defaultsFor, type TrainConfig, type ModelKind, type CorpusFormat } from './train/config.js';
+// Models as bytes: what a browser page fetched or was handed by a file input, and the files a page saves.
+export { loadCheckpointFromFiles, memoryFiles, checkpointFileContents, type CheckpointFiles } from './train/checkpoint.js';

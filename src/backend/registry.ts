@@ -4,6 +4,7 @@
 
 import type { Backend } from './backend.js';
 import { CpuBackend } from './cpu/index.js';
+import { platform } from '../platform/index.js';
 
 export const cpuBackend = new CpuBackend();
 let current: Backend = cpuBackend;
@@ -24,7 +25,7 @@ export type BackendName = 'cpu' | 'webgpu';
  * variable MEDNER_BACKEND, else the CPU. `what` names the explicit choice in the error.
  */
 export function chooseBackendName(explicit?: string | null, what = 'backend'): BackendName {
-  const fromEnvironment = typeof process !== 'undefined' ? process.env.MEDNER_BACKEND : undefined;
+  const fromEnvironment = platform.env('MEDNER_BACKEND');
   const name = explicit || fromEnvironment || 'cpu';
   if (name === 'cpu' || name === 'webgpu') return name;
   throw new Error(explicit ? `${what} must be cpu or webgpu, got '${name}'` : `MEDNER_BACKEND must be cpu or webgpu, got '${name}'`);

@@ -2,11 +2,13 @@
 // `start end;start end`; R, E, A, M, N, * and # lines are skipped. Also the .ann writer. Offsets in .ann files
 // count Unicode code points (as brat, a Python tool, does); they become UTF-16 offsets on reading and back on writing.
 
-import { readdir, access } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { platform } from '../platform/index.js';
 import { numberedLines, readUtf8File } from './files.js';
 import { OffsetMap } from './offsets.js';
 import type { AnnotatedDocument, EntityMention } from './types.js';
+
+const { readdir, access } = platform.fs;
+const { basename, join } = platform.path;
 
 const TEXT_BOUND = /^(T\d+)\t(\S+) (\d+ \d+(?:;\d+ \d+)*)(?:\t(.*))?$/;
 const IGNORED_KINDS = new Set(['R', 'E', 'A', 'M', 'N', '*', '#']);

@@ -2,9 +2,9 @@
 // `medner train` trains on without --train. The build copies it to dist/data/sample/,
 // so the same relative path finds it from the sources and from the installed package.
 
-import { fileURLToPath } from 'node:url';
+import { platform } from '../platform/index.js';
 
-const file = (name: string) => fileURLToPath(new URL(`./sample/${name}`, import.meta.url));
+const file = (name: string) => platform.filePathOf(new URL(`./sample/${name}`, import.meta.url));
 
 /** Paths of the bundled corpus's train, dev and test splits (CoNLL, IOB2, Chemical and Disease). */
 export const sampleCorpus: { readonly train: string; readonly dev: string; readonly test: string } = Object.freeze({

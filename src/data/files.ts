@@ -1,8 +1,10 @@
 // Strict UTF-8 reading shared by the readers: whole files, or line by line for large ones, with errors that
 // name the file and the byte offset of the first invalid byte.
 
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { platform } from '../platform/index.js';
+
+const { readFile } = platform.fs;
+const { createReadStream } = platform.fsSync;
 
 /** Byte offset of the first byte that does not start a valid UTF-8 sequence, or -1. */
 export function firstInvalidUtf8Offset(bytes: Uint8Array): number {

@@ -2,7 +2,9 @@
 // ambiguous .txt (PubTator files are often *.PubTator.txt, brat documents are .txt + .ann, CoNLL files
 // are .txt too) from a look at the file.
 
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { platform } from '../platform/index.js';
+
+const { closeSync, existsSync, openSync, readSync, statSync } = platform.fsSync;
 
 export const CORPUS_FORMATS = ['conll', 'brat', 'pubtator', 'jsonl'] as const;
 export type CorpusFileFormat = (typeof CORPUS_FORMATS)[number];

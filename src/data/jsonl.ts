@@ -3,7 +3,7 @@
 // ClassLabel feature). Field names are configurable; a "doc_id" (or "docId", "id") groups sentences into
 // documents. Optional "offsets" are [start, end] code points of each token in its document's text.
 
-import { readFileSync } from 'node:fs';
+import { platform } from '../platform/index.js';
 import { numberedLines, readLinesStrict, type NumberedLine } from './files.js';
 import { isValidTag } from './schemes.js';
 import type { Sentence } from './types.js';
@@ -160,7 +160,7 @@ export function formatJsonl(sentences: Iterable<Sentence>, options: JsonlWriteOp
 export function readLabelNames(path: string, tagsField?: string): string[] {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = platform.fsSync.readFileSync(path, 'utf8');
   } catch {
     throw new Error(`${path}: cannot read the label file`);
   }

@@ -1,9 +1,11 @@
 // Label maps over a corpus: collapse entity types (e.g. SpecificDisease, DiseaseClass -> Disease), drop types,
 // and group types rarer than a threshold under "Other". Works on spans so the result stays a valid sequence.
 
-import { readFileSync } from 'node:fs';
+import { platform } from '../platform/index.js';
 import { spansToTags, tagsToSpans, type LabelScheme } from './schemes.js';
 import type { AnnotatedDocument, Sentence } from './types.js';
+
+const { readFileSync } = platform.fsSync;
 
 /** A type mapping; mapping a type to 'O' (or null) removes its entities. */
 export type TypeMapping = Readonly<Record<string, string | null>> | ((type: string) => string | null);

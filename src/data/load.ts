@@ -1,7 +1,7 @@
 // A corpus file or directory read whole, in whichever format it is (CoNLL, JSONL, brat,
 // PubTator; 'auto' from the name): the loader that training and medner convert share.
 
-import { stat } from 'node:fs/promises';
+import { platform } from '../platform/index.js';
 import { readBratDirectory, readBratDocument } from './brat.js';
 import { readConllFile } from './conll.js';
 import { readJsonlFile, type JsonlReadOptions } from './jsonl.js';
@@ -20,7 +20,7 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 }
 
 async function* bratDocuments(input: string): AsyncGenerator<AnnotatedDocument> {
-  if (!(await stat(input)).isDirectory()) yield await readBratDocument(input);
+  if (!(await platform.fs.stat(input)).isDirectory()) yield await readBratDocument(input);
   else yield* await readBratDirectory(input);
 }
 

@@ -3,8 +3,10 @@
 // the checkpoint's tensor names mapped onto the encoder's (prefixes stripped,
 // unused heads listed); and a shape check whose errors name the tensor and both shapes.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { platform } from '../platform/index.js';
+
+const { existsSync, readFileSync } = platform.fsSync;
+const { join } = platform.path;
 
 export type EncoderType = 'bert' | 'distilbert' | 'roberta' | 'albert';
 

@@ -3,10 +3,10 @@
 // then the data section; offsets are relative to its start. The header is checked
 // before any tensor is read, and each tensor is read into its own buffer with
 // fs.readSync at its offset, so a 440 MB checkpoint never sits in memory twice.
+// The same reader runs over bytes already in memory (a browser's fetch or file
+// input): SafetensorsReader.fromBytes, loadSafetensorsBytes, serializeSafetensors.
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
-import { endianness } from 'node:os';
+import { platform } from '../platform/index.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Backend, TypedArray } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
@@ -170,50 +170,87 @@ export function floatToBFloat16Bits(value: number): number {
 
 // ---------- reading ----------
 
-/** Fill `target` from the file at `position`, in chunks below fs.read's 2 GiB limit. */
-function readFully(fd: number, target: Uint8Array, position: number, file: string, name: string): void {
-  const chunk = 1 << 30;
+/** Where a reader's bytes come from: a file opened by the platform, or memory. */
+interface ByteSource {
+  readonly size: number;
+  /** Copy up to target.length bytes from `position` into `target`; the count copied (0 at the end). */
+  read(target: Uint8Array, position: number): number;
+  close(): void;
+}
+
+function fileSource(path: string): ByteSource {
+  const { openSync, fstatSync, readSync, closeSync } = platform.fsSync;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new Error(`${path}: cannot open: ${(e as Error).message}`);
+  }
+  return {
+    size: fstatSync(fd).size,
+    // In chunks below fs.read's 2 GiB limit.
+    read: (target, position) => readSync(fd, target, 0, Math.min(target.length, 1 << 30), position),
+    close: () => closeSync(fd),
+  };
+}
+
+function memorySource(bytes: Uint8Array): ByteSource {
+  return {
+    size: bytes.length,
+    read: (target, position) => {
+      const part = bytes.subarray(position, position + target.length);
+      target.set(part);
+      return part.length;
+    },
+    close: () => undefined,
+  };
+}
+
+/** Fill `target` from the source at `position`. */
+function readFully(source: ByteSource, target: Uint8Array, position: number, file: string, name: string): void {
   for (let done = 0; done < target.length;) {
-    const length = Math.min(chunk, target.length - done);
-    const read = readSync(fd, target, done, length, position + done);
+    const read = source.read(target.subarray(done), position + done);
     if (read === 0) fail(file, `tensor '${name}' at file byte ${position + done}`, 'the file ended early (was it truncated while being read?)');
     done += read;
   }
 }
 
-if (endianness() !== 'LE') throw new Error('safetensors: this reader assumes a little-endian host (as the format is)');
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('safetensors: this reader assumes a little-endian host (as the format is)');
 
 /**
  * An open safetensors file: the checked header, and tensors read one at a time.
  * Close it when done (or use loadSafetensors, which does).
  */
 export class SafetensorsReader {
-  private fd: number | null;
+  private source: ByteSource | null;
 
-  private constructor(fd: number, readonly header: SafetensorsHeader) {
-    this.fd = fd;
+  private constructor(source: ByteSource, readonly header: SafetensorsHeader) {
+    this.source = source;
   }
 
   static open(path: string): SafetensorsReader {
-    let fd: number;
+    return SafetensorsReader.over(fileSource(path), path);
+  }
+
+  /** A reader over a file's bytes already in memory; `name` is what errors call it. */
+  static fromBytes(bytes: Uint8Array, name = '<bytes>'): SafetensorsReader {
+    return SafetensorsReader.over(memorySource(bytes), name);
+  }
+
+  private static over(source: ByteSource, path: string): SafetensorsReader {
     try {
-      fd = openSync(path, 'r');
-    } catch (e) {
-      throw new Error(`${path}: cannot open: ${(e as Error).message}`);
-    }
-    try {
-      const fileSize = fstatSync(fd).size;
+      const fileSize = source.size;
       const lengthBytes = new Uint8Array(Math.min(8, fileSize));
-      if (lengthBytes.length > 0) readFully(fd, lengthBytes, 0, path, '<header length>');
+      if (lengthBytes.length > 0) readFully(source, lengthBytes, 0, path, '<header length>');
       // Parse once with only the length: rejects a lying length before allocating for it.
       const headerLength = fileSize >= 8 ? new DataView(lengthBytes.buffer).getBigUint64(0, true) : 0n;
       if (fileSize < 8 || headerLength > BigInt(Math.min(fileSize - 8, MAX_HEADER_BYTES))) parseSafetensorsHeader(lengthBytes, fileSize, path);
       const headerBytes = new Uint8Array(8 + Number(headerLength));
       headerBytes.set(lengthBytes);
-      readFully(fd, headerBytes.subarray(8), 8, path, '<header>');
-      return new SafetensorsReader(fd, parseSafetensorsHeader(headerBytes, fileSize, path));
+      readFully(source, headerBytes.subarray(8), 8, path, '<header>');
+      return new SafetensorsReader(source, parseSafetensorsHeader(headerBytes, fileSize, path));
     } catch (e) {
-      closeSync(fd);
+      source.close();
       throw e;
     }
   }
@@ -233,10 +270,10 @@ export class SafetensorsReader {
   }
 
   private readBytes<T extends TypedArray | Uint16Array | Float64Array | BigInt64Array | Uint8Array | Int8Array | Int16Array>(entry: SafetensorsEntry, make: (length: number) => T): T {
-    if (this.fd === null) fail(this.file, `tensor '${entry.name}'`, 'the reader was closed');
+    if (this.source === null) fail(this.file, `tensor '${entry.name}'`, 'the reader was closed');
     const length = (entry.end - entry.begin) / SAFETENSORS_DTYPE_BYTES[entry.dtype];
     const array = make(length);
-    readFully(this.fd, new Uint8Array(array.buffer, array.byteOffset, array.byteLength), this.header.dataOffset + entry.begin, this.file, entry.name);
+    readFully(this.source, new Uint8Array(array.buffer, array.byteOffset, array.byteLength), this.header.dataOffset + entry.begin, this.file, entry.name);
     return array;
   }
 
@@ -307,8 +344,8 @@ export class SafetensorsReader {
   }
 
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+    this.source?.close();
+    this.source = null;
   }
 }
 
@@ -320,7 +357,15 @@ export interface LoadOptions {
 
 /** Read a whole file into named tensors (the caller owns them), one tensor buffer at a time. */
 export function loadSafetensors(path: string, options: LoadOptions = {}): Map<string, Tensor> {
-  const reader = SafetensorsReader.open(path);
+  return readAll(SafetensorsReader.open(path), options);
+}
+
+/** loadSafetensors over a file's bytes in memory (fetched, or from a file input); `name` is what errors call it. */
+export function loadSafetensorsBytes(bytes: Uint8Array, options: LoadOptions = {}, name = '<bytes>'): Map<string, Tensor> {
+  return readAll(SafetensorsReader.fromBytes(bytes, name), options);
+}
+
+function readAll(reader: SafetensorsReader, options: LoadOptions): Map<string, Tensor> {
   const tensors = new Map<string, Tensor>();
   try {
     for (const name of reader.names()) if (!options.filter || options.filter(name)) tensors.set(name, reader.readTensor(name, options.backend));
@@ -416,6 +461,7 @@ function encode(values: Float32Array | Int32Array, dtype: SafetensorsDType): Uin
  */
 export async function saveSafetensors(path: string, tensors: Map<string, Tensor | HostTensor> | Iterable<[string, Tensor | HostTensor]>, options: SaveOptions = {}): Promise<void> {
   const { header, planned } = planFile([...tensors], options);
+  const { open, rename, unlink } = platform.fs;
   const temporary = `${path}.tmp`;
   const handle = await open(temporary, 'w');
   try {
@@ -440,4 +486,16 @@ export async function saveSafetensors(path: string, tensors: Map<string, Tensor 
     await unlink(temporary).catch(() => undefined);
     throw new Error(`${path}: writing failed: ${(e as Error).message}`);
   }
+}
+
+/** The whole file in memory (a browser's download, a test): the same bytes saveSafetensors writes. */
+export async function serializeSafetensors(tensors: Map<string, Tensor | HostTensor> | Iterable<[string, Tensor | HostTensor]>, options: SaveOptions = {}): Promise<Uint8Array> {
+  const { header, planned } = planFile([...tensors], options);
+  const out = new Uint8Array(header.length + (planned.at(-1)?.end ?? 0));
+  out.set(header);
+  for (const p of planned) {
+    const values = p.source instanceof Tensor ? await p.source.data() : p.source.data;
+    out.set(encode(values, p.dtype), header.length + p.begin);
+  }
+  return out;
 }

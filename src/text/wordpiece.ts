@@ -1,8 +1,7 @@
 // WordPiece tokenizer compatible with Hugging Face's BertTokenizer: loads vocab.txt or tokenizer.json, gives the
 // same ids, and keeps for every subword its [start, end) character span in the original text and its word index.
 
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { platform } from '../platform/index.js';
 import { BasicTokenizer, type BasicWord } from './basic-tokenizer.js';
 
 export interface WordPieceOptions {
@@ -110,21 +109,27 @@ export class WordPieceTokenizer {
     });
   }
 
+  /** The options a tokenizer_config.json sets: do_lower_case, strip_accents, tokenize_chinese_chars. */
+  static optionsFromConfig(config: Record<string, unknown> | null): WordPieceOptions {
+    const options: WordPieceOptions = {};
+    if (typeof config?.do_lower_case === 'boolean') options.lowercase = config.do_lower_case;
+    if (typeof config?.strip_accents === 'boolean') options.stripAccents = config.strip_accents;
+    if (typeof config?.tokenize_chinese_chars === 'boolean') options.splitChineseChars = config.tokenize_chinese_chars;
+    return options;
+  }
+
   /**
    * Load from a vocab.txt, a tokenizer.json, or a model directory (vocab.txt preferred, tokenizer.json otherwise);
    * a directory's tokenizer_config.json supplies do_lower_case / strip_accents / tokenize_chinese_chars.
    */
   static async load(path: string, overrides: WordPieceOptions = {}): Promise<WordPieceTokenizer> {
-    if (path.endsWith('.json')) return WordPieceTokenizer.fromTokenizerJson(JSON.parse(await readFile(path, 'utf8')), overrides);
-    if (!(await stat(path)).isDirectory()) return WordPieceTokenizer.fromVocabText(await readFile(path, 'utf8'), overrides);
-    const config = await readJsonIfPresent(join(path, 'tokenizer_config.json'));
-    const fromConfig: WordPieceOptions = {};
-    if (typeof config?.do_lower_case === 'boolean') fromConfig.lowercase = config.do_lower_case;
-    if (typeof config?.strip_accents === 'boolean') fromConfig.stripAccents = config.strip_accents;
-    if (typeof config?.tokenize_chinese_chars === 'boolean') fromConfig.splitChineseChars = config.tokenize_chinese_chars;
-    const vocabText = await readFile(join(path, 'vocab.txt'), 'utf8').catch(() => null);
+    if (path.endsWith('.json')) return WordPieceTokenizer.fromTokenizerJson(JSON.parse(await platform.fs.readFile(path, 'utf8')), overrides);
+    if (!(await platform.fs.stat(path)).isDirectory()) return WordPieceTokenizer.fromVocabText(await platform.fs.readFile(path, 'utf8'), overrides);
+    const config = await readJsonIfPresent(platform.path.join(path, 'tokenizer_config.json'));
+    const fromConfig = WordPieceTokenizer.optionsFromConfig(config);
+    const vocabText = await platform.fs.readFile(platform.path.join(path, 'vocab.txt'), 'utf8').catch(() => null);
     if (vocabText !== null) return WordPieceTokenizer.fromVocabText(vocabText, { lowercase: true, ...fromConfig, ...overrides });
-    const tokenizerJson = await readJsonIfPresent(join(path, 'tokenizer.json'));
+    const tokenizerJson = await readJsonIfPresent(platform.path.join(path, 'tokenizer.json'));
     if (!tokenizerJson) throw new Error(`${path}: neither vocab.txt nor tokenizer.json found`);
     return WordPieceTokenizer.fromTokenizerJson(tokenizerJson, { ...fromConfig, ...overrides });
   }
@@ -209,7 +214,7 @@ export class WordPieceTokenizer {
 
 async function readJsonIfPresent(path: string): Promise<Record<string, unknown> | null> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(await platform.fs.readFile(path, 'utf8')) as Record<string, unknown>;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;

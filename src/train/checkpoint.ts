@@ -2,13 +2,16 @@
 // scheme), model.safetensors (Hugging Face-style names), the vocabulary, and a
 // model card. A directory is written under a temporary name and renamed into
 // place, so an interrupted save never leaves a half-written checkpoint.
+// Loading reads a set of named files (CheckpointFiles): a directory on disk, or
+// bytes a browser fetched or was handed by a file input; checkpointFileContents
+// gives the files saveCheckpoint writes, in memory, so the CLI and a page share models.
 
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { platform } from '../platform/index.js';
 import type { Backend } from '../backend/backend.js';
-import { loadSafetensors, SafetensorsReader, saveSafetensors } from '../io/safetensors.js';
+import { loadSafetensors, loadSafetensorsBytes, SafetensorsReader, saveSafetensors, serializeSafetensors } from '../io/safetensors.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { withAllocationLimit } from '../tensor/shape.js';
-import { readUtf8File } from '../data/files.js';
+import { decodeUtf8 } from '../data/files.js';
 import type { BertConfig } from '../nn/bert.js';
 import { WordPieceTokenizer } from '../text/wordpiece.js';
 import { resolveConfig, snakeKeys, type TrainConfig } from './config.js';
@@ -18,6 +21,37 @@ import { Vocabulary } from './vocab.js';
 import { isHfTokenClassifier, loadHfTokenClassifier } from './huggingface.js';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint-format.js';
+
+const { mkdir, readFile, rename, rm, stat, writeFile } = platform.fs;
+const { join } = platform.path;
+
+/** A checkpoint's files by name, wherever they are: a directory, files given to a page, a map in memory. */
+export interface CheckpointFiles {
+  /** What error messages call the set: a directory path, or a label in parentheses. */
+  readonly location: string;
+  /** The bytes of `name` (e.g. 'config.json'), or null when the set has no such file. */
+  read(name: string): Promise<Uint8Array | null>;
+  /** On disk: the path of `name`, so safetensors are read a tensor at a time, never whole. */
+  path?(name: string): string;
+}
+
+/** The files of a directory on disk. */
+export function directoryFiles(dir: string): CheckpointFiles {
+  return {
+    location: dir,
+    read: (name) => readFile(join(dir, name)).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength), () => null),
+    path: (name) => join(dir, name),
+  };
+}
+
+/** Files already in memory, by name: what a browser fetched or read from a file input. */
+export function memoryFiles(files: Map<string, Uint8Array> | Record<string, Uint8Array>, location = '(checkpoint files)'): CheckpointFiles {
+  const map = files instanceof Map ? files : new Map(Object.entries(files));
+  return { location, read: async (name) => map.get(name) ?? null };
+}
+
+const where = (files: CheckpointFiles, name: string) => files.path?.(name) ?? `${files.location} ${name}`;
+const asFiles = (source: string | CheckpointFiles): CheckpointFiles => (typeof source === 'string' ? directoryFiles(source) : source);
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint-format.js';
 
 export interface CheckpointConfig {
@@ -73,16 +107,30 @@ export async function writeDirectoryAtomically(dir: string, write: (tmp: string)
   await rm(old, { recursive: true, force: true });
 }
 
-export async function writeVocabulary(dir: string, vocabulary: ModelVocabulary): Promise<void> {
+/** The vocabulary's files by name: words.txt (+ chars.txt), or vocab.txt and tokenizer_config.json. */
+function vocabularyFiles(vocabulary: ModelVocabulary): Map<string, string> {
   if (vocabulary.kind === 'words') {
-    await writeFile(join(dir, 'words.txt'), vocabulary.words.toText());
-    if (vocabulary.chars) await writeFile(join(dir, 'chars.txt'), vocabulary.chars.toText());
-  } else {
-    const t = vocabulary.tokenizer;
-    await writeFile(join(dir, 'vocab.txt'), t.idToToken.join('\n') + '\n');
-    await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: t.basic.lowercase, strip_accents: t.basic.stripAccents, tokenizer_class: 'BertTokenizer' }, null, 2) + '\n');
+    const files = new Map([['words.txt', vocabulary.words.toText()]]);
+    if (vocabulary.chars) files.set('chars.txt', vocabulary.chars.toText());
+    return files;
   }
+  const t = vocabulary.tokenizer;
+  return new Map([
+    ['vocab.txt', t.idToToken.join('\n') + '\n'],
+    ['tokenizer_config.json', JSON.stringify({ do_lower_case: t.basic.lowercase, strip_accents: t.basic.stripAccents, tokenizer_class: 'BertTokenizer' }, null, 2) + '\n'],
+  ]);
 }
+
+export async function writeVocabulary(dir: string, vocabulary: ModelVocabulary): Promise<void> {
+  for (const [name, text] of vocabularyFiles(vocabulary)) await writeFile(join(dir, name), text);
+}
+
+/** Every text file of a checkpoint: config.json (keys in snake_case, the training settings included), the vocabulary, the model card. */
+function textFiles(config: CheckpointConfig, vocabulary: ModelVocabulary): Map<string, string> {
+  return new Map([['config.json', JSON.stringify({ ...config, train: snakeKeys(config.train) }, null, 2) + '\n'], ...vocabularyFiles(vocabulary), ['README.md', modelCard(config)]]);
+}
+
+const WEIGHTS_METADATA = { format: 'pt', producer: 'medner' };
 
 function modelCard(config: CheckpointConfig): string {
   const metrics = Object.entries(config.metrics).map(([k, v]) => `| ${k} | ${v.toFixed(4)} |`).join('\n');
@@ -119,19 +167,25 @@ ${config.vocabulary === 'words' ? 'words.txt and chars.txt (vocabularies)' : 'vo
 /** Save the model (and optional extra files) as a checkpoint directory. */
 export async function saveCheckpoint(dir: string, config: CheckpointConfig, model: NerModel, vocabulary: ModelVocabulary, extra?: (tmp: string) => Promise<void>): Promise<void> {
   await writeDirectoryAtomically(dir, async (tmp) => {
-    // Keys in snake_case, the training settings included (readCheckpointConfig takes either spelling).
-    await writeFile(join(tmp, 'config.json'), JSON.stringify({ ...config, train: snakeKeys(config.train) }, null, 2) + '\n');
-    await saveSafetensors(join(tmp, 'model.safetensors'), model.stateDict(), { metadata: { format: 'pt', producer: 'medner' } });
-    await writeVocabulary(tmp, vocabulary);
-    await writeFile(join(tmp, 'README.md'), modelCard(config));
+    // The weights stream to disk a tensor at a time; the text files are small. readCheckpointConfig takes either key spelling.
+    await saveSafetensors(join(tmp, 'model.safetensors'), model.stateDict(), { metadata: WEIGHTS_METADATA });
+    for (const [name, text] of textFiles(config, vocabulary)) await writeFile(join(tmp, name), text);
     if (extra) await extra(tmp);
   });
 }
 
-async function readText(path: string): Promise<string> {
-  const exists = await stat(path).then(() => true, () => false);
-  if (!exists) throw new Error(`${path}: missing; is this a medner checkpoint directory (config.json, model.safetensors, vocabulary)?`);
-  return readUtf8File(path);
+/** The files saveCheckpoint writes, in memory (a page offers them for download): the same bytes, file by file. */
+export async function checkpointFileContents(config: CheckpointConfig, model: NerModel, vocabulary: ModelVocabulary): Promise<Map<string, Uint8Array>> {
+  const encoder = new TextEncoder();
+  const files = new Map<string, Uint8Array>([['model.safetensors', await serializeSafetensors(model.stateDict(), { metadata: WEIGHTS_METADATA })]]);
+  for (const [name, text] of textFiles(config, vocabulary)) files.set(name, encoder.encode(text));
+  return files;
+}
+
+async function readText(files: CheckpointFiles, name: string): Promise<string> {
+  const bytes = await files.read(name);
+  if (!bytes) throw new Error(`${where(files, name)}: missing; is this a medner checkpoint directory (config.json, model.safetensors, vocabulary)?`);
+  return decodeUtf8(bytes, where(files, name));
 }
 
 const hasConfig = (dir: string) => stat(join(dir, 'config.json')).then(() => true, () => false);
@@ -152,11 +206,12 @@ export async function resolveCheckpointDir(dir: string): Promise<string> {
   return (await hasConfig(best)) ? best : dir;
 }
 
-export async function readCheckpointConfig(dir: string): Promise<CheckpointConfig> {
-  const path = join(dir, 'config.json');
+export async function readCheckpointConfig(source: string | CheckpointFiles): Promise<CheckpointConfig> {
+  const files = asFiles(source);
+  const path = where(files, 'config.json');
   let config: CheckpointConfig;
   try {
-    config = JSON.parse(await readText(path)) as CheckpointConfig;
+    config = JSON.parse(await readText(files, 'config.json')) as CheckpointConfig;
   } catch (error) {
     throw new Error(`${path}: ${(error as Error).message}`);
   }
@@ -166,16 +221,20 @@ export async function readCheckpointConfig(dir: string): Promise<CheckpointConfi
   return config;
 }
 
-export async function readVocabulary(dir: string, config: CheckpointConfig): Promise<ModelVocabulary> {
+export async function readVocabulary(source: string | CheckpointFiles, config: CheckpointConfig): Promise<ModelVocabulary> {
+  const files = asFiles(source);
   if (config.vocabulary === 'words') {
-    const words = Vocabulary.fromText(await readText(join(dir, 'words.txt')), join(dir, 'words.txt'));
-    const chars = config.train.charFeatures === 'cnn' ? Vocabulary.fromText(await readText(join(dir, 'chars.txt')), join(dir, 'chars.txt')) : null;
+    const words = Vocabulary.fromText(await readText(files, 'words.txt'), where(files, 'words.txt'));
+    const chars = config.train.charFeatures === 'cnn' ? Vocabulary.fromText(await readText(files, 'chars.txt'), where(files, 'chars.txt')) : null;
     return { kind: 'words', words, chars };
   }
   try {
-    return { kind: 'subwords', tokenizer: await WordPieceTokenizer.load(dir) };
+    if (files.path) return { kind: 'subwords', tokenizer: await WordPieceTokenizer.load(files.location) };
+    const tokenizerConfig = await files.read('tokenizer_config.json');
+    const options = WordPieceTokenizer.optionsFromConfig(tokenizerConfig ? (JSON.parse(new TextDecoder().decode(tokenizerConfig)) as Record<string, unknown>) : null);
+    return { kind: 'subwords', tokenizer: WordPieceTokenizer.fromVocabText(await readText(files, 'vocab.txt'), { lowercase: true, ...options }) };
   } catch (error) {
-    throw new Error(`${join(dir, 'vocab.txt')}: ${(error as Error).message}`);
+    throw new Error(`${where(files, 'vocab.txt')}: ${(error as Error).message}`);
   }
 }
 
@@ -193,10 +252,21 @@ export async function loadCheckpoint(dirIn: string, backend: Backend): Promise<L
   const dir = await resolveCheckpointDir(dirIn);
   const raw = await readFile(join(dir, 'config.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => null);
   if (raw && isHfTokenClassifier(raw)) return loadHfTokenClassifier(dir, backend);
-  const config = await readCheckpointConfig(dir);
-  const vocabulary = await readVocabulary(dir, config);
-  const weightsPath = join(dir, 'model.safetensors');
-  const reader = SafetensorsReader.open(weightsPath);
+  return loadCheckpointFromFiles(directoryFiles(dir), backend);
+}
+
+/**
+ * Load a medner checkpoint from its files wherever they are: memoryFiles(...) in a browser, directoryFiles(dir)
+ * on disk (read a tensor at a time). The same checks as loadCheckpoint, before any weight is read.
+ */
+export async function loadCheckpointFromFiles(files: CheckpointFiles, backend: Backend): Promise<LoadedCheckpoint> {
+  const config = await readCheckpointConfig(files);
+  const vocabulary = await readVocabulary(files, config);
+  const weightsPath = where(files, 'model.safetensors');
+  const configPath = where(files, 'config.json');
+  const bytes = files.path ? null : await files.read('model.safetensors');
+  if (!files.path && !bytes) throw new Error(`${weightsPath}: missing; is this a medner checkpoint directory (config.json, model.safetensors, vocabulary)?`);
+  const reader = bytes ? SafetensorsReader.fromBytes(bytes, weightsPath) : SafetensorsReader.open(weightsPath);
   const entries = reader.header.entries;
   reader.close();
   let stored = 0;
@@ -207,13 +277,13 @@ export async function loadCheckpoint(dirIn: string, backend: Backend): Promise<L
   // Slack for the few buffers a model holds beside its parameters (CRF constraint masks, position tables).
   const limit = Math.ceil(stored * 1.125) + (1 << 20);
   const refuse = (wanted: number) =>
-    new Error(`${join(dir, 'config.json')}: describes a model larger than the ${stored.toLocaleString('en-US')} values in model.safetensors (a tensor of ${wanted.toLocaleString('en-US')} values is past that); a size in config.json or a vocabulary file is wrong, or tensors are missing`);
+    new Error(`${configPath}: describes a model larger than the ${stored.toLocaleString('en-US')} values in model.safetensors (a tensor of ${wanted.toLocaleString('en-US')} values is past that); a size in config.json or a vocabulary file is wrong, or tensors are missing`);
   const { model, encoder } = withAllocationLimit(limit, refuse, () => {
     try {
       return createModel(config.train, vocabulary, config.labels, config.bert);
     } catch (error) {
       const message = (error as Error).message;
-      throw message.startsWith(`${dir}/`) ? error : new Error(`${join(dir, 'config.json')}: ${message}`);
+      throw message.startsWith(`${files.location}/`) ? error : new Error(`${configPath}: ${message}`);
     }
   });
   try {
@@ -230,7 +300,7 @@ export async function loadCheckpoint(dirIn: string, backend: Backend): Promise<L
         throw new Error(`${weightsPath}: tensor '${name}' has shape [${shape.join(', ')}] but config.json and the vocabulary give [${t.shape.join(', ')}]`);
       }
     }
-    const weights = loadSafetensors(weightsPath, { backend });
+    const weights: Map<string, Tensor> = bytes ? loadSafetensorsBytes(bytes, { backend }, weightsPath) : loadSafetensors(weightsPath, { backend });
     try {
       model.loadStateDict(weights);
     } finally {

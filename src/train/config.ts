@@ -1,7 +1,7 @@
 // Training configuration: every hyperparameter with its documented default.
 // Precedence: defaults < --config file.json < command-line flags.
 
-import { readFileSync } from 'node:fs';
+import { platform } from '../platform/index.js';
 
 /** bilstm-semicrf and bert-semicrf are bilstm-crf and bert-crf with crf: 'semi-markov'. */
 export type ModelKind = 'bilstm-crf' | 'bert-bilstm-crf' | 'bert-crf' | 'bert-softmax' | 'bilstm-semicrf' | 'bert-semicrf';
@@ -175,7 +175,7 @@ export function camelKeys(object: Record<string, unknown>): Record<string, unkno
 export function readConfigFile(path: string): Partial<TrainConfig> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = platform.fsSync.readFileSync(path, 'utf8');
   } catch {
     throw new Error(`${path}: cannot read the config file`);
   }

@@ -16,6 +16,8 @@ export interface TaggedSentences {
   tags: string[][];
   /** Per-word confidence: the CRF marginal of the predicted tag, or the softmax probability. */
   confidences: number[][] | null;
+  /** Per word, the whole posterior over the labels (CRF marginals or softmax), when asked for: the forward-backward picture. */
+  distributions: number[][][] | null;
 }
 
 /**
@@ -37,16 +39,18 @@ function batchesByLength(lengths: number[], batchSize: number): number[][] {
   return batches;
 }
 
-export async function tagSentences(model: NerModel, encoder: SentenceEncoder, labels: readonly string[], sentences: readonly Sentence[], backend: Backend, options: { batchSize?: number; confidences?: boolean } = {}): Promise<TaggedSentences> {
+export async function tagSentences(model: NerModel, encoder: SentenceEncoder, labels: readonly string[], sentences: readonly Sentence[], backend: Backend, options: { batchSize?: number; confidences?: boolean; distributions?: boolean } = {}): Promise<TaggedSentences> {
   model.eval();
   // Empty sentences have nothing to tag; they come back as empty tag lists.
   const chunks = chunkSentences(sentences, encoder).filter((c) => c.tokens.length > 0);
   const predictions: number[][] = new Array(chunks.length);
   const confidences: number[][] = new Array(chunks.length);
+  const distributions: number[][][] = new Array(chunks.length);
+  const wantPosteriors = options.confidences || options.distributions;
   for (const indices of batchesByLength(chunks.map((c) => c.tokens.length), options.batchSize ?? 64)) {
     const encoded = tidy(() => encoder.encode(indices.map((i) => chunks[i]!), null, backend));
     try {
-      if (!options.confidences) {
+      if (!wantPosteriors) {
         const paths = await model.predict(encoded.batch);
         indices.forEach((chunk, b) => (predictions[chunk] = paths[b]!));
         continue;
@@ -63,6 +67,7 @@ export async function tagSentences(model: NerModel, encoder: SentenceEncoder, la
         const C = probabilities.shape[2]!;
         probabilities.dispose();
         indices.forEach((chunk, b) => (confidences[chunk] = paths[b]!.map((tag, t) => values[(b * T + t) * C + tag]!)));
+        if (options.distributions) indices.forEach((chunk, b) => (distributions[chunk] = paths[b]!.map((_, t) => Array.from(values.subarray((b * T + t) * C, (b * T + t + 1) * C)))));
       } finally {
         emissions.dispose();
       }
@@ -72,7 +77,11 @@ export async function tagSentences(model: NerModel, encoder: SentenceEncoder, la
   }
   model.train();
   const tags = mergeChunks(sentences, chunks, predictions.map((p) => p.map((id) => labels[id]!)));
-  return { tags, confidences: options.confidences ? mergeChunks(sentences, chunks, confidences) : null };
+  return {
+    tags,
+    confidences: options.confidences ? mergeChunks(sentences, chunks, confidences) : null,
+    distributions: options.distributions ? mergeChunks(sentences, chunks, distributions) : null,
+  };
 }
 
 export async function evaluate(model: NerModel, encoder: SentenceEncoder, labels: readonly string[], sentences: readonly Sentence[], backend: Backend, scheme: 'BIO' | 'BIOES'): Promise<{ scores: EntityScores; predicted: string[][] }> {

@@ -2,8 +2,7 @@
 // directory that AutoModelForTokenClassification and AutoTokenizer load (see huggingface.ts for the
 // layout, and for reading such a directory back).
 
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { platform } from '../platform/index.js';
 import type { Backend } from '../backend/backend.js';
 import { cpuBackend } from '../backend/registry.js';
 import { saveSafetensors } from '../io/safetensors.js';
@@ -13,6 +12,9 @@ import { snakeKeys } from './config.js';
 import { loadCheckpoint, writeDirectoryAtomically, type CheckpointConfig } from './checkpoint.js';
 import type { EncoderType } from '../io/hf-config.js';
 import { ARCHITECTURE, HEAD_FILE, hfName, type MednerEntry } from './huggingface.js';
+
+const { writeFile } = platform.fs;
+const { join } = platform.path;
 
 export interface ExportSummary {
   architecture: string;

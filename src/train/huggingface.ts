@@ -12,8 +12,7 @@
 // transformers (BertForTokenClassification, RobertaFor..., DistilBertFor..., AlbertFor...) --
 // as they take a medner checkpoint; labels come from id2label, the tokenizer must be WordPiece.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { platform } from '../platform/index.js';
 import type { Backend } from '../backend/backend.js';
 import { SafetensorsReader } from '../io/safetensors.js';
 import { checkpointFiles, ignoredHeadReason, normalizeTensorName, readHfConfig, type EncoderType } from '../io/hf-config.js';
@@ -26,6 +25,10 @@ import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint-format.js';
 import type { CheckpointConfig, LoadedCheckpoint } from './checkpoint.js';
 import { createModel } from './model-factory.js';
 import { loadPretrainedTokenizer } from './pretrained.js';
+
+const { existsSync, readFileSync } = platform.fsSync;
+const { writeFile } = platform.fs;
+const { basename, join } = platform.path;
 
 /** Where a task model keeps its encoder, per architecture (BertForTokenClassification: `bert.`). */
 export const MODEL_PREFIX: Record<EncoderType, string> = { bert: 'bert.', roberta: 'roberta.', distilbert: 'distilbert.', albert: 'albert.' };

@@ -4,8 +4,7 @@
 // missing or mis-shaped tensor an error naming it and both shapes. Also the directory's
 // tokenizer, which must be WordPiece.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { platform } from '../platform/index.js';
 import type { Backend } from '../backend/backend.js';
 import { SafetensorsReader } from '../io/safetensors.js';
 import { checkpointFiles, checkTensorShapes, mapCheckpointNames, readHfConfig, type EncoderConfig } from '../io/hf-config.js';
@@ -13,6 +12,9 @@ import { tensor, type Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
 import type { Module } from '../nn/module.js';
 import { WordPieceTokenizer, type WordPieceOptions } from '../text/wordpiece.js';
+
+const { existsSync, readFileSync } = platform.fsSync;
+const { join } = platform.path;
 
 /** The prefix under which a tagger holds its encoder (HF's BertForTokenClassification `bert.`), for every architecture. */
 export const ENCODER_PREFIX = 'bert.';

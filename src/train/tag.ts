@@ -1,6 +1,6 @@
 // Tagging raw text or pre-tokenized sentences with a loaded model: sentence splitting and word
 // tokenization, one batched pass through the model, entities with offsets and a confidence.
-// The library API (Tagger.predict) and medner predict both use it.
+// The library API (Tagger.predict), medner predict and the browser page use it.
 
 import type { LoadedCheckpoint } from './checkpoint.js';
 import type { Backend } from '../backend/backend.js';
@@ -42,7 +42,8 @@ export interface Item {
 export interface TaggedItem {
   item: Item;
   text: string;
-  sentences: { words: TextSpan[]; tags: string[] }[];
+  /** `marginals` (per word, per label of the checkpoint) only when tagItems was asked for them. */
+  sentences: { words: TextSpan[]; tags: string[]; marginals?: number[][] }[];
   /** UTF-16 offsets into `text`. */
   entities: PredictedEntity[];
 }
@@ -66,16 +67,18 @@ function wordsOf(item: Item): { text: string; sentences: TextSpan[][] } {
 }
 
 /** Tag many items in one batch: every sentence of every item goes through the model together. */
-export async function tagItems(items: readonly Item[], loaded: LoadedCheckpoint, backend: Backend): Promise<TaggedItem[]> {
+export async function tagItems(items: readonly Item[], loaded: LoadedCheckpoint, backend: Backend, options: { marginals?: boolean } = {}): Promise<TaggedItem[]> {
   const perItem = items.map(wordsOf);
   // Loaded on first use: the CLI registers `predict` without loading the model code.
   const { tagSentences } = await import('./evaluate.js');
   const flat: Sentence[] = perItem.flatMap((p) => p.sentences.map((words) => ({ tokens: words.map((w) => w.text), tags: words.map(() => 'O') })));
-  const { tags, confidences } = flat.length ? await tagSentences(loaded.model, loaded.encoder, loaded.config.labels, flat, backend, { confidences: true }) : { tags: [], confidences: [] };
+  const { tags, confidences, distributions } = flat.length
+    ? await tagSentences(loaded.model, loaded.encoder, loaded.config.labels, flat, backend, { confidences: true, distributions: options.marginals })
+    : { tags: [], confidences: [], distributions: null };
   const scheme = labelSchemeOf(loaded.config.scheme);
   let k = 0;
   return perItem.map(({ text, sentences }, i) => {
-    const tagged = sentences.map((words) => ({ words, tags: tags[k]!, scores: confidences![k++]! }));
+    const tagged = sentences.map((words) => ({ words, tags: tags[k]!, marginals: distributions?.[k], scores: confidences![k++]! }));
     const entities = tagged.flatMap(({ words, tags: t, scores }) =>
       tagsToSpans(t, scheme).map((span) => {
         const start = words[span.start]!.start;
@@ -84,7 +87,7 @@ export async function tagItems(items: readonly Item[], loaded: LoadedCheckpoint,
         return { start, end, text: text.slice(start, end), label: span.type, score: Number((s.reduce((a, b) => a + b, 0) / s.length).toFixed(4)) };
       }),
     );
-    return { item: items[i]!, text, sentences: tagged.map(({ words, tags: t }) => ({ words, tags: t })), entities };
+    return { item: items[i]!, text, sentences: tagged.map(({ words, tags: t, marginals }) => ({ words, tags: t, ...(marginals ? { marginals } : {}) })), entities };
   });
 }
 

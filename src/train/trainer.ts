@@ -6,8 +6,7 @@
 // resumed run ends exactly where an uninterrupted one does.
 
 import { labelSchemeOf } from '../data/schemes.js';
-import { readFile, readdir, writeFile, rename, mkdir, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { platform } from '../platform/index.js';
 import type { Backend } from '../backend/backend.js';
 import { setBackend } from '../backend/registry.js';
 import { Rng, globalRng, manualSeed } from '../tensor/random.js';
@@ -37,6 +36,9 @@ import { renderReport, type EpochRecord, type TypeScore } from './report.js';
 import { buildCharVocabulary, buildLabelList, buildWordVocabulary, Vocabulary } from './vocab.js';
 import { loadPretrainedEncoder, loadPretrainedTokenizer } from './pretrained.js';
 import type { BertConfig } from '../nn/bert.js';
+
+const { readFile, readdir, writeFile, rename, mkdir, stat } = platform.fs;
+const { basename, join, resolve } = platform.path;
 
 export interface TrainOptions {
   config: TrainConfig;
@@ -118,7 +120,7 @@ function vocabularyFromTraining(sentences: readonly Sentence[], lowercase: boole
 }
 
 /** Shuffle, then sort pools of 20 batches by length and cut them: little padding, still random. */
-function makeBatches(chunks: readonly Chunk[], batchSize: number, rng: Rng): number[][] {
+export function makeBatches(chunks: readonly Chunk[], batchSize: number, rng: Rng): number[][] {
   const order = rng.shuffle(chunks.map((_, i) => i));
   const batches: number[][] = [];
   const pool = batchSize * 20;

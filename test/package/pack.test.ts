@@ -75,7 +75,7 @@ describe('the packed tarball, installed CPU-only into an empty project', () => {
   it('holds the built JavaScript, declarations, kernels and sample corpus, and no tests', () => {
     const installed = join(project, 'node_modules', pkg.name);
     const files = ok('find', ['.', '-type', 'f'], { cwd: installed }).split('\n');
-    for (const file of ['./dist/index.js', './dist/index.d.ts', './dist/cli/main.js', './kernels/matmul.wgsl', './dist/data/sample/bc5cdr-train.tsv', './package.json']) {
+    for (const file of ['./dist/index.js', './dist/index.d.ts', './dist/cli/main.js', './kernels/matmul.wgsl', './dist/data/sample/bc5cdr-train.tsv', './dist/browser/medner.js', './package.json']) {
       expect(files).toContain(file);
     }
     expect(files.filter((f) => f.startsWith('./test/') || f.startsWith('./bench/') || f.endsWith('.test.ts'))).toEqual([]);

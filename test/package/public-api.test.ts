@@ -8,9 +8,9 @@ import * as medner from '../../src/index.js';
 import { BINARY_OPS, UNARY_OPS } from '../../src/ops/tables/index.js';
 
 const TOP_LEVEL = [
-  'CONSTRAINT_PENALTY', 'CRF', 'Module', 'Rng', 'TRAIN_DEFAULTS', 'Tagger', 'Tensor', 'allowedTransitions', 'arange', 'cpuBackend',
-  'crfLogPartition', 'data', 'defaultsFor', 'full', 'getBackend', 'io', 'isGradEnabled', 'kBestPaths', 'keep', 'loadTagger',
-  'logPartitionAutodiff', 'manualSeed', 'metrics', 'models', 'nn', 'noGrad', 'ones', 'ops', 'optim', 'parameter', 'rand', 'randn',
+  'CONSTRAINT_PENALTY', 'CRF', 'Module', 'Rng', 'TRAIN_DEFAULTS', 'Tagger', 'Tensor', 'allowedTransitions', 'arange', 'checkpointFileContents', 'cpuBackend',
+  'crfLogPartition', 'data', 'defaultsFor', 'full', 'getBackend', 'io', 'isGradEnabled', 'kBestPaths', 'keep', 'loadCheckpointFromFiles', 'loadTagger',
+  'logPartitionAutodiff', 'manualSeed', 'memoryFiles', 'metrics', 'models', 'nn', 'noGrad', 'ones', 'ops', 'optim', 'parameter', 'rand', 'randn',
   'sampleCorpus', 'setBackend', 'tensor', 'text', 'tidy', 'train', 'trainTagger', 'uniform', 'useBackend', 'zeros',
 ];
 
@@ -37,8 +37,8 @@ const NAMESPACES: Record<string, string[]> = {
     'inverseFrequencyWeights', 'isNoDecayParameter', 'linearScheduleWithWarmup', 'makeSchedule',
   ],
   io: [
-    'SAFETENSORS_DTYPE_BYTES', 'SafetensorsReader', 'checkpointFiles', 'loadSafetensors', 'parseHfConfig', 'parseSafetensorsHeader', 'readHfConfig',
-    'saveSafetensors', 'toHfConfigJson',
+    'SAFETENSORS_DTYPE_BYTES', 'SafetensorsReader', 'checkpointFiles', 'loadSafetensors', 'loadSafetensorsBytes', 'parseHfConfig', 'parseSafetensorsHeader',
+    'readHfConfig', 'saveSafetensors', 'serializeSafetensors', 'toHfConfigJson',
   ],
 };
 

@@ -6,7 +6,7 @@
 // packing. MEDNER_CPU_KERNEL=js|wasm forces one; MEDNER_THREADS=1 keeps one core.
 // bench/matmul.bench.ts compares them with the naive i-k-j loop and the peers.
 
-import { availableParallelism } from 'node:os';
+import { platform } from '../../platform/index.js';
 import type { MatmulLayout } from '../backend.js';
 import { MatmulPool } from './parallel.js';
 import { WasmGemm, gemmBlocked, wasmSimdSupported, type GemmOperands } from './wasm/gemm.js';
@@ -79,15 +79,15 @@ function wasmGemm(): WasmGemm | null {
 /** The worker pool, unless MEDNER_THREADS=1 or there is one core. */
 function sharedPool(): MatmulPool | null {
   if (pool === undefined) {
-    const threads = Number(process.env.MEDNER_THREADS ?? availableParallelism());
-    pool = threads > 1 ? new MatmulPool(wasmGemm()) : null;
+    const threads = Number(platform.env('MEDNER_THREADS') ?? platform.cores());
+    pool = threads > 1 ? MatmulPool.start(wasmGemm()) : null;
   }
   return pool;
 }
 
 /** The kernel matmul uses by default: MEDNER_CPU_KERNEL if set, else wasm where it runs. */
 export function defaultKernel(): CpuKernel {
-  const forced = process.env.MEDNER_CPU_KERNEL;
+  const forced = platform.env('MEDNER_CPU_KERNEL');
   if (forced === 'js') return 'js';
   if (forced === 'wasm') {
     if (!wasmGemm()) throw new Error('MEDNER_CPU_KERNEL=wasm, but this JavaScript engine has no WebAssembly SIMD');
@@ -116,7 +116,8 @@ function matmulJs(a: Float32Array, b: Float32Array, layout: MatmulLayout, parall
   const { batch, m, k, n, transA, transB, batchStrideA, batchStrideB } = layout;
   const aSize = Math.ceil(m / 4) * 4 * k;
   const bSize = Math.ceil(n / 4) * 4 * k;
-  const workers = parallel && m >= 8 && m * n * k >= PARALLEL_THRESHOLD.js ? sharedPool() : null;
+  const candidate = parallel && m >= 8 && m * n * k >= PARALLEL_THRESHOLD.js ? sharedPool() : null;
+  const workers = candidate?.sharesJsBuffers ? candidate : null;
   workers?.reserve(aSize, bSize, batch * m * n);
   const ap = workers ? workers.ap : new Float32Array(aSize);
   const bp = workers ? workers.bp : new Float32Array(bSize);

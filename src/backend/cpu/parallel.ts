@@ -10,8 +10,10 @@
 // slower than one. If the worker has not even woken by the time the main
 // thread has claimed every chunk, the main thread withdraws the job and does
 // not wait. bench/matmul.bench.ts measures whether it pays.
+// The thread comes from the platform (src/platform): a worker_threads Worker in
+// Node, a Web Worker in a cross-origin isolated page.
 
-import { Worker } from 'node:worker_threads';
+import { platform, type HelperThread } from '../../platform/index.js';
 import { microKernels } from './micro-kernel.js';
 import { gemmBlocked, type GemmOperands, type WasmGemm } from './wasm/gemm.js';
 
@@ -38,17 +40,25 @@ const CHUNKS_PER_THREAD = 4;
 
 export class MatmulPool {
   private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
-  private readonly worker: Worker;
+  private readonly worker: HelperThread;
   private capacity = { a: 0, b: 0, c: 0 };
   ap: Float32Array<ArrayBufferLike> = new Float32Array(0);
   bp: Float32Array<ArrayBufferLike> = new Float32Array(0);
   c: Float32Array<ArrayBufferLike> = new Float32Array(0);
 
-  constructor(private readonly wasm: WasmGemm | null) {
+  /** A pool with its helper thread, or null where the platform has none to give (see Platform.startThread). */
+  static start(wasm: WasmGemm | null): MatmulPool | null {
+    const pool = new MatmulPool(wasm);
+    return pool.started ? pool : null;
+  }
+
+  private readonly started: boolean;
+
+  private constructor(private readonly wasm: WasmGemm | null) {
     // The worker's code is this module's own kernels, serialised, so it runs the
-    // same under tsx, vitest or compiled JS without a loader in the worker.
-    const source = `
-      const { parentPort, receiveMessageOnPort, workerData } = require('node:worker_threads');
+    // same under tsx, vitest, compiled JS or a bundle without a loader in the worker.
+    // The platform supplies `workerData` and `receiveUpdate` (the next message, read synchronously).
+    const body = `
       const microKernels = ${microKernels.toString()};
       const gemmBlocked = ${gemmBlocked.toString()};
       const control = new Int32Array(workerData.control);
@@ -68,8 +78,8 @@ export class MatmulPool {
           return;
         }
         // New shared buffers arrive as messages, read synchronously: this loop never yields.
-        for (let update; (update = receiveMessageOnPort(parentPort)); ) {
-          ap = new Float32Array(update.message.a); bp = new Float32Array(update.message.b); c = new Float32Array(update.message.c);
+        for (let update; (update = receiveUpdate()); ) {
+          ap = new Float32Array(update.a); bp = new Float32Array(update.b); c = new Float32Array(update.c);
         }
         const m = control[${M}], k = control[${K}], n = control[${N}], offset = control[${BATCH_OFFSET}];
         claimChunks((start, end) => microKernels(ap, bp, c, offset, m, n, k, start, end));
@@ -91,8 +101,14 @@ export class MatmulPool {
         Atomics.notify(control, ${DONE});
       }`;
     const wasmData = wasm && { module: wasm.module, memory: wasm.memory, rows: wasm.shape.rows, cols: wasm.shape.cols };
-    this.worker = new Worker(source, { eval: true, workerData: { control: this.control.buffer, wasm: wasmData } });
-    this.worker.unref();
+    const worker = platform.startThread({ body, data: { control: this.control.buffer, wasm: wasmData } });
+    this.started = worker !== null;
+    this.worker = worker ?? { postMessage: () => undefined, terminate: () => undefined };
+  }
+
+  /** Whether the JS kernel's buffers reach the busy worker (they travel as messages). */
+  get sharesJsBuffers(): boolean {
+    return platform.threadsReceiveWhileBusy;
   }
 
   /** Grow the shared buffers of the JS kernel (and tell the worker) so they hold the packed operands and the output. */

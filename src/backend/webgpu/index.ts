@@ -10,7 +10,7 @@ import { hash32 } from '../../tensor/random.js';
 import { acquireDevice, type AdapterReport, type DeviceOptions } from './device.js';
 import { KERNELS, MAX_DIMS, maxStorageBindings, type KernelSpec } from './kernels.js';
 import { opCode } from './op-tables.js';
-import { Runtime, loadKernelSources, nodeKernelLoader, type KernelLoader } from './runtime.js';
+import { Runtime, loadKernelSources, platformKernelLoader, type KernelLoader } from './runtime.js';
 import { chooseKernelVariants, type KernelVariants } from './variants.js';
 
 export type { AdapterReport } from './device.js';
@@ -615,7 +615,7 @@ export class WebGpuBackend implements Backend {
  * backends tried and what to install when there is no adapter.
  */
 export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
-  const loader = options.loadKernel ?? nodeKernelLoader;
+  const loader = options.loadKernel ?? platformKernelLoader;
   const [acquired, sources] = await Promise.all([
     options.device
       ? Promise.resolve({ device: options.device, adapter: { vendor: '', architecture: '', description: 'caller-provided device', backend: 'browser', fallback: false } as AdapterReport })

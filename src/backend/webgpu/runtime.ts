@@ -7,6 +7,7 @@
 // 256-byte offsets, written just before the submit that reads them. Nothing waits on
 // the GPU except read(), which maps a staging buffer.
 
+import { platform } from '../../platform/index.js';
 import { BufferPool } from './buffer-pool.js';
 import { kernelFiles, packUniforms, type KernelSpec } from './kernels.js';
 import { spliceOpTables } from './op-tables.js';
@@ -14,14 +15,8 @@ import { spliceOpTables } from './op-tables.js';
 /** Loads a kernel's source by file name (e.g. 'matmul.wgsl'); browsers pass one that fetches. */
 export type KernelLoader = (file: string) => string | Promise<string>;
 
-/** Node: read kernels/ next to src/ (this file is src/backend/webgpu/runtime.ts). */
-export const nodeKernelLoader: KernelLoader = async (file) => {
-  const { readFile } = await import('node:fs/promises');
-  // MEDNER_KERNELS_DIR: a bundled medner (bench/gpu/pack.sh) keeps the kernels beside the bundle.
-  const dir = process.env.MEDNER_KERNELS_DIR;
-  if (dir) return readFile(`${dir}/${file}`, 'utf8');
-  return readFile(new URL(`../../../kernels/${file}`, import.meta.url), 'utf8');
-};
+/** The platform's loader: kernels/ read from disk in Node, inlined or fetched in a browser. */
+export const platformKernelLoader: KernelLoader = (file) => platform.loadKernel(file);
 
 /** Every kernel file the specs name, with the op tables spliced in (./op-tables.ts). */
 export async function loadKernelSources(loader: KernelLoader): Promise<Map<string, string>> {
@@ -96,6 +91,9 @@ export class Runtime {
     const key = `${spec.file}#${spec.entryPoint}#${JSON.stringify(allConstants)}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
+      const storage = (spec.bindings as readonly (string | null)[]).filter((b) => b !== null).length;
+      const allowed = this.device.limits.maxStorageBuffersPerShaderStage;
+      if (storage > allowed) throw new Error(`webgpu: kernels/${spec.file} (${spec.entryPoint}) binds ${storage} storage buffers; this device allows ${allowed} per stage`);
       this.device.pushErrorScope('validation');
       const numeric: Record<string, number> = {};
       for (const [name, value] of Object.entries(allConstants)) numeric[name] = Number(value);

@@ -16,6 +16,7 @@
 
 import { Body, ValType, emitModule, type FunctionSpec } from './emit.js';
 import { hash32 } from '../../../tensor/random.js';
+import { platform } from '../../../platform/index.js';
 import { wasmSimdSupported, type WasmMemory, type WasmModule } from './gemm.js';
 
 export type VectorFunction = 'sigmoid' | 'tanh' | 'gelu' | 'geluGrad';
@@ -403,6 +404,6 @@ let shared: VectorMath | null | undefined;
 
 /** The process's instance, or null where WebAssembly SIMD is missing (callers fall back to Math). */
 export function vectorMath(): VectorMath | null {
-  if (shared === undefined) shared = wasmSimdSupported() && process.env.MEDNER_CPU_KERNEL !== 'js' ? new VectorMath() : null;
+  if (shared === undefined) shared = wasmSimdSupported() && platform.env('MEDNER_CPU_KERNEL') !== 'js' ? new VectorMath() : null;
   return shared;
 }

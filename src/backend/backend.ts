@@ -64,6 +64,14 @@ export interface AdamWParams {
   step: number; // 1-based, for bias correction
 }
 
+/** A rotary embedding's view of x: [outer, length (positions), inner, dim (head size, even)]. */
+export interface RotaryLayout {
+  outer: number;
+  length: number;
+  inner: number;
+  dim: number;
+}
+
 /** CRF shapes: B = batch, T = time steps, C = tags. Emissions [B,T,C], mask [B,T] (f32 0/1, prefix of ones). */
 export interface CrfShape {
   batch: number;
@@ -135,6 +143,16 @@ export interface Backend {
   crossEntropyBackward(logits: Storage, targets: Storage, classWeights: Storage | null, dloss: Storage, rows: number, classes: number, ignoreIndex: number): Storage;
   /** Inverted-dropout mask: 0 or 1/(1-p), from a counter-based hash of (seed, index), identical on every backend. */
   dropoutMask(size: number, p: number, seed: number): Storage;
+
+  // ---- transformer kernels (ModernBERT: src/ops/transformer.ts) ----
+  /** Rotary position embedding (HF rotate_half): x [outer, S, inner, D], cos and sin [S, D/2]; inverse = the backward rotation. */
+  rotary(x: Storage, cos: Storage, sin: Storage, layout: RotaryLayout, inverse: boolean): Storage;
+  /** Sliding-window attention bias [B, S, S] from a 0/1 mask [B, S]: 0 where mask[b, j] = 1 and |i - j| <= halfWindow, else `masked`. */
+  windowBias(mask: Storage, batch: number, length: number, halfWindow: number, masked: number): Storage;
+  /** GeGLU: x [rows, 2I] -> gelu(x[:, :I]) * x[:, I:], [rows, I]. */
+  geglu(x: Storage, rows: number, width: number): Storage;
+  /** GeGLU's gradient: dy [rows, I], x [rows, 2I] -> dx [rows, 2I]. */
+  gegluBackward(dy: Storage, x: Storage, rows: number, width: number): Storage;
 
   // ---- sequence kernels (LSTM, linear-chain CRF) ----
   /**

@@ -10,4 +10,5 @@ export { reshape, unsqueeze, squeeze, permute, transpose, slice, expand, concat,
 export { matmul, type MatmulOptions } from './matmul.js';
 export { indexSelect, embedding, where, maskedFill } from './indexing.js';
 export { layerNorm, crossEntropy, dropout, adamwUpdate, type CrossEntropyOptions } from './fused.js';
+export { rotary, slidingWindowBias, geglu } from './transformer.js';
 export { lstmRecurrence, crfLogPartition, crfViterbi, crfMarginals, semiCrfLogPartition, semiCrfViterbi, semiCrfMarginals } from './sequence.js';

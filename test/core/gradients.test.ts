@@ -130,6 +130,21 @@ describe('indexing', () => {
   );
 });
 
+describe('transformer ops (ModernBERT)', () => {
+  // Angles of any size: the tables need not be a real rotary table for the gradient to be checked.
+  prop('rotary (positions on any axis before the last)', fc.tuple(shapeArb(0, 2), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.nat(1)).map(([lead, length, half, extra]) => {
+    const shape = [...lead, length, ...(extra ? [2] : []), 2 * half];
+    const angles = Array.from({ length: length * half }, (_, i) => 0.7 * i + 0.3);
+    const cos = tensor(angles.map(Math.cos), [length, half]);
+    const sin = tensor(angles.map(Math.sin), [length, half]);
+    return { specs: [{ shape }], fn: ([x]: Tensor[]) => ops.rotary(x!, cos, sin, lead.length) };
+  }));
+  prop('geglu', fc.tuple(shapeArb(0, 2), fc.integer({ min: 1, max: 4 })).map(([lead, width]) => ({
+    specs: [{ shape: [...lead, 2 * width], low: -3, high: 3 }],
+    fn: ([x]) => ops.geglu(x!),
+  })));
+});
+
 describe('fused ops', () => {
   prop('layerNorm', fc.tuple(shapeArb(0, 2), fc.integer({ min: 2, max: 5 })).map(([lead, d]) => ({
     specs: [{ shape: [...lead, d], low: -6, high: 6, distinct: 0.25 }, { shape: [d] }, { shape: [d] }],

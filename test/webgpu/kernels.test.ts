@@ -274,6 +274,57 @@ describe('webgpu indexing kernels agree with the CPU', () => {
   });
 });
 
+describe('webgpu transformer kernels agree with the CPU (ModernBERT)', () => {
+  it('rotary forward and inverse', async () => {
+    const gpu = await webgpu();
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 9 }), fc.boolean(), fc.integer(), async (outer, length, inner, half, inverse, seed) => {
+        const rng = new Rng(seed);
+        const dim = 2 * half;
+        const angles = Array.from({ length: length * half }, () => rng.uniform(-20, 20));
+        const inputs = [uniform(rng, outer * length * inner * dim), Float32Array.from(angles, Math.cos), Float32Array.from(angles, Math.sin)];
+        await agree(gpu, inputs, (b, [x, cos, sin]) => b.rotary(x!, cos!, sin!, { outer, length, inner, dim }, inverse), FORWARD, 'rotary');
+      }),
+      RUNS,
+    );
+  });
+
+  it('windowBias: the sliding-window mask, padded keys masked everywhere', async () => {
+    const gpu = await webgpu();
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 37 }), fc.integer({ min: 0, max: 40 }), fc.integer(), async (batch, length, halfWindow, seed) => {
+        const rng = new Rng(seed);
+        const lengths = Array.from({ length: batch }, () => 1 + Math.floor(rng.uniform(0, length)));
+        const mask = Float32Array.from({ length: batch * length }, (_, i) => (i % length < lengths[Math.floor(i / length)]! ? 1 : 0));
+        const masked = -3.4028234663852886e38;
+        const expected = await take(cpu, cpu.windowBias(cpu.fromArray(mask), batch, length, halfWindow, masked));
+        const m = gpu.fromArray(mask);
+        const actual = await take(gpu, gpu.windowBias(m, batch, length, halfWindow, masked));
+        gpu.free(m);
+        // Exact: 0 or the lowest float, entry by entry.
+        expect(Array.from(actual)).toEqual(Array.from(expected));
+        expect(expected.filter((v) => v === 0).length).toBeGreaterThan(0);
+      }),
+      RUNS,
+    );
+  });
+
+  it('geglu forward and backward', async () => {
+    const gpu = await webgpu();
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 67 }), fc.integer(), async (rows, width, seed) => {
+        const rng = new Rng(seed);
+        const x = uniform(rng, rows * 2 * width, -6, 6);
+        x.set([0, -5.4, 5.4, 1e-5].slice(0, x.length), 0);
+        const dy = uniform(rng, rows * width);
+        await agree(gpu, [x], (b, [s]) => b.geglu(s!, rows, width), FORWARD, 'geglu');
+        await agree(gpu, [dy, x], (b, [d, s]) => b.gegluBackward(d!, s!, rows, width), GRADIENT, 'gegluBackward');
+      }),
+      RUNS,
+    );
+  });
+});
+
 describe('webgpu fused kernels agree with the CPU', () => {
   // dim >= 3: with one or two features dx is exactly 0 in exact arithmetic, and both backends return rounding noise.
   it('layerNorm forward and backward', async () => {

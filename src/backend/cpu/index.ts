@@ -1,7 +1,7 @@
 // The CPU backend: plain TypeScript over Float32Array / Int32Array. It is the
 // readable reference every WebGPU kernel is tested against.
 
-import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfShape, DType, MatmulLayout, ReduceOp, SemiCrfInputs, SemiCrfShape, Storage, StridedCopy, TypedArray, UnaryOp } from '../backend.js';
+import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfShape, DType, MatmulLayout, ReduceOp, RotaryLayout, SemiCrfInputs, SemiCrfShape, Storage, StridedCopy, TypedArray, UnaryOp } from '../backend.js';
 import * as elementwise from './elementwise.js';
 import * as reductions from './reduce.js';
 import { matmul } from './matmul.js';
@@ -9,6 +9,7 @@ import * as fused from './fused.js';
 import * as crf from './crf.js';
 import * as semiCrf from './semi-crf.js';
 import * as lstm from './lstm.js';
+import * as transformer from './transformer.js';
 import { allocF32, releaseF32 } from './pool.js';
 
 export class CpuStorage implements Storage {
@@ -135,6 +136,20 @@ export class CpuBackend implements Backend {
   }
   dropoutMask(size: number, p: number, seed: number): Storage {
     return this.wrap(fused.dropoutMask(size, p, seed));
+  }
+
+  // ---- transformer kernels ----
+  rotary(x: Storage, cos: Storage, sin: Storage, layout: RotaryLayout, inverse: boolean): Storage {
+    return this.wrap(transformer.rotary(f32(x), f32(cos), f32(sin), layout, inverse));
+  }
+  windowBias(mask: Storage, batch: number, length: number, halfWindow: number, masked: number): Storage {
+    return this.wrap(transformer.windowBias(f32(mask), batch, length, halfWindow, masked));
+  }
+  geglu(x: Storage, rows: number, width: number): Storage {
+    return this.wrap(transformer.geglu(f32(x), rows, width));
+  }
+  gegluBackward(dy: Storage, x: Storage, rows: number, width: number): Storage {
+    return this.wrap(transformer.gegluBackward(f32(dy), f32(x), rows, width));
   }
 
   // ---- sequence kernels ----

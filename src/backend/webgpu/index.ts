@@ -3,7 +3,7 @@
 // pool; nothing is read back to the host except by read().
 // createWebGpuBackend() finds a device (./device.ts) and loads the kernels.
 
-import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfShape, DType, MatmulLayout, ReduceOp, SemiCrfInputs, SemiCrfShape, Storage, StridedCopy, TypedArray, UnaryOp } from '../backend.js';
+import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfShape, DType, MatmulLayout, ReduceOp, RotaryLayout, SemiCrfInputs, SemiCrfShape, Storage, StridedCopy, TypedArray, UnaryOp } from '../backend.js';
 import { contiguousStrides } from '../../tensor/shape.js';
 import { mergeDimensions } from '../layout.js';
 import { hash32 } from '../../tensor/random.js';
@@ -380,6 +380,46 @@ export class WebGpuBackend implements Backend {
       { size, seededKey: hash32(seed >>> 0), threshold: Math.ceil(p * 16777216), scale: Math.fround(1 / (1 - p)) },
     );
     return mask;
+  }
+
+  // ---------- transformer kernels ----------
+
+  rotary(x: Storage, cos: Storage, sin: Storage, layout: RotaryLayout, inverse: boolean): Storage {
+    const { outer, length, inner, dim } = layout;
+    const size = outer * length * inner * dim;
+    checkSize('rotary', 'x', x, size);
+    checkSize('rotary', 'cos', cos, (length * dim) / 2);
+    checkSize('rotary', 'sin', sin, (length * dim) / 2);
+    const y = this.allocate(size, 'f32');
+    this.runCounted(
+      KERNELS.rotary, size / 2,
+      { x: this.buffer(x, 'rotary', 'f32'), cos: this.buffer(cos, 'rotary', 'f32'), sin: this.buffer(sin, 'rotary', 'f32'), y: y.buffer },
+      { pairs: size / 2, length, inner, half: dim / 2, sign: inverse ? -1 : 1 },
+    );
+    return y;
+  }
+
+  windowBias(mask: Storage, batch: number, length: number, halfWindow: number, masked: number): Storage {
+    checkSize('windowBias', 'mask', mask, batch * length);
+    const size = batch * length * length;
+    const bias = this.allocate(size, 'f32');
+    this.runCounted(KERNELS.windowBias, size, { mask: this.buffer(mask, 'windowBias', 'f32'), bias: bias.buffer }, { size, length, halfWindow: Math.min(halfWindow, 0xffffffff), masked });
+    return bias;
+  }
+
+  geglu(x: Storage, rows: number, width: number): Storage {
+    checkSize('geglu', 'x', x, rows * 2 * width);
+    const y = this.allocate(rows * width, 'f32');
+    this.runCounted(KERNELS.geglu, rows * width, { x: this.buffer(x, 'geglu', 'f32'), y: y.buffer }, { size: rows * width, width });
+    return y;
+  }
+
+  gegluBackward(dy: Storage, x: Storage, rows: number, width: number): Storage {
+    checkSize('gegluBackward', 'x', x, rows * 2 * width);
+    checkSize('gegluBackward', 'dy', dy, rows * width);
+    const dx = this.allocate(rows * 2 * width, 'f32');
+    this.runCounted(KERNELS.gegluBackward, rows * width, { x: this.buffer(x, 'gegluBackward', 'f32'), dy: this.buffer(dy, 'gegluBackward', 'f32'), dx: dx.buffer }, { size: rows * width, width });
+    return dx;
   }
 
   // ---------- sequence kernels ----------

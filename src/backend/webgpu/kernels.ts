@@ -100,6 +100,22 @@ export const KERNELS = {
     bindings: only(['dy', 'x', 'gamma', 'mean', 'rstd', 'dx', 'dgamma', 'dbeta'], ['dy', 'x', 'mean', 'rstd', 'dgamma', 'dbeta']),
     uniforms: [['rows', 'u32'], ['dim', 'u32']], workgroupSize: 64, dispatch: 'invocations',
   },
+  rotary: {
+    file: 'rotary.wgsl', entryPoint: 'main', bindings: ['x', 'cos', 'sin', 'y'],
+    uniforms: [['pairs', 'u32'], ['length', 'u32'], ['inner', 'u32'], ['half', 'u32'], ['sign', 'f32']], workgroupSize: 256, dispatch: 'invocations',
+  },
+  windowBias: {
+    file: 'window_bias.wgsl', entryPoint: 'main', bindings: ['mask', 'bias'],
+    uniforms: [['size', 'u32'], ['length', 'u32'], ['halfWindow', 'u32'], ['masked', 'f32']], workgroupSize: 256, dispatch: 'invocations',
+  },
+  geglu: {
+    file: 'geglu.wgsl', entryPoint: 'main', bindings: only(['x', 'dy', 'y', 'dx'], ['x', 'y']),
+    uniforms: [['size', 'u32'], ['width', 'u32']], workgroupSize: 256, dispatch: 'invocations',
+  },
+  gegluBackward: {
+    file: 'geglu.wgsl', entryPoint: 'backward', bindings: only(['x', 'dy', 'y', 'dx'], ['x', 'dy', 'dx']),
+    uniforms: [['size', 'u32'], ['width', 'u32']], workgroupSize: 256, dispatch: 'invocations',
+  },
   crossEntropy: {
     file: 'cross_entropy.wgsl', entryPoint: 'main', bindings: ['logits', 'targets', 'classWeights', 'loss', 'weight'],
     uniforms: crossEntropyUniforms, workgroupSize: 64, dispatch: 'invocations',

@@ -8,7 +8,7 @@ import { platform } from '../platform/index.js';
 const { existsSync, readFileSync } = platform.fsSync;
 const { join } = platform.path;
 
-export type EncoderType = 'bert' | 'distilbert' | 'roberta' | 'albert';
+export type EncoderType = 'bert' | 'distilbert' | 'roberta' | 'albert' | 'modernbert';
 
 /** One shape for every architecture; the HF field each came from is noted. */
 export interface EncoderConfig {
@@ -43,11 +43,35 @@ export interface EncoderConfig {
   innerGroupNum: number;
   /** DistilBERT's sinusoidal_pos_embds (fixed, not learned, position table). */
   sinusoidalPositions: boolean;
+  /** ModernBERT's own fields (model_type 'modernbert' only). */
+  modernBert?: ModernBertFields;
   /** The parsed JSON, for fields this type does not carry. */
   raw: Record<string, unknown>;
 }
 
-const MODEL_TYPES: readonly EncoderType[] = ['bert', 'distilbert', 'roberta', 'albert'];
+/** What ModernBERT's config.json adds (transformers' ModernBertConfig; defaults are ModernBERT-base's). */
+export interface ModernBertFields {
+  /** Per layer: 'global' (full attention, global_rope_theta) or 'local' (sliding window, local_rope_theta). From layer_types, else global_attn_every_n_layers (layer i is global when i % n == 0). */
+  layerTypes: ('global' | 'local')[];
+  /** local_attention: the window; a local layer's token sees keys within +-localAttention/2. */
+  localAttention: number;
+  /** rope_parameters.full_attention.rope_theta, else global_rope_theta (160000). */
+  globalRopeTheta: number;
+  /** rope_parameters.sliding_attention.rope_theta, else local_rope_theta (10000). */
+  localRopeTheta: number;
+  /** norm_bias, attention_bias, mlp_bias: biases in the LayerNorms and linears (all false in ModernBERT-base). */
+  normBias: boolean;
+  attentionBias: boolean;
+  mlpBias: boolean;
+  /** embedding_dropout, mlp_dropout (attention_dropout is attentionDropout). */
+  embeddingDropout: number;
+  mlpDropout: number;
+  /** The prediction head HF's ModernBertFor{MaskedLM,TokenClassification} put on the last hidden state: head.dense (classifier_bias), classifier_activation, head.norm. */
+  classifierActivation: string;
+  classifierBias: boolean;
+}
+
+const MODEL_TYPES: readonly EncoderType[] = ['bert', 'distilbert', 'roberta', 'albert', 'modernbert'];
 
 /** Parse config.json text; errors name the file and the key. */
 export function parseHfConfig(text: string, file = 'config.json'): EncoderConfig {
@@ -81,7 +105,9 @@ export function parseHfConfig(text: string, file = 'config.json'): EncoderConfig
   };
 
   let config: EncoderConfig;
-  if (type === 'distilbert') {
+  if (type === 'modernbert') {
+    config = parseModernBert(raw, file, integer, number, string);
+  } else if (type === 'distilbert') {
     // Defaults as transformers' DistilBertConfig.
     const hiddenSize = integer('dim', 768);
     config = {
@@ -118,6 +144,57 @@ export function parseHfConfig(text: string, file = 'config.json'): EncoderConfig
   return config;
 }
 
+/** ModernBERT's config.json, with transformers' ModernBertConfig defaults (ModernBERT-base's). */
+function parseModernBert(
+  raw: Record<string, unknown>, file: string,
+  integer: (key: string, fallback?: number, min?: number) => number, number: (key: string, fallback: number) => number, string: (key: string, fallback: string) => string,
+): EncoderConfig {
+  const flag = (key: string, fallback: boolean): boolean => {
+    const value = raw[key] ?? fallback;
+    if (typeof value !== 'boolean') throw new Error(`${file}: ${key} must be true or false, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  const numLayers = integer('num_hidden_layers', 22);
+  const every = integer('global_attn_every_n_layers', 3);
+  let layerTypes = Array.from({ length: numLayers }, (_, i) => (i % every === 0 ? 'global' : 'local') as 'global' | 'local');
+  if (raw.layer_types !== undefined && raw.layer_types !== null) {
+    const types = raw.layer_types;
+    if (!Array.isArray(types) || types.length !== numLayers || types.some((t) => t !== 'full_attention' && t !== 'sliding_attention')) {
+      throw new Error(`${file}: layer_types must list 'full_attention' or 'sliding_attention' for each of the ${numLayers} layers, got ${JSON.stringify(types)}`);
+    }
+    layerTypes = types.map((t) => (t === 'full_attention' ? 'global' : 'local'));
+  }
+  // rope_parameters (transformers >= 4.57) or the older global_rope_theta / local_rope_theta.
+  const rope = (raw.rope_parameters ?? {}) as Record<string, { rope_theta?: unknown; rope_type?: unknown } | undefined>;
+  const theta = (kind: 'full_attention' | 'sliding_attention', legacy: string, fallback: number): number => {
+    const entry = rope[kind];
+    if (entry?.rope_type !== undefined && entry.rope_type !== 'default') throw new Error(`${file}: rope_parameters.${kind}.rope_type ${JSON.stringify(entry.rope_type)} is not supported (only "default")`);
+    const value = entry?.rope_theta ?? raw[legacy] ?? fallback;
+    if (typeof value !== 'number' || !(value > 0)) throw new Error(`${file}: ${legacy} must be a positive number, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  if (raw.rope_scaling !== undefined && raw.rope_scaling !== null) throw new Error(`${file}: rope_scaling is not supported`);
+  const hiddenSize = integer('hidden_size', 768);
+  const localAttention = integer('local_attention', 128);
+  if (localAttention % 2 !== 0) throw new Error(`${file}: local_attention must be even (a window of +-local_attention/2), got ${localAttention}`);
+  return {
+    modelType: 'modernbert', vocabSize: integer('vocab_size', 50368), hiddenSize, numLayers, numHeads: integer('num_attention_heads', 12),
+    intermediateSize: integer('intermediate_size', 1152), maxPositions: integer('max_position_embeddings', 8192), typeVocabSize: 0,
+    layerNormEps: number('norm_eps', 1e-5), hiddenAct: string('hidden_activation', 'gelu'),
+    // The taggers' classifier dropout is HF's classifier_dropout; attention_dropout serves the attention probabilities and output.
+    hiddenDropout: number('classifier_dropout', 0), attentionDropout: number('attention_dropout', 0),
+    padTokenId: integer('pad_token_id', 50283, 0), positionOffset: 0, embeddingSize: hiddenSize, numHiddenGroups: 1, innerGroupNum: 1, sinusoidalPositions: false,
+    modernBert: {
+      layerTypes, localAttention,
+      globalRopeTheta: theta('full_attention', 'global_rope_theta', 160000), localRopeTheta: theta('sliding_attention', 'local_rope_theta', 10000),
+      normBias: flag('norm_bias', false), attentionBias: flag('attention_bias', false), mlpBias: flag('mlp_bias', false),
+      embeddingDropout: number('embedding_dropout', 0), mlpDropout: number('mlp_dropout', 0),
+      classifierActivation: string('classifier_activation', 'gelu'), classifierBias: flag('classifier_bias', false),
+    },
+    raw,
+  };
+}
+
 export function readHfConfig(dir: string): EncoderConfig {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) throw new Error(`${dir}: no config.json (a Hugging Face model directory has config.json, vocab.txt or tokenizer.json, and model.safetensors)`);
@@ -131,6 +208,17 @@ export function toHfConfigJson(config: EncoderConfig): Record<string, unknown> {
     return {
       ...common, architectures: ['DistilBertModel'], dim: config.hiddenSize, n_layers: config.numLayers, n_heads: config.numHeads, hidden_dim: config.intermediateSize,
       activation: config.hiddenAct, dropout: config.hiddenDropout, attention_dropout: config.attentionDropout, sinusoidal_pos_embds: config.sinusoidalPositions,
+    };
+  }
+  if (config.modelType === 'modernbert') {
+    const m = config.modernBert!;
+    return {
+      ...common, architectures: ['ModernBertModel'], hidden_size: config.hiddenSize, num_hidden_layers: config.numLayers, num_attention_heads: config.numHeads,
+      intermediate_size: config.intermediateSize, norm_eps: config.layerNormEps, hidden_activation: config.hiddenAct, classifier_dropout: config.hiddenDropout,
+      attention_dropout: config.attentionDropout, local_attention: m.localAttention, global_rope_theta: m.globalRopeTheta, local_rope_theta: m.localRopeTheta,
+      layer_types: m.layerTypes.map((t) => (t === 'global' ? 'full_attention' : 'sliding_attention')),
+      norm_bias: m.normBias, attention_bias: m.attentionBias, mlp_bias: m.mlpBias, embedding_dropout: m.embeddingDropout, mlp_dropout: m.mlpDropout,
+      classifier_activation: m.classifierActivation, classifier_bias: m.classifierBias,
     };
   }
   const architecture = { bert: 'BertModel', roberta: 'RobertaModel', albert: 'AlbertModel' }[config.modelType];
@@ -186,7 +274,7 @@ export function checkpointFiles(dir: string): string[] {
 // ---------- tensor names ----------
 
 /** Prefixes a task model puts before the encoder's own names (BertForTokenClassification -> `bert.`). */
-const MODEL_PREFIXES: Record<EncoderType, string> = { bert: 'bert.', distilbert: 'distilbert.', roberta: 'roberta.', albert: 'albert.' };
+const MODEL_PREFIXES: Record<EncoderType, string> = { bert: 'bert.', distilbert: 'distilbert.', roberta: 'roberta.', albert: 'albert.', modernbert: 'model.' };
 
 /** Heads that token classification does not use: pretraining heads and poolers, with why. */
 const IGNORED_HEADS: [RegExp, string][] = [
@@ -196,6 +284,7 @@ const IGNORED_HEADS: [RegExp, string][] = [
   [/^(vocab_transform|vocab_layer_norm|vocab_projector)\./, 'DistilBERT masked-LM head'],
   [/^predictions\./, 'ALBERT masked-LM head'],
   [/^sop_classifier\./, 'ALBERT sentence-order head'],
+  [/^decoder\./, 'ModernBERT masked-LM decoder'],
   [/^(classifier|qa_outputs)\./, 'a task head trained for other labels'],
   [/(^|\.)embeddings\.position_ids$/, 'position_ids buffer (recomputed, not a weight)'],
 ];
@@ -249,6 +338,7 @@ export function mapCheckpointNames(checkpointNames: Iterable<string>, modelType:
 export function expectedEncoderShapes(config: EncoderConfig): Map<string, number[]> {
   const { hiddenSize: H, intermediateSize: I, vocabSize: V, maxPositions: P, typeVocabSize: T, embeddingSize: E } = config;
   const shapes = new Map<string, number[]>();
+  if (config.modelType === 'modernbert') return modernBertShapes(config);
   const linear = (name: string, out: number, input: number): void => {
     shapes.set(`${name}.weight`, [out, input]);
     shapes.set(`${name}.bias`, [out]);
@@ -294,6 +384,41 @@ export function expectedEncoderShapes(config: EncoderConfig): Map<string, number
       norm(`${p}.output.LayerNorm`, H);
     }
   }
+  return shapes;
+}
+
+/**
+ * ModernBERT's tensors as HF names them: ModernBertModel's (embeddings.tok_embeddings,
+ * embeddings.norm, layers.N.{attn_norm (not in layer 0), attn.Wqkv, attn.Wo, mlp_norm, mlp.Wi,
+ * mlp.Wo}, final_norm) and the prediction head (head.dense, head.norm) that HF's masked-LM and
+ * token-classification models put on top; biases only where the config asks for them.
+ */
+function modernBertShapes(config: EncoderConfig): Map<string, number[]> {
+  const { hiddenSize: H, intermediateSize: I, vocabSize: V } = config;
+  const m = config.modernBert!;
+  const shapes = new Map<string, number[]>();
+  const linear = (name: string, out: number, input: number, bias: boolean): void => {
+    shapes.set(`${name}.weight`, [out, input]);
+    if (bias) shapes.set(`${name}.bias`, [out]);
+  };
+  const norm = (name: string): void => {
+    shapes.set(`${name}.weight`, [H]);
+    if (m.normBias) shapes.set(`${name}.bias`, [H]);
+  };
+  shapes.set('embeddings.tok_embeddings.weight', [V, H]);
+  norm('embeddings.norm');
+  for (let l = 0; l < config.numLayers; l++) {
+    const p = `layers.${l}`;
+    if (l > 0) norm(`${p}.attn_norm`);
+    linear(`${p}.attn.Wqkv`, 3 * H, H, m.attentionBias);
+    linear(`${p}.attn.Wo`, H, H, m.attentionBias);
+    norm(`${p}.mlp_norm`);
+    linear(`${p}.mlp.Wi`, 2 * I, H, m.mlpBias);
+    linear(`${p}.mlp.Wo`, H, I, m.mlpBias);
+  }
+  norm('final_norm');
+  linear('head.dense', H, H, m.classifierBias);
+  norm('head.norm');
   return shapes;
 }
 

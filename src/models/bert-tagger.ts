@@ -81,12 +81,13 @@ export class BertTagger extends Module {
     const subwordIds = requireField(who, batch, 'subwordIds');
     const maxLength = this.bert.maxInputLength;
     if (subwordIds.shape[1]! > maxLength) {
-      const name = { bert: 'BERT', roberta: 'RoBERTa', distilbert: 'DistilBERT', albert: 'ALBERT' }[this.bert.modelType];
+      const name = { bert: 'BERT', roberta: 'RoBERTa', distilbert: 'DistilBERT', albert: 'ALBERT', modernbert: 'ModernBERT' }[this.bert.modelType];
       const offset = this.bert.maxPositions - maxLength;
       const table = `max_position_embeddings = ${this.bert.maxPositions}${offset ? `, positions from ${offset}: at most ${maxLength} subwords` : ''}`;
       throw new Error(`${who}: subwordIds ${`[${subwordIds.shape.join(', ')}]`} hold ${subwordIds.shape[1]} subwords per sentence, more than ${name}'s position table (${table}); window long sentences (src/text/windows.ts)`);
     }
-    const hidden = this.bert.forward(subwordIds, { attentionMask: batch.attentionMask, tokenTypeIds: batch.tokenTypeIds }).lastHiddenState;
+    const encoded = this.bert.forward(subwordIds, { attentionMask: batch.attentionMask, tokenTypeIds: batch.tokenTypeIds }).lastHiddenState;
+    const hidden = this.bert.tokenFeatures ? this.bert.tokenFeatures(encoded) : encoded;
     const words =
       this.pooling === 'first'
         ? firstSubwordPooling(hidden, starts, lengths, T)

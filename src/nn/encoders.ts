@@ -9,6 +9,7 @@ import type { Module } from './module.js';
 import { BertModel, type BertConfig } from './bert.js';
 import { DistilBertModel } from './distilbert.js';
 import { AlbertModel } from './albert.js';
+import { ModernBertModel } from './modernbert.js';
 import type { EncoderInputs } from './encoder-inputs.js';
 
 export type { EncoderInputs } from './encoder-inputs.js';
@@ -28,6 +29,8 @@ export interface TokenEncoder extends Module {
   readonly initializerRange: number;
   /** inputIds i32 [B, S] -> lastHiddenState [B, S, H]. */
   forward(inputIds: Tensor, options?: EncoderInputs): { lastHiddenState: Tensor };
+  /** What a token classifier reads of lastHiddenState [B, S, H], where the HF task model puts a head between them (ModernBERT); absent = lastHiddenState itself. */
+  tokenFeatures?(lastHiddenState: Tensor): Tensor;
 }
 
 /** The HF-named BertConfig of a bert or roberta EncoderConfig. */
@@ -62,6 +65,8 @@ export function createEncoder(config: EncoderConfig): TokenEncoder {
       return new DistilBertModel(config);
     case 'albert':
       return new AlbertModel(config);
+    case 'modernbert':
+      return new ModernBertModel(config);
   }
 }
 

@@ -31,13 +31,16 @@ const { writeFile } = platform.fs;
 const { basename, join } = platform.path;
 
 /** Where a task model keeps its encoder, per architecture (BertForTokenClassification: `bert.`). */
-export const MODEL_PREFIX: Record<EncoderType, string> = { bert: 'bert.', roberta: 'roberta.', distilbert: 'distilbert.', albert: 'albert.' };
+export const MODEL_PREFIX: Record<EncoderType, string> = { bert: 'bert.', roberta: 'roberta.', distilbert: 'distilbert.', albert: 'albert.', modernbert: 'model.' };
 export const ARCHITECTURE: Record<EncoderType, string> = {
   bert: 'BertForTokenClassification',
   roberta: 'RobertaForTokenClassification',
   distilbert: 'DistilBertForTokenClassification',
   albert: 'AlbertForTokenClassification',
+  modernbert: 'ModernBertForTokenClassification',
 };
+/** Encoder tensors the HF task model holds outside its model prefix: ModernBERT's prediction head (`head.dense`, `head.norm`), which medner keeps in the encoder. */
+const OUTSIDE_PREFIX = /^head\./;
 /** The tensors transformers has no class for: the CRF, and a BiLSTM (with its classifier) before it. */
 export const HEAD_FILE = 'crf.safetensors';
 
@@ -158,6 +161,7 @@ export async function loadHfTokenClassifier(dir: string, backend: Backend): Prom
 /** A checkpoint tensor's name in the tagger (bert.*, classifier.*, crf.*, lstm.*), or null if the tagger has no use for it. */
 function internalName(name: string, modelType: EncoderType): string | null {
   if (/^(classifier|crf|lstm)\./.test(name)) return name;
+  if (modelType === 'modernbert' && OUTSIDE_PREFIX.test(name)) return `bert.${name}`;
   const prefix = MODEL_PREFIX[modelType];
   if (!name.startsWith(prefix)) return null;
   const normalized = normalizeTensorName(name, modelType);
@@ -166,6 +170,8 @@ function internalName(name: string, modelType: EncoderType): string | null {
 
 /** The tagger's tensor name as Hugging Face names it. */
 export function hfName(name: string, modelType: EncoderType): string {
-  return name.startsWith('bert.') ? MODEL_PREFIX[modelType] + name.slice('bert.'.length) : name;
+  if (!name.startsWith('bert.')) return name;
+  const own = name.slice('bert.'.length);
+  return modelType === 'modernbert' && OUTSIDE_PREFIX.test(own) ? own : MODEL_PREFIX[modelType] + own;
 }
 

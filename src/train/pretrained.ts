@@ -57,6 +57,10 @@ export function loadPretrainedWeights(model: Module, dir: string, backend: Backe
     const expected = new Map([...targets].map(([n, t]) => [n, t.shape] as [string, readonly number[]]));
     const actual = new Map([...mapping.keys()].map((n) => [n, shapeOf(n)] as [string, readonly number[]]));
     const check = checkTensorShapes(expected, actual);
+    // A bare ModernBertModel checkpoint has no prediction head: it keeps its initialisation, as
+    // ModernBertForTokenClassification.from_pretrained does (checkpoints of the masked-LM and
+    // token-classification models carry it and it loads).
+    const fresh = config.modelType === 'modernbert' && check.missing.length > 0 && check.missing.every((n) => n.startsWith('head.')) ? check.missing.splice(0) : [];
     if (check.missing.length > 0 || check.mismatched.length > 0) {
       const where = files.length === 1 ? files[0]! : dir;
       const lines = [
@@ -69,6 +73,7 @@ export function loadPretrainedWeights(model: Module, dir: string, backend: Backe
     }
 
     for (const [name, target] of targets) {
+      if (fresh.includes(name)) continue;
       const reader = owner.get(source(name))!;
       // readFloat32 converts F16/BF16/F64 and rejects integer dtypes, naming the file and tensor.
       const loaded = tensor(reader.readFloat32(source(name)), target.shape, { backend });
@@ -76,8 +81,10 @@ export function loadPretrainedWeights(model: Module, dir: string, backend: Backe
       loaded.dispose();
     }
     const unused = check.unexpected.map(source);
-    const summary = `pretrained ${config.modelType}: loaded ${targets.size} encoder tensors from ${dir}; ${note}${unused.length ? `; ${unused.length} unused: ${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}` : ''}`;
-    return { config, loaded: targets.size, ignored, unused, summary };
+    const loaded = targets.size - fresh.length;
+    const freshNote = fresh.length ? `; ${fresh.length} not in the checkpoint, newly initialised: ${fresh.join(', ')}` : '';
+    const summary = `pretrained ${config.modelType}: loaded ${loaded} encoder tensors from ${dir}; ${note}${freshNote}${unused.length ? `; ${unused.length} unused: ${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}` : ''}`;
+    return { config, loaded, ignored, unused, summary };
   } finally {
     for (const r of readers) r.close();
   }

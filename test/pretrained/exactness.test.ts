@@ -42,7 +42,7 @@ describe.each(ARCHITECTURES)('%s checkpoint', (arch) => {
     // Every tensor of the encoder came from the file; the unused heads were skipped, not loaded.
     expect(load.loaded).toBe(tagger.bert.parameters().length);
     expect(load.unused).toEqual([]);
-    expect(load.ignored.length).toBeGreaterThanOrEqual(3);
+    expect(load.ignored.length).toBeGreaterThanOrEqual(arch === 'modernbert' ? 1 : 3); // ModernBERT's masked-LM checkpoint: decoder.bias (its prediction head loads)
     expect(load.summary).toMatch(new RegExp(`pretrained ${arch}: loaded ${load.loaded} encoder tensors .*ignored ${load.ignored.length} checkpoint tensors`));
 
     // The directory's tokenizer gives the reference's ids.

@@ -1,0 +1,101 @@
+// ModernBERT against PyTorch (issue 18): the tiny checkpoint of tools/reference/make_modernbert_fixtures.py
+// -- 3 layers, global / local (window +-2) / global, two rope thetas, GeGLU, no biases -- loaded by
+// name through loadPretrainedWeights on each backend, reproduces the reference's last hidden state and
+// prediction-head features on a padded batch (forward <= 1e-4) and the gradient of every parameter
+// (element by element, |a - b| <= 1e-5 + 1e-3 |b|).
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cpuBackend, ops, setBackend, tensor, tidy, type Backend } from '../../src/index.js';
+import { readHfConfig } from '../../src/io/hf-config.js';
+import { BertSoftmax } from '../../src/models/bert-tagger.js';
+import type { BertConfig } from '../../src/nn/bert.js';
+import { ModernBertModel } from '../../src/nn/modernbert.js';
+import { loadPretrainedWeights } from '../../src/train/pretrained.js';
+import { backends } from '../nn/backends.js';
+import { ErrorLog, FORWARD_TOLERANCE, GRADIENT_TOLERANCE, forwardError, gradientError } from '../nn/reference.js';
+import { fixtureDir, loadExpected } from '../pretrained/helpers.js';
+
+interface Gradients {
+  upstream: { shape: number[]; data: number[] };
+  grads: Record<string, { shape: number[]; data: number[] }>;
+}
+
+const dir = fixtureDir('modernbert');
+const expected = loadExpected('modernbert') as ReturnType<typeof loadExpected> & { tokenFeatures: { shape: number[]; data: number[] } };
+const reference = JSON.parse(readFileSync(join(dir, 'gradients.json'), 'utf8')) as Gradients;
+
+function loadEncoder(backend: Backend): { tagger: BertSoftmax; encoder: ModernBertModel } {
+  setBackend(backend);
+  const tagger = new BertSoftmax({ bert: readHfConfig(dir).raw as unknown as BertConfig, numTags: 3 });
+  loadPretrainedWeights(tagger, dir, backend);
+  tagger.eval();
+  return { tagger, encoder: tagger.bert as ModernBertModel };
+}
+
+describe.each(backends)('ModernBERT parity with PyTorch on %s', (name, backend) => {
+  const log = new ErrorLog();
+  afterAll(() => {
+    setBackend(cpuBackend);
+    log.print(`ModernBERT parity (${name}): worst forward / gradient errors`);
+  });
+
+  it('last hidden state, head features and every parameter gradient on a padded batch', async () => {
+    const { tagger, encoder } = loadEncoder(backend);
+    const [B, S] = [expected.inputIds.length, expected.inputIds[0]!.length];
+    const { last, features } = tidy(() => {
+      const ids = tensor(Int32Array.from(expected.inputIds.flat()), [B, S], { dtype: 'i32', backend });
+      const mask = tensor(Float32Array.from(expected.attentionMask.flat()), [B, S], { backend });
+      const lastHidden = encoder.forward(ids, { attentionMask: mask }).lastHiddenState;
+      const headFeatures = encoder.tokenFeatures(lastHidden);
+      const upstream = tensor(Float32Array.from(reference.upstream.data), reference.upstream.shape, { backend });
+      ops.sum(ops.mul(headFeatures, upstream)).backward();
+      return { last: lastHidden, features: headFeatures };
+    });
+    // Every position, padding included: a padded query whose window holds no real key attends uniformly, as in HF.
+    expect(log.note('last hidden state', forwardError(await last.data(), expected.lastHiddenState.data))).toBeLessThanOrEqual(FORWARD_TOLERANCE);
+    expect(log.note('head features', forwardError(await features.data(), expected.tokenFeatures.data))).toBeLessThanOrEqual(FORWARD_TOLERANCE);
+    last.dispose();
+    features.dispose();
+    const names = encoder.namedParameters().map(([n]) => n);
+    expect(names.sort()).toEqual(Object.keys(reference.grads).sort());
+    for (const [param, t] of encoder.namedParameters()) {
+      const error = log.note('gradients', gradientError(await t.grad!.data(), reference.grads[param]!.data));
+      expect(error, `gradient of ${param}`).toBeLessThanOrEqual(GRADIENT_TOLERANCE);
+    }
+    tagger.dispose();
+  });
+});
+
+describe('ModernBERT structure', () => {
+  it('layer 0 has no attn_norm; local layers get the sliding window, global ones the full mask', () => {
+    const { tagger, encoder } = loadEncoder(cpuBackend);
+    expect(encoder.layers.map((l) => l.attn_norm === null)).toEqual([true, false, false]);
+    expect(encoder.fields.layerTypes).toEqual(['global', 'local', 'global']);
+    expect([encoder.fields.globalRopeTheta, encoder.fields.localRopeTheta, encoder.fields.localAttention]).toEqual([160000, 10000, 4]);
+    // No biases anywhere (norm_bias, attention_bias, mlp_bias, classifier_bias false).
+    expect(encoder.namedParameters().filter(([n]) => n.endsWith('.bias'))).toEqual([]);
+    tagger.dispose();
+  });
+
+  it('a local layer sees only +-local_attention/2 tokens: changing a far token leaves a position untouched after one local layer', () => {
+    // A 1-layer model whose only layer is local (global_attn_every_n_layers > 1 makes layer 0 global, so use layer_types).
+    const raw = { ...readHfConfig(dir).raw, num_hidden_layers: 1, layer_types: ['sliding_attention'] };
+    setBackend(cpuBackend);
+    const tagger = new BertSoftmax({ bert: raw as unknown as BertConfig, numTags: 3 });
+    const encoder = tagger.bert as ModernBertModel;
+    tagger.eval();
+    const run = (ids: number[]) => tidy(() => encoder.forward(tensor(Int32Array.from(ids), [1, ids.length], { dtype: 'i32' })).lastHiddenState.dataSync());
+    const base = [2, 10, 11, 12, 13, 14, 15, 16, 3];
+    const changed = [...base];
+    changed[8] = 20; // position 8: more than 2 away from positions 0..5
+    const [a, b] = [run(base), run(changed)];
+    const H = encoder.hiddenSize;
+    for (let s = 0; s < 9; s++) {
+      const differs = a.slice(s * H, (s + 1) * H).some((v, i) => v !== b[s * H + i]);
+      expect(differs, `position ${s}`).toBe(s >= 6);
+    }
+    tagger.dispose();
+  });
+});

@@ -1,5 +1,5 @@
 // Hugging Face checkpoint directories: config.json -> a typed encoder config for
-// bert (BioBERT, BiomedBERT, Bioformer, bert-base-*), distilbert, roberta and albert;
+// bert (BioBERT, BiomedBERT, Bioformer, bert-base-*), distilbert, roberta, albert and gpt_neo;
 // the checkpoint's tensor names mapped onto the encoder's (prefixes stripped,
 // unused heads listed); and a shape check whose errors name the tensor and both shapes.
 
@@ -8,7 +8,10 @@ import { platform } from '../platform/index.js';
 const { existsSync, readFileSync } = platform.fsSync;
 const { join } = platform.path;
 
-export type EncoderType = 'bert' | 'distilbert' | 'roberta' | 'albert' | 'modernbert';
+export type EncoderType = 'bert' | 'distilbert' | 'roberta' | 'albert' | 'modernbert' | 'gpt_neo';
+
+/** GPT-Neo's attention kinds: causal over every earlier token, or over the last window_size tokens only. */
+export type GptNeoAttention = 'global' | 'local';
 
 /** One shape for every architecture; the HF field each came from is noted. */
 export interface EncoderConfig {
@@ -45,6 +48,8 @@ export interface EncoderConfig {
   sinusoidalPositions: boolean;
   /** ModernBERT's own fields (model_type 'modernbert' only). */
   modernBert?: ModernBertFields;
+  /** GPT-Neo's own fields (model_type 'gpt_neo' only). */
+  gptNeo?: GptNeoFields;
   /** The parsed JSON, for fields this type does not carry. */
   raw: Record<string, unknown>;
 }
@@ -71,7 +76,19 @@ export interface ModernBertFields {
   classifierBias: boolean;
 }
 
-const MODEL_TYPES: readonly EncoderType[] = ['bert', 'distilbert', 'roberta', 'albert', 'modernbert'];
+/** What GPT-Neo's config.json adds (transformers' GPTNeoConfig; defaults are gpt-neo-1.3B's). */
+export interface GptNeoFields {
+  /** Per layer, from attention_types ([[["global", "local"], 12]] = 24 layers alternating). */
+  attentionLayers: GptNeoAttention[];
+  /** window_size of the local layers: a token sees itself and the window_size - 1 tokens before it. */
+  windowSize: number;
+  /** embed_dropout, after word + position embeddings (resid_dropout is hiddenDropout). */
+  embedDropout: number;
+  /** classifier_dropout: what GPTNeoForTokenClassification drops before its classifier. */
+  classifierDropout: number;
+}
+
+const MODEL_TYPES: readonly EncoderType[] = ['bert', 'distilbert', 'roberta', 'albert', 'modernbert', 'gpt_neo'];
 
 /** Parse config.json text; errors name the file and the key. */
 export function parseHfConfig(text: string, file = 'config.json'): EncoderConfig {
@@ -107,6 +124,24 @@ export function parseHfConfig(text: string, file = 'config.json'): EncoderConfig
   let config: EncoderConfig;
   if (type === 'modernbert') {
     config = parseModernBert(raw, file, integer, number, string);
+  } else if (type === 'gpt_neo') {
+    // Defaults as transformers' GPTNeoConfig (gpt-neo-1.3B). It has no pad token: a token-classification
+    // batch pads with eos (GPT-2's tokenizer has no pad), and the attention mask hides it.
+    const hiddenSize = integer('hidden_size', 2048);
+    const numLayers = integer('num_layers', 24);
+    config = {
+      modelType: type, vocabSize: integer('vocab_size', 50257), hiddenSize, numLayers, numHeads: integer('num_heads', 16),
+      intermediateSize: integer('intermediate_size', 4 * hiddenSize), maxPositions: integer('max_position_embeddings', 2048), typeVocabSize: 0,
+      layerNormEps: number('layer_norm_epsilon', 1e-5), hiddenAct: string('activation_function', 'gelu_new'),
+      hiddenDropout: number('resid_dropout', 0), attentionDropout: number('attention_dropout', 0),
+      padTokenId: integer('pad_token_id', integer('eos_token_id', 50256, 0), 0), positionOffset: 0, embeddingSize: hiddenSize,
+      numHiddenGroups: 1, innerGroupNum: 1, sinusoidalPositions: false,
+      gptNeo: {
+        attentionLayers: gptNeoAttentionLayers(raw.attention_types, numLayers, file), windowSize: integer('window_size', 256),
+        embedDropout: number('embed_dropout', 0), classifierDropout: number('classifier_dropout', 0.1),
+      },
+      raw,
+    };
   } else if (type === 'distilbert') {
     // Defaults as transformers' DistilBertConfig.
     const hiddenSize = integer('dim', 768);
@@ -137,7 +172,8 @@ export function parseHfConfig(text: string, file = 'config.json'): EncoderConfig
     if (positionType !== 'absolute') throw new Error(`${file}: position_embedding_type ${JSON.stringify(positionType)} is not supported (only "absolute")`);
   }
   if (config.hiddenSize % config.numHeads !== 0) {
-    throw new Error(`${file}: ${type === 'distilbert' ? 'dim' : 'hidden_size'} ${config.hiddenSize} is not divisible by ${type === 'distilbert' ? 'n_heads' : 'num_attention_heads'} ${config.numHeads}`);
+    const [hidden, heads] = type === 'distilbert' ? ['dim', 'n_heads'] : type === 'gpt_neo' ? ['hidden_size', 'num_heads'] : ['hidden_size', 'num_attention_heads'];
+    throw new Error(`${file}: ${hidden} ${config.hiddenSize} is not divisible by ${heads} ${config.numHeads}`);
   }
   if (config.numLayers % config.numHiddenGroups !== 0) throw new Error(`${file}: num_hidden_layers ${config.numLayers} is not divisible by num_hidden_groups ${config.numHiddenGroups}`);
   if (config.padTokenId >= config.vocabSize) throw new Error(`${file}: pad_token_id ${config.padTokenId} is outside vocab_size ${config.vocabSize}`);
@@ -195,6 +231,24 @@ function parseModernBert(
   };
 }
 
+/**
+ * GPT-Neo's attention_types, [[kinds, repeat], ...], expanded as GPTNeoConfig does (each kinds list
+ * repeated `repeat` times) into one kind per layer; there must be exactly num_layers.
+ */
+function gptNeoAttentionLayers(value: unknown, numLayers: number, file: string): GptNeoAttention[] {
+  const types = value ?? [[['global', 'local'], 12]];
+  const bad = (why: string) => new Error(`${file}: attention_types ${why} (expected [[["global", "local"], n], ...])`);
+  if (!Array.isArray(types)) throw bad(`is ${JSON.stringify(types)}`);
+  const layers: GptNeoAttention[] = [];
+  for (const item of types as unknown[]) {
+    if (!Array.isArray(item) || item.length !== 2 || !Array.isArray(item[0]) || !Number.isSafeInteger(item[1]) || (item[1] as number) < 0) throw bad(`has the entry ${JSON.stringify(item)}`);
+    for (const kind of item[0] as unknown[]) if (kind !== 'global' && kind !== 'local') throw bad(`names the attention ${JSON.stringify(kind)}; only "global" and "local" exist`);
+    for (let i = 0; i < (item[1] as number); i++) layers.push(...(item[0] as GptNeoAttention[]));
+  }
+  if (layers.length !== numLayers) throw bad(`gives ${layers.length} layers but num_layers is ${numLayers}`);
+  return layers;
+}
+
 export function readHfConfig(dir: string): EncoderConfig {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) throw new Error(`${dir}: no config.json (a Hugging Face model directory has config.json, vocab.txt or tokenizer.json, and model.safetensors)`);
@@ -221,6 +275,15 @@ export function toHfConfigJson(config: EncoderConfig): Record<string, unknown> {
       classifier_activation: m.classifierActivation, classifier_bias: m.classifierBias,
     };
   }
+  if (config.modelType === 'gpt_neo') {
+    const g = config.gptNeo!;
+    return {
+      ...common, architectures: ['GPTNeoModel'], hidden_size: config.hiddenSize, num_layers: config.numLayers, num_heads: config.numHeads,
+      intermediate_size: config.intermediateSize, attention_types: compressAttentionLayers(g.attentionLayers), attention_layers: g.attentionLayers,
+      window_size: g.windowSize, layer_norm_epsilon: config.layerNormEps, activation_function: config.hiddenAct,
+      resid_dropout: config.hiddenDropout, attention_dropout: config.attentionDropout, embed_dropout: g.embedDropout, classifier_dropout: g.classifierDropout,
+    };
+  }
   const architecture = { bert: 'BertModel', roberta: 'RobertaModel', albert: 'AlbertModel' }[config.modelType];
   return {
     ...common, architectures: [architecture], hidden_size: config.hiddenSize, num_hidden_layers: config.numLayers, num_attention_heads: config.numHeads,
@@ -228,6 +291,18 @@ export function toHfConfigJson(config: EncoderConfig): Record<string, unknown> {
     hidden_dropout_prob: config.hiddenDropout, attention_probs_dropout_prob: config.attentionDropout, position_embedding_type: 'absolute',
     ...(config.modelType === 'albert' ? { embedding_size: config.embeddingSize, num_hidden_groups: config.numHiddenGroups, inner_group_num: config.innerGroupNum } : {}),
   };
+}
+
+/** Per-layer kinds back to attention_types: runs of the same kind, [["global"], 2], ...; [["global", "local"], n] when it alternates so. */
+function compressAttentionLayers(layers: readonly GptNeoAttention[]): [GptNeoAttention[], number][] {
+  if (layers.length % 2 === 0 && layers.every((kind, i) => kind === (i % 2 === 0 ? 'global' : 'local'))) return [[['global', 'local'], layers.length / 2]];
+  const runs: [GptNeoAttention[], number][] = [];
+  for (const kind of layers) {
+    const last = runs[runs.length - 1];
+    if (last && last[0][0] === kind) last[1]++;
+    else runs.push([[kind], 1]);
+  }
+  return runs;
 }
 
 // ---------- checkpoint files ----------
@@ -274,18 +349,19 @@ export function checkpointFiles(dir: string): string[] {
 // ---------- tensor names ----------
 
 /** Prefixes a task model puts before the encoder's own names (BertForTokenClassification -> `bert.`). */
-const MODEL_PREFIXES: Record<EncoderType, string> = { bert: 'bert.', distilbert: 'distilbert.', roberta: 'roberta.', albert: 'albert.', modernbert: 'model.' };
+const MODEL_PREFIXES: Record<EncoderType, string> = { bert: 'bert.', distilbert: 'distilbert.', roberta: 'roberta.', albert: 'albert.', modernbert: 'model.', gpt_neo: 'transformer.' };
 
 /** Heads that token classification does not use: pretraining heads and poolers, with why. */
 const IGNORED_HEADS: [RegExp, string][] = [
   [/^(.*\.)?pooler\./, 'pooler (sentence-level head; NER uses the token states)'],
   [/^cls\./, 'BERT pretraining head (masked LM / next sentence)'],
-  [/^lm_head\./, 'RoBERTa masked-LM head'],
+  [/^lm_head\./, 'language-model head (RoBERTa masked LM, GPT-Neo causal LM)'],
   [/^(vocab_transform|vocab_layer_norm|vocab_projector)\./, 'DistilBERT masked-LM head'],
   [/^predictions\./, 'ALBERT masked-LM head'],
   [/^sop_classifier\./, 'ALBERT sentence-order head'],
   [/^decoder\./, 'ModernBERT masked-LM decoder'],
-  [/^(classifier|qa_outputs)\./, 'a task head trained for other labels'],
+  [/^(classifier|qa_outputs|score)\./, 'a task head trained for other labels'],
+  [/(^|\.)attn\.(attention\.)?(bias|masked_bias)$/, 'GPT-Neo causal-mask buffers (recomputed, not weights)'],
   [/(^|\.)embeddings\.position_ids$/, 'position_ids buffer (recomputed, not a weight)'],
 ];
 
@@ -347,6 +423,21 @@ export function expectedEncoderShapes(config: EncoderConfig): Map<string, number
     shapes.set(`${name}.weight`, [dim]);
     shapes.set(`${name}.bias`, [dim]);
   };
+  if (config.modelType === 'gpt_neo') {
+    shapes.set('wte.weight', [V, H]);
+    shapes.set('wpe.weight', [P, H]);
+    for (let l = 0; l < config.numLayers; l++) {
+      const p = `h.${l}`;
+      norm(`${p}.ln_1`, H);
+      for (const q of ['q_proj', 'k_proj', 'v_proj']) shapes.set(`${p}.attn.attention.${q}.weight`, [H, H]);
+      linear(`${p}.attn.attention.out_proj`, H, H);
+      norm(`${p}.ln_2`, H);
+      linear(`${p}.mlp.c_fc`, I, H);
+      linear(`${p}.mlp.c_proj`, H, I);
+    }
+    norm('ln_f', H);
+    return shapes;
+  }
   shapes.set('embeddings.word_embeddings.weight', [V, E]);
   // DistilBERT's sinusoidal table is also stored (a frozen embedding), so it is expected either way.
   shapes.set('embeddings.position_embeddings.weight', [P, E]);

@@ -2,7 +2,7 @@
 // CRF or softmax over words. BertSoftmax, BertCrf and BertBiLstmCrf are its three settings.
 // Parameter names follow HF's BertForTokenClassification (bert.*, classifier.*) plus lstm.*
 // (torch.nn.LSTM) and crf.* (pytorch-crf), so a BERT checkpoint loads into `bert` as it is.
-// The encoder may also be RoBERTa, DistilBERT or ALBERT (config model_type): it is still held
+// The encoder may also be RoBERTa, DistilBERT, ALBERT or GPT-Neo (config model_type): it is still held
 // under `bert.`, so the trainer's encoder/head learning-rate split by that prefix holds for all.
 // B = batch, S = subwords, T = words, H = BERT hidden, K = LSTM hidden per direction, C = tags
 
@@ -81,7 +81,7 @@ export class BertTagger extends Module {
     const subwordIds = requireField(who, batch, 'subwordIds');
     const maxLength = this.bert.maxInputLength;
     if (subwordIds.shape[1]! > maxLength) {
-      const name = { bert: 'BERT', roberta: 'RoBERTa', distilbert: 'DistilBERT', albert: 'ALBERT', modernbert: 'ModernBERT' }[this.bert.modelType];
+      const name = { bert: 'BERT', roberta: 'RoBERTa', distilbert: 'DistilBERT', albert: 'ALBERT', modernbert: 'ModernBERT', gpt_neo: 'GPT-Neo' }[this.bert.modelType];
       const offset = this.bert.maxPositions - maxLength;
       const table = `max_position_embeddings = ${this.bert.maxPositions}${offset ? `, positions from ${offset}: at most ${maxLength} subwords` : ''}`;
       throw new Error(`${who}: subwordIds ${`[${subwordIds.shape.join(', ')}]`} hold ${subwordIds.shape[1]} subwords per sentence, more than ${name}'s position table (${table}); window long sentences (src/text/windows.ts)`);

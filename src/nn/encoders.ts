@@ -1,5 +1,5 @@
 // One entry point for every pretrained encoder architecture medner loads: BERT (BioBERT,
-// BiomedBERT, Bioformer, bert-base-*), RoBERTa, DistilBERT and ALBERT. Each keeps Hugging Face's
+// BiomedBERT, Bioformer, bert-base-*), RoBERTa, DistilBERT, ALBERT and GPT-Neo. Each keeps Hugging Face's
 // parameter names; the taggers see them all through TokenEncoder.
 // B = batch, S = subword positions, H = hidden
 
@@ -10,6 +10,7 @@ import { BertModel, type BertConfig } from './bert.js';
 import { DistilBertModel } from './distilbert.js';
 import { AlbertModel } from './albert.js';
 import { ModernBertModel } from './modernbert.js';
+import { GptNeoModel } from './gpt-neo.js';
 import type { EncoderInputs } from './encoder-inputs.js';
 
 export type { EncoderInputs } from './encoder-inputs.js';
@@ -23,7 +24,7 @@ export interface TokenEncoder extends Module {
   readonly maxInputLength: number;
   /** max_position_embeddings: rows of the position table (RoBERTa's first maxPositions - maxInputLength are not used by real tokens). */
   readonly maxPositions: number;
-  /** hidden_dropout_prob (DistilBERT: dropout); the taggers' default classifier dropout, as HF's. */
+  /** hidden_dropout_prob (DistilBERT: dropout; GPT-Neo: classifier_dropout); the taggers' default classifier dropout, as HF's. */
   readonly hiddenDropout: number;
   /** initializer_range, for the head layers a tagger adds. */
   readonly initializerRange: number;
@@ -67,6 +68,8 @@ export function createEncoder(config: EncoderConfig): TokenEncoder {
       return new AlbertModel(config);
     case 'modernbert':
       return new ModernBertModel(config);
+    case 'gpt_neo':
+      return new GptNeoModel(config);
   }
 }
 

@@ -9,3 +9,4 @@ export { CharCNN, type CharCnnOptions } from './char-cnn.js';
 export { createEncoder, encoderFromConfigJson, bertConfigOf, type TokenEncoder } from './encoders.js';
 export { DistilBertModel } from './distilbert.js';
 export { AlbertModel } from './albert.js';
+export { GptNeoModel } from './gpt-neo.js';

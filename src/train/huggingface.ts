@@ -3,13 +3,13 @@
 // Export: a BERT-family tagger becomes a token-classification directory that
 // AutoModelForTokenClassification and AutoTokenizer load: config.json with model_type,
 // architectures and id2label/label2id, model.safetensors under HF's names (the encoder under
-// its model prefix -- bert., roberta., distilbert., albert. -- and classifier.*), vocab.txt and
+// its model prefix -- bert., roberta., distilbert., albert., transformer. (GPT-Neo) -- and classifier.*), vocab.txt and
 // tokenizer_config.json. What transformers has no class for -- the CRF (and a BiLSTM between
 // the encoder and the classifier) -- goes into crf.safetensors, with a model card saying how to
 // decode with it; config.json's "medner" entry lets medner rebuild the model exactly.
 //
 // Import: predict and eval take such a directory -- exported by medner or fine-tuned with
-// transformers (BertForTokenClassification, RobertaFor..., DistilBertFor..., AlbertFor...) --
+// transformers (BertForTokenClassification, RobertaFor..., DistilBertFor..., AlbertFor..., GPTNeoFor...) --
 // as they take a medner checkpoint; labels come from id2label, the tokenizer must be WordPiece.
 
 import { platform } from '../platform/index.js';
@@ -31,13 +31,14 @@ const { writeFile } = platform.fs;
 const { basename, join } = platform.path;
 
 /** Where a task model keeps its encoder, per architecture (BertForTokenClassification: `bert.`). */
-export const MODEL_PREFIX: Record<EncoderType, string> = { bert: 'bert.', roberta: 'roberta.', distilbert: 'distilbert.', albert: 'albert.', modernbert: 'model.' };
+export const MODEL_PREFIX: Record<EncoderType, string> = { bert: 'bert.', roberta: 'roberta.', distilbert: 'distilbert.', albert: 'albert.', modernbert: 'model.', gpt_neo: 'transformer.' };
 export const ARCHITECTURE: Record<EncoderType, string> = {
   bert: 'BertForTokenClassification',
   roberta: 'RobertaForTokenClassification',
   distilbert: 'DistilBertForTokenClassification',
   albert: 'AlbertForTokenClassification',
   modernbert: 'ModernBertForTokenClassification',
+  gpt_neo: 'GPTNeoForTokenClassification',
 };
 /** Encoder tensors the HF task model holds outside its model prefix: ModernBERT's prediction head (`head.dense`, `head.norm`), which medner keeps in the encoder. */
 const OUTSIDE_PREFIX = /^head\./;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { tensor, type Tensor } from '../../src/index.js';
 import type { EncoderType } from '../../src/io/hf-config.js';
 
-export const ARCHITECTURES: EncoderType[] = ['bert', 'roberta', 'distilbert', 'albert', 'modernbert'];
+export const ARCHITECTURES: EncoderType[] = ['bert', 'roberta', 'distilbert', 'albert', 'modernbert', 'gpt_neo'];
 
 export const fixtureDir = (arch: EncoderType): string => fileURLToPath(new URL(`../fixtures/hf/${arch}`, import.meta.url));
 

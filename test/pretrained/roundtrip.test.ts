@@ -24,7 +24,7 @@ afterAll(() => scratch.cleanup());
 
 const sentences = parseConll(readFileSync(fileURLToPath(new URL('../fixtures/data/ncbi-disease/sample.iob.tsv', import.meta.url)), 'utf8')).slice(0, 6);
 
-describe.each(['bert', 'albert'] as const)('round trip of a BERT-BiLSTM-CRF fine-tuned from the %s checkpoint', (arch) => {
+describe.each(['bert', 'albert', 'gpt_neo'] as const)('round trip of a BERT-BiLSTM-CRF fine-tuned from the %s checkpoint', (arch) => {
   it('saveCheckpoint then loadCheckpoint: same architecture, same weights, identical predictions', async () => {
     manualSeed(7);
     const dir = fixtureDir(arch);
@@ -85,5 +85,5 @@ describe.each(['bert', 'albert'] as const)('round trip of a BERT-BiLSTM-CRF fine
     model.dispose();
     loaded.model.dispose();
     optimizer.dispose?.();
-  });
+  }, 30_000);
 });

@@ -56,7 +56,7 @@ export interface EncoderConfig {
 
 /** What ModernBERT's config.json adds (transformers' ModernBertConfig; defaults are ModernBERT-base's). */
 export interface ModernBertFields {
-  /** Per layer: 'global' (full attention, global_rope_theta) or 'local' (sliding window, local_rope_theta). From layer_types, else global_attn_every_n_layers (layer i is global when i % n == 0). */
+  /** Per layer: 'global' (full attention, global_rope_theta) or 'local' (sliding window, local_rope_theta): layer i is global when i % global_attn_every_n_layers == 0 (layer_types, where given, must agree). */
   layerTypes: ('global' | 'local')[];
   /** local_attention: the window; a local layer's token sees keys within +-localAttention/2. */
   localAttention: number;
@@ -192,13 +192,19 @@ function parseModernBert(
   };
   const numLayers = integer('num_hidden_layers', 22);
   const every = integer('global_attn_every_n_layers', 3);
-  let layerTypes = Array.from({ length: numLayers }, (_, i) => (i % every === 0 ? 'global' : 'local') as 'global' | 'local');
+  const layerTypes = Array.from({ length: numLayers }, (_, i) => (i % every === 0 ? 'global' : 'local') as 'global' | 'local');
   if (raw.layer_types !== undefined && raw.layer_types !== null) {
     const types = raw.layer_types;
     if (!Array.isArray(types) || types.length !== numLayers || types.some((t) => t !== 'full_attention' && t !== 'sliding_attention')) {
       throw new Error(`${file}: layer_types must list 'full_attention' or 'sliding_attention' for each of the ${numLayers} layers, got ${JSON.stringify(types)}`);
     }
-    layerTypes = types.map((t) => (t === 'full_attention' ? 'global' : 'local'));
+    const listed = types.map((t) => (t === 'full_attention' ? 'global' : 'local'));
+    // transformers windows a layer by layer_id % global_attn_every_n_layers but picks its rope theta by
+    // layer_types: where they disagree the model mixes the two, so ask for a config that says one thing.
+    const differs = listed.findIndex((t, i) => t !== layerTypes[i]);
+    if (differs >= 0) {
+      throw new Error(`${file}: layer_types[${differs}] is '${types[differs]}' but global_attn_every_n_layers ${every} makes layer ${differs} ${layerTypes[differs] === 'global' ? 'global' : 'local'}; transformers windows by global_attn_every_n_layers and picks the rope theta by layer_types, so make them agree`);
+    }
   }
   // rope_parameters (transformers >= 4.57) or the older global_rope_theta / local_rope_theta.
   const rope = (raw.rope_parameters ?? {}) as Record<string, { rope_theta?: unknown; rope_type?: unknown } | undefined>;
@@ -270,7 +276,7 @@ export function toHfConfigJson(config: EncoderConfig): Record<string, unknown> {
       ...common, architectures: ['ModernBertModel'], hidden_size: config.hiddenSize, num_hidden_layers: config.numLayers, num_attention_heads: config.numHeads,
       intermediate_size: config.intermediateSize, norm_eps: config.layerNormEps, hidden_activation: config.hiddenAct, classifier_dropout: config.hiddenDropout,
       attention_dropout: config.attentionDropout, local_attention: m.localAttention, global_rope_theta: m.globalRopeTheta, local_rope_theta: m.localRopeTheta,
-      layer_types: m.layerTypes.map((t) => (t === 'global' ? 'full_attention' : 'sliding_attention')),
+      layer_types: m.layerTypes.map((t) => (t === 'global' ? 'full_attention' : 'sliding_attention')), global_attn_every_n_layers: config.raw.global_attn_every_n_layers ?? 3,
       norm_bias: m.normBias, attention_bias: m.attentionBias, mlp_bias: m.mlpBias, embedding_dropout: m.embeddingDropout, mlp_dropout: m.mlpDropout,
       classifier_activation: m.classifierActivation, classifier_bias: m.classifierBias,
     };

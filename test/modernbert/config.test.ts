@@ -34,16 +34,17 @@ describe('ModernBERT config.json', () => {
   });
 
   it('reads layer_types and rope_parameters (transformers >= 4.57) before the older fields, and writes them back', () => {
-    const c = parse({ num_hidden_layers: 3, layer_types: ['sliding_attention', 'full_attention', 'sliding_attention'], global_attn_every_n_layers: 3, rope_parameters: { full_attention: { rope_type: 'default', rope_theta: 5000 }, sliding_attention: { rope_type: 'default', rope_theta: 700 } } });
-    expect(c.modernBert!.layerTypes).toEqual(['local', 'global', 'local']);
+    const c = parse({ num_hidden_layers: 3, layer_types: ['full_attention', 'sliding_attention', 'full_attention'], global_attn_every_n_layers: 2, rope_parameters: { full_attention: { rope_type: 'default', rope_theta: 5000 }, sliding_attention: { rope_type: 'default', rope_theta: 700 } } });
+    expect(c.modernBert!.layerTypes).toEqual(['global', 'local', 'global']);
     expect([c.modernBert!.globalRopeTheta, c.modernBert!.localRopeTheta]).toEqual([5000, 700]);
     const json = toHfConfigJson(c);
-    expect(json).toMatchObject({ model_type: 'modernbert', layer_types: ['sliding_attention', 'full_attention', 'sliding_attention'], global_rope_theta: 5000, local_rope_theta: 700, norm_bias: false });
+    expect(json).toMatchObject({ model_type: 'modernbert', layer_types: ['full_attention', 'sliding_attention', 'full_attention'], global_attn_every_n_layers: 2, global_rope_theta: 5000, local_rope_theta: 700, norm_bias: false });
     const again = parseHfConfig(JSON.stringify({ ...json, rope_parameters: undefined }), 'again');
     expect(again.modernBert).toEqual(c.modernBert);
   });
 
   it('refuses what it cannot run, naming the file and key', () => {
+    expect(() => parse({ num_hidden_layers: 2, layer_types: ['sliding_attention', 'full_attention'] })).toThrow(/layer_types\[0\] is 'sliding_attention' but global_attn_every_n_layers 3 makes layer 0 global/);
     expect(() => parse({ local_attention: 5 })).toThrow(/x\/config\.json: local_attention must be even/);
     expect(() => parse({ num_hidden_layers: 2, layer_types: ['full_attention'] })).toThrow(/x\/config\.json: layer_types must list .* each of the 2 layers/);
     expect(() => parse({ rope_parameters: { full_attention: { rope_type: 'yarn', rope_theta: 1 } } })).toThrow(/rope_parameters\.full_attention\.rope_type "yarn" is not supported/);

@@ -22,11 +22,17 @@ interface Gradients {
   grads: Record<string, { shape: number[]; data: number[] }>;
 }
 
+type Expected = ReturnType<typeof loadExpected> & { tokenFeatures: { shape: number[]; data: number[] } };
 const dir = fixtureDir('modernbert');
-const expected = loadExpected('modernbert') as ReturnType<typeof loadExpected> & { tokenFeatures: { shape: number[]; data: number[] } };
-const reference = JSON.parse(readFileSync(join(dir, 'gradients.json'), 'utf8')) as Gradients;
+// modernbert: ModernBERT-base's settings (no biases, legacy rope fields); modernbert-bias: every bias, layer_types and rope_parameters.
+const FIXTURES = ['modernbert', 'modernbert-bias'].map((name) => {
+  const path = join(dir, '..', name);
+  const read = (file: string) => JSON.parse(readFileSync(join(path, file), 'utf8'));
+  return { name, dir: path, expected: read('expected.json') as Expected, reference: read('gradients.json') as Gradients };
+});
+const CASES = backends.flatMap(([backendName, backend]) => FIXTURES.map((fixture) => [`${fixture.name} on ${backendName}`, backend, fixture] as const));
 
-function loadEncoder(backend: Backend): { tagger: BertSoftmax; encoder: ModernBertModel } {
+function loadEncoder(backend: Backend, dir: string): { tagger: BertSoftmax; encoder: ModernBertModel } {
   setBackend(backend);
   const tagger = new BertSoftmax({ bert: readHfConfig(dir).raw as unknown as BertConfig, numTags: 3 });
   loadPretrainedWeights(tagger, dir, backend);
@@ -34,7 +40,7 @@ function loadEncoder(backend: Backend): { tagger: BertSoftmax; encoder: ModernBe
   return { tagger, encoder: tagger.bert as ModernBertModel };
 }
 
-describe.each(backends)('ModernBERT parity with PyTorch on %s', (name, backend) => {
+describe.each(CASES)('ModernBERT parity with PyTorch: %s', (name, backend, { dir, expected, reference }) => {
   const log = new ErrorLog();
   afterAll(() => {
     setBackend(cpuBackend);
@@ -42,7 +48,7 @@ describe.each(backends)('ModernBERT parity with PyTorch on %s', (name, backend) 
   });
 
   it('last hidden state, head features and every parameter gradient on a padded batch', async () => {
-    const { tagger, encoder } = loadEncoder(backend);
+    const { tagger, encoder } = loadEncoder(backend, dir);
     const [B, S] = [expected.inputIds.length, expected.inputIds[0]!.length];
     const { last, features } = tidy(() => {
       const ids = tensor(Int32Array.from(expected.inputIds.flat()), [B, S], { dtype: 'i32', backend });
@@ -64,13 +70,13 @@ describe.each(backends)('ModernBERT parity with PyTorch on %s', (name, backend) 
       const error = log.note('gradients', gradientError(await t.grad!.data(), reference.grads[param]!.data));
       expect(error, `gradient of ${param}`).toBeLessThanOrEqual(GRADIENT_TOLERANCE);
     }
-    tagger.dispose();
+    encoder.dispose();
   });
 });
 
 describe('ModernBERT structure', () => {
   it('layer 0 has no attn_norm; local layers get the sliding window, global ones the full mask', () => {
-    const { tagger, encoder } = loadEncoder(cpuBackend);
+    const { tagger, encoder } = loadEncoder(cpuBackend, dir);
     expect(encoder.layers.map((l) => l.attn_norm === null)).toEqual([true, false, false]);
     expect(encoder.fields.layerTypes).toEqual(['global', 'local', 'global']);
     expect([encoder.fields.globalRopeTheta, encoder.fields.localRopeTheta, encoder.fields.localAttention]).toEqual([160000, 10000, 4]);
@@ -80,12 +86,11 @@ describe('ModernBERT structure', () => {
   });
 
   it('a local layer sees only +-local_attention/2 tokens: changing a far token leaves a position untouched after one local layer', () => {
-    // A 1-layer model whose only layer is local (global_attn_every_n_layers > 1 makes layer 0 global, so use layer_types).
-    const raw = { ...readHfConfig(dir).raw, num_hidden_layers: 1, layer_types: ['sliding_attention'] };
+    // One local layer alone (transformers always makes layer 0 global; the model itself takes any pattern).
+    const config = readHfConfig(dir);
     setBackend(cpuBackend);
-    const tagger = new BertSoftmax({ bert: raw as unknown as BertConfig, numTags: 3 });
-    const encoder = tagger.bert as ModernBertModel;
-    tagger.eval();
+    const encoder = new ModernBertModel({ ...config, numLayers: 1, modernBert: { ...config.modernBert!, layerTypes: ['local'] } });
+    encoder.eval();
     const run = (ids: number[]) => tidy(() => encoder.forward(tensor(Int32Array.from(ids), [1, ids.length], { dtype: 'i32' })).lastHiddenState.dataSync());
     const base = [2, 10, 11, 12, 13, 14, 15, 16, 3];
     const changed = [...base];
@@ -96,6 +101,6 @@ describe('ModernBERT structure', () => {
       const differs = a.slice(s * H, (s + 1) * H).some((v, i) => v !== b[s * H + i]);
       expect(differs, `position ${s}`).toBe(s >= 6);
     }
-    tagger.dispose();
+    encoder.dispose();
   });
 });

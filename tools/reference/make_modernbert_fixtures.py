@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""A tiny Hugging Face ModernBERT directory and its PyTorch reference values (test/fixtures/hf/modernbert).
+"""Tiny Hugging Face ModernBERT directories and their PyTorch reference values (test/fixtures/hf/modernbert*).
 
 The model: hidden 32, 2 heads (head size 16), 3 layers with global attention every 2nd layer (layers 0
 and 2 global with rope theta 160000, layer 1 local with theta 10000 and a window of +-2 tokens, far
 narrower than the 17-subword batch), GeGLU MLP of width 48, no biases in linears or LayerNorms
-(ModernBERT-base's settings), random weights. Written as ModernBertForMaskedLM saves itself:
+(ModernBERT-base's settings), random weights. modernbert-bias/: every bias on (norm_bias,
+attention_bias, mlp_bias, classifier_bias), the newer config format (layer_types, rope_parameters
+with thetas 80000 / 500), hidden 24 in 3 heads, 4 layers (global, local, local, global), window +-3. Written as ModernBertForMaskedLM saves itself:
 `model.`-prefixed encoder tensors, the prediction head `head.dense` / `head.norm` (what
 ModernBertForTokenClassification's classifier reads too) and the decoder's bias, which token
 tagging ignores. The tokenizer is the WordPiece vocab.txt of the other fixtures (ModernBERT ships a
@@ -116,12 +118,17 @@ def modernbert_forward(p, cfg, ids, mask):
     attention_mask, sliding_window_mask = update_attention_mask(cfg, mask)
     # ModernBertEmbeddings: drop(norm(tok_embeddings(ids)))
     hidden = layer_norm(F.embedding(ids, p['embeddings.tok_embeddings.weight'], padding_idx=cfg['pad_token_id']), p, 'embeddings.norm', eps)
-    embeddings = {'full_attention': rotary_embedding(cfg['global_rope_theta'], D, position_ids, mask.dtype),
-                  'sliding_attention': rotary_embedding(cfg['local_rope_theta'], D, position_ids, mask.dtype)}
+    # ModernBertConfig: rope_parameters[layer_type]['rope_theta'], else global_rope_theta / local_rope_theta.
+    rope = cfg.get('rope_parameters') or {}
+    theta = {'full_attention': rope.get('full_attention', {}).get('rope_theta', cfg.get('global_rope_theta', 160000.0)),
+             'sliding_attention': rope.get('sliding_attention', {}).get('rope_theta', cfg.get('local_rope_theta', 10000.0))}
+    embeddings = {kind: rotary_embedding(theta[kind], D, position_ids, mask.dtype) for kind in theta}
+    every = cfg.get('global_attn_every_n_layers', 3)
+    layer_types = cfg.get('layer_types') or ['sliding_attention' if i % every else 'full_attention' for i in range(L)]
     for layer_id in range(L):
         pre = 'layers.%d' % layer_id
-        local = layer_id % cfg['global_attn_every_n_layers'] != 0
-        layer_type = 'sliding_attention' if local else 'full_attention'
+        local = layer_id % every != 0  # ModernBertAttention: the window
+        layer_type = layer_types[layer_id]  # ModernBertEncoderLayer.attention_type: the rope theta
         # ModernBertEncoderLayer: attn_norm is nn.Identity() in layer 0
         attn_in = hidden if layer_id == 0 else layer_norm(hidden, p, pre + '.attn_norm', eps)
         # ModernBertAttention.forward
@@ -176,12 +183,11 @@ def modernbert_params(cfg, std=STD):
     return p
 
 
-def main():
-    torch.manual_seed(20261129)
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
+def write_fixture(out, cfg, seed):
+    torch.manual_seed(seed)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
     tokens = hf.vocabulary(hf.SPECIALS)
-    cfg = config(len(tokens))
     p = modernbert_params(cfg)
     ids, mask, _ = hf.encode(tokens, cfg['pad_token_id'])
     # The reference is HF's model in float64 (model.double()) on the float32 weights the file holds: the exact
@@ -193,13 +199,13 @@ def main():
 
     stored = {('' if name.startswith('head.') else 'model.') + name: ('F32', t) for name, t in p.items()}
     stored['decoder.bias'] = ('F32', hf.normal(cfg['vocab_size']))  # the masked-LM decoder (its weight is tied to tok_embeddings)
-    hf.write_safetensors(os.path.join(OUT, 'model.safetensors'), stored)
-    with open(os.path.join(OUT, 'config.json'), 'w') as f:
+    hf.write_safetensors(os.path.join(out, 'model.safetensors'), stored)
+    with open(os.path.join(out, 'config.json'), 'w') as f:
         json.dump(cfg, f, indent=2)
         f.write('\n')
-    with open(os.path.join(OUT, 'vocab.txt'), 'w') as f:
+    with open(os.path.join(out, 'vocab.txt'), 'w') as f:
         f.write('\n'.join(tokens) + '\n')
-    with open(os.path.join(OUT, 'tokenizer_config.json'), 'w') as f:
+    with open(os.path.join(out, 'tokenizer_config.json'), 'w') as f:
         json.dump({'do_lower_case': True, 'tokenizer_class': 'BertTokenizer'}, f)
         f.write('\n')
     source = 'tools/reference/make_modernbert_fixtures.py (torch %s)' % torch.__version__
@@ -212,18 +218,33 @@ def main():
         'lastHiddenState': {'shape': list(last.shape), 'data': hf.values(last)},
         'tokenFeatures': {'shape': list(features.shape), 'data': hf.values(features)},
     }
-    with open(os.path.join(OUT, 'expected.json'), 'w') as f:
+    with open(os.path.join(out, 'expected.json'), 'w') as f:
         json.dump(expected, f, separators=(',', ':'))
     gradients = {
         'source': source,
         'upstream': {'shape': list(upstream.shape), 'data': hf.values(upstream)},
         'grads': {name: {'shape': list(t.shape), 'data': hf.values(t.grad)} for name, t in p64.items()},
     }
-    with open(os.path.join(OUT, 'gradients.json'), 'w') as f:
+    with open(os.path.join(out, 'gradients.json'), 'w') as f:
         json.dump(gradients, f, separators=(',', ':'))
-    size = sum(os.path.getsize(os.path.join(OUT, n)) for n in os.listdir(OUT))
-    print('%s: %d bytes, %d tensors, hidden %s, layers %s' % (os.path.relpath(OUT, hf.ROOT), size, len(stored), list(last.shape),
-          ['local' if i % cfg['global_attn_every_n_layers'] else 'global' for i in range(cfg['num_hidden_layers'])]))
+    size = sum(os.path.getsize(os.path.join(out, n)) for n in os.listdir(out))
+    every = cfg.get('global_attn_every_n_layers', 3)
+    print('%s: %d bytes, %d tensors, hidden %s, layers %s' % (os.path.relpath(out, hf.ROOT), size, len(stored), list(last.shape),
+          ['local' if i % every else 'global' for i in range(cfg['num_hidden_layers'])]))
+
+
+def main():
+    V = len(hf.vocabulary(hf.SPECIALS))
+    write_fixture(OUT, config(V), 20261129)
+    # The other settings: every bias on, the newer config format (layer_types, rope_parameters), head size 8,
+    # 4 layers (global, local, local, global), a window of +-3.
+    with_biases = dict(config(V), hidden_size=24, num_attention_heads=3, intermediate_size=40, num_hidden_layers=4,
+                       global_attn_every_n_layers=3, local_attention=6, norm_bias=True, attention_bias=True, mlp_bias=True,
+                       classifier_bias=True, layer_types=['full_attention', 'sliding_attention', 'sliding_attention', 'full_attention'],
+                       rope_parameters={'full_attention': {'rope_type': 'default', 'rope_theta': 80000.0},
+                                        'sliding_attention': {'rope_type': 'default', 'rope_theta': 500.0}})
+    del with_biases['global_rope_theta'], with_biases['local_rope_theta']
+    write_fixture(OUT + '-bias', with_biases, 20261130)
 
 
 if __name__ == '__main__':

@@ -2,7 +2,7 @@
 """Tiny Hugging Face token-classification directories (test/fixtures/hf-ner/<arch>/) for predict/eval.
 
 Each is one of the encoder fixtures of make_hf_fixtures.py (test/fixtures/hf/<arch>/: BERT, RoBERTa,
-DistilBERT, ALBERT) turned into what transformers' XxxForTokenClassification saves after fine-tuning:
+DistilBERT, ALBERT; GPT-Neo from make_gptneo_fixtures.py) turned into what transformers' XxxForTokenClassification saves after fine-tuning:
 config.json with architectures ["XxxForTokenClassification"], id2label and label2id; model.safetensors
 with the encoder under its model prefix (no pooler: the token classifiers build their encoder with
 add_pooling_layer=False; no pretraining heads) plus `classifier.weight` [C, H] and `classifier.bias` [C]
@@ -27,8 +27,9 @@ SRC = os.path.join(ROOT, 'test', 'fixtures', 'hf')
 OUT = os.path.join(ROOT, 'test', 'fixtures', 'hf-ner')
 LABELS = ['O', 'B-Chemical', 'I-Chemical', 'B-Disease', 'I-Disease']
 ARCHS = {'bert': ('bert.', 'BertForTokenClassification'), 'roberta': ('roberta.', 'RobertaForTokenClassification'),
-         'distilbert': ('distilbert.', 'DistilBertForTokenClassification'), 'albert': ('albert.', 'AlbertForTokenClassification')}
-DTYPES = {'F32': (torch.float32, 4), 'F16': (torch.float16, 2), 'I64': (torch.int64, 8)}
+         'distilbert': ('distilbert.', 'DistilBertForTokenClassification'), 'albert': ('albert.', 'AlbertForTokenClassification'),
+         'gpt_neo': ('transformer.', 'GPTNeoForTokenClassification')}
+DTYPES = {'F32': (torch.float32, 4), 'F16': (torch.float16, 2), 'I64': (torch.int64, 8), 'BOOL': (torch.bool, 1)}
 DTYPE_ORDER = ['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64']
 
 
@@ -76,7 +77,8 @@ def main():
         with open(os.path.join(src, 'expected.json')) as f:
             encoder = json.load(f)
         tensors = {k: v for k, v in read_safetensors(os.path.join(src, 'model.safetensors')).items()
-                   if k.startswith(prefix) and '.pooler' not in k and not k.endswith('position_ids')}
+                   if k.startswith(prefix) and '.pooler' not in k and not k.endswith('position_ids')
+                   and not k.endswith(('attn.attention.bias', 'attn.attention.masked_bias'))}  # GPT-Neo's mask buffers: not saved (persistent=False)
         dtype = next(iter(tensors.values()))[0]
         H = cfg.get('hidden_size', cfg.get('dim'))
         C = len(LABELS)

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { cpuBackend, ops, setBackend, tensor, tidy, type Tensor } from '../../src/index.js';
-import { mapCheckpointNames, parseHfConfig, readHfConfig, toHfConfigJson } from '../../src/io/hf-config.js';
+import { expectedEncoderShapes, mapCheckpointNames, parseHfConfig, readHfConfig, toHfConfigJson } from '../../src/io/hf-config.js';
 import { SafetensorsReader } from '../../src/io/safetensors.js';
 import { causalPattern, GptNeoModel } from '../../src/nn/gpt-neo.js';
 import { backends } from './backends.js';
@@ -119,4 +119,25 @@ describe('GPT-Neo pieces', () => {
     expect(again.gptNeo).toEqual(tiny.gptNeo);
     expect({ ...again, raw: null }).toEqual({ ...tiny, raw: null });
   });
+
+  it("EleutherAI/gpt-neo-125M's config.json: 12 alternating layers, window 256, 125,198,592 encoder parameters", () => {
+    const config = parseHfConfig(JSON.stringify(GPT_NEO_125M), 'gpt-neo-125M/config.json');
+    expect(config.gptNeo!.attentionLayers).toEqual(GPT_NEO_125M.attention_layers);
+    expect(config.intermediateSize).toBe(3072);
+    expect(config.padTokenId).toBe(50256);
+    let count = 0;
+    for (const shape of expectedEncoderShapes(config).values()) count += shape.reduce((a, b) => a * b, 1);
+    expect(count).toBe(125_198_592);
+  });
 });
+
+/** EleutherAI/gpt-neo-125M's config.json as published (transformers 4.9). */
+const GPT_NEO_125M = {
+  activation_function: 'gelu_new', architectures: ['GPTNeoForCausalLM'], attention_dropout: 0,
+  attention_layers: ['global', 'local', 'global', 'local', 'global', 'local', 'global', 'local', 'global', 'local', 'global', 'local'],
+  attention_types: [[['global', 'local'], 6]], bos_token_id: 50256, embed_dropout: 0, eos_token_id: 50256, gradient_checkpointing: false,
+  hidden_size: 768, initializer_range: 0.02, intermediate_size: null, layer_norm_epsilon: 1e-5, max_position_embeddings: 2048,
+  model_type: 'gpt_neo', num_heads: 12, num_layers: 12, resid_dropout: 0, summary_activation: null, summary_first_dropout: 0.1,
+  summary_proj_to_labels: true, summary_type: 'cls_index', summary_use_proj: true, transformers_version: '4.9.0.dev0', use_cache: true,
+  vocab_size: 50257, window_size: 256,
+};

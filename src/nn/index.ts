@@ -10,3 +10,4 @@ export { createEncoder, encoderFromConfigJson, bertConfigOf, type TokenEncoder }
 export { DistilBertModel } from './distilbert.js';
 export { AlbertModel } from './albert.js';
 export { GptNeoModel } from './gpt-neo.js';
+export { ModernBertModel, rotaryTables } from './modernbert.js';

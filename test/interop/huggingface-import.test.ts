@@ -1,5 +1,5 @@
 // predict and eval take a Hugging Face token-classification directory (BertForTokenClassification,
-// RobertaFor..., DistilBertFor..., AlbertFor..., GPTNeoFor...; labels from id2label). The fixtures in
+// RobertaFor..., DistilBertFor..., AlbertFor..., GPTNeoFor..., ModernBertFor...; labels from id2label). The fixtures in
 // test/fixtures/hf-ner were written by tools/reference/make_hf_ner_fixtures.py with HF's layout and
 // names; their expected.json holds the logits HF's forward gives.
 
@@ -13,7 +13,7 @@ import { tagSentences } from '../../src/train/evaluate.js';
 import { disposeBatch } from '../../src/models/batch.js';
 import { medner, scratch } from './helpers.js';
 
-const ARCHS = ['bert', 'roberta', 'distilbert', 'albert', 'gpt_neo'] as const;
+const ARCHS = ['bert', 'roberta', 'distilbert', 'albert', 'gpt_neo', 'modernbert'] as const;
 const fixture = (arch: string) => fileURLToPath(new URL(`../fixtures/hf-ner/${arch}`, import.meta.url));
 interface Expected {
   words: string[][];

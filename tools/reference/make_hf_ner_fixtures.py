@@ -2,7 +2,7 @@
 """Tiny Hugging Face token-classification directories (test/fixtures/hf-ner/<arch>/) for predict/eval.
 
 Each is one of the encoder fixtures of make_hf_fixtures.py (test/fixtures/hf/<arch>/: BERT, RoBERTa,
-DistilBERT, ALBERT; GPT-Neo from make_gptneo_fixtures.py) turned into what transformers' XxxForTokenClassification saves after fine-tuning:
+DistilBERT, ALBERT; GPT-Neo from make_gptneo_fixtures.py; ModernBERT from make_modernbert_fixtures.py) turned into what transformers' XxxForTokenClassification saves after fine-tuning:
 config.json with architectures ["XxxForTokenClassification"], id2label and label2id; model.safetensors
 with the encoder under its model prefix (no pooler: the token classifiers build their encoder with
 add_pooling_layer=False; no pretraining heads) plus `classifier.weight` [C, H] and `classifier.bias` [C]
@@ -28,7 +28,9 @@ OUT = os.path.join(ROOT, 'test', 'fixtures', 'hf-ner')
 LABELS = ['O', 'B-Chemical', 'I-Chemical', 'B-Disease', 'I-Disease']
 ARCHS = {'bert': ('bert.', 'BertForTokenClassification'), 'roberta': ('roberta.', 'RobertaForTokenClassification'),
          'distilbert': ('distilbert.', 'DistilBertForTokenClassification'), 'albert': ('albert.', 'AlbertForTokenClassification'),
-         'gpt_neo': ('transformer.', 'GPTNeoForTokenClassification')}
+         'gpt_neo': ('transformer.', 'GPTNeoForTokenClassification'),
+         # Last, so the random classifiers of the others stay as they were.
+         'modernbert': ('model.', 'ModernBertForTokenClassification')}
 DTYPES = {'F32': (torch.float32, 4), 'F16': (torch.float16, 2), 'I64': (torch.int64, 8), 'BOOL': (torch.bool, 1)}
 DTYPE_ORDER = ['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64']
 
@@ -76,8 +78,9 @@ def main():
             cfg = json.load(f)
         with open(os.path.join(src, 'expected.json')) as f:
             encoder = json.load(f)
+        # ModernBertForTokenClassification keeps its prediction head (head.dense, head.norm) beside model.*.
         tensors = {k: v for k, v in read_safetensors(os.path.join(src, 'model.safetensors')).items()
-                   if k.startswith(prefix) and '.pooler' not in k and not k.endswith('position_ids')
+                   if (k.startswith(prefix) or (arch == 'modernbert' and k.startswith('head.'))) and '.pooler' not in k and not k.endswith('position_ids')
                    and not k.endswith(('attn.attention.bias', 'attn.attention.masked_bias'))}  # GPT-Neo's mask buffers: not saved (persistent=False)
         dtype = next(iter(tensors.values()))[0]
         H = cfg.get('hidden_size', cfg.get('dim'))
@@ -97,7 +100,9 @@ def main():
         for name in ['vocab.txt', 'tokenizer_config.json']:
             shutil.copy(os.path.join(src, name), os.path.join(d, name))
         # HF's token classifier: dropout (identity in eval) then a Linear over every position.
-        hidden = torch.tensor(encoder['lastHiddenState']['data']).reshape(encoder['lastHiddenState']['shape'])
+        # (ModernBERT: classifier(drop(head(last_hidden_state))), the head's output recorded as tokenFeatures.)
+        features = encoder.get('tokenFeatures', encoder['lastHiddenState'])
+        hidden = torch.tensor(features['data']).reshape(features['shape'])
         logits = hidden @ weight.T + bias
         expected = {
             'source': 'tools/reference/make_hf_ner_fixtures.py (torch %s)' % torch.__version__,

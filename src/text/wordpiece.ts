@@ -3,6 +3,9 @@
 
 import { platform } from '../platform/index.js';
 import { BasicTokenizer, type BasicWord } from './basic-tokenizer.js';
+import { toEncoding, type EncodeOptions, type Encoding, type SubwordToken, type SubwordTokenizer } from './subword-tokenizer.js';
+
+export type { EncodeOptions, Encoding, SubwordToken } from './subword-tokenizer.js';
 
 export interface WordPieceOptions {
   lowercase?: boolean;
@@ -17,31 +20,8 @@ export interface WordPieceOptions {
   maxInputCharsPerWord?: number;
 }
 
-export interface SubwordToken {
-  token: string;
-  id: number;
-  start: number;
-  end: number;
-  /** Index of the word it belongs to (basic-tokenizer word for `tokenize`, input word for `encodeWords`). */
-  wordIndex: number;
-}
-
-export interface Encoding {
-  ids: number[];
-  tokens: string[];
-  /** Character spans in the original text; [0, 0] for special tokens. */
-  offsets: [number, number][];
-  /** Word index per position; null for special tokens. */
-  wordIds: (number | null)[];
-  attentionMask: number[];
-  tokenTypeIds: number[];
-}
-
-export interface EncodeOptions {
-  addSpecialTokens?: boolean;
-}
-
-export class WordPieceTokenizer {
+export class WordPieceTokenizer implements SubwordTokenizer {
+  readonly kind = 'wordpiece';
   readonly vocab: Map<string, number>;
   readonly idToToken: string[];
   readonly basic: BasicTokenizer;
@@ -138,6 +118,33 @@ export class WordPieceTokenizer {
     return this.vocab.get(token) ?? this.unkId;
   }
 
+  get specialPrefix(): number[] {
+    return [this.clsId];
+  }
+
+  get specialSuffix(): number[] {
+    return [this.sepId];
+  }
+
+  /** vocab.txt and the tokenizer_config.json that reloads it with the same casing and special tokens. */
+  files(): Map<string, string> {
+    const config = {
+      do_lower_case: this.basic.lowercase,
+      strip_accents: this.basic.stripAccents,
+      tokenize_chinese_chars: this.basic.splitChineseChars,
+      unk_token: this.idToToken[this.unkId],
+      cls_token: this.idToToken[this.clsId],
+      sep_token: this.idToToken[this.sepId],
+      pad_token: this.idToToken[this.padId],
+      ...(this.maskId !== undefined ? { mask_token: this.idToToken[this.maskId] } : {}),
+      tokenizer_class: 'BertTokenizer',
+    };
+    return new Map([
+      ['vocab.txt', this.idToToken.join('\n') + '\n'],
+      ['tokenizer_config.json', JSON.stringify(config, null, 2) + '\n'],
+    ]);
+  }
+
   /** Subword tokens of raw text, without special tokens. */
   tokenize(text: string): SubwordToken[] {
     const out: SubwordToken[] = [];
@@ -153,7 +160,7 @@ export class WordPieceTokenizer {
    * Pre-tokenized input (NER): each word is tokenized on its own and keeps its index in wordIds. Offsets refer
    * to the words joined by single spaces, so they stay meaningful for callers that rebuild the text that way.
    */
-  encodeWords(words: string[], options: EncodeOptions = {}): Encoding {
+  encodeWords(words: readonly string[], options: EncodeOptions = {}): Encoding {
     const out: SubwordToken[] = [];
     let base = 0;
     words.forEach((word, wordIndex) => {
@@ -170,21 +177,7 @@ export class WordPieceTokenizer {
   }
 
   private toEncoding(pieces: SubwordToken[], { addSpecialTokens = true }: EncodeOptions): Encoding {
-    const ids = pieces.map((p) => p.id);
-    const tokens = pieces.map((p) => p.token);
-    const offsets = pieces.map((p): [number, number] => [p.start, p.end]);
-    const wordIds: (number | null)[] = pieces.map((p) => p.wordIndex);
-    if (addSpecialTokens) {
-      ids.unshift(this.clsId);
-      ids.push(this.sepId);
-      tokens.unshift(this.idToToken[this.clsId]!);
-      tokens.push(this.idToToken[this.sepId]!);
-      offsets.unshift([0, 0]);
-      offsets.push([0, 0]);
-      wordIds.unshift(null);
-      wordIds.push(null);
-    }
-    return { ids, tokens, offsets, wordIds, attentionMask: ids.map(() => 1), tokenTypeIds: ids.map(() => 0) };
+    return toEncoding(pieces, this.specialPrefix, this.specialSuffix, this.idToToken, addSpecialTokens);
   }
 
   /** Greedy longest-match-first; a word with any unmatchable remainder becomes one [UNK], as in BERT. */

@@ -13,7 +13,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { withAllocationLimit } from '../tensor/shape.js';
 import { decodeUtf8 } from '../data/files.js';
 import type { BertConfig } from '../nn/bert.js';
-import { WordPieceTokenizer } from '../text/wordpiece.js';
+import { loadTokenizerFiles } from '../text/load-tokenizer.js';
 import { resolveConfig, snakeKeys, type TrainConfig } from './config.js';
 import { createModel, type ModelVocabulary, type NerModel } from './model-factory.js';
 import type { SentenceEncoder } from './encode.js';
@@ -107,18 +107,15 @@ export async function writeDirectoryAtomically(dir: string, write: (tmp: string)
   await rm(old, { recursive: true, force: true });
 }
 
-/** The vocabulary's files by name: words.txt (+ chars.txt), or vocab.txt and tokenizer_config.json. */
-function vocabularyFiles(vocabulary: ModelVocabulary): Map<string, string> {
+/** The vocabulary's files by name: words.txt (+ chars.txt), or the tokenizer's files. */
+function vocabularyFiles(vocabulary: ModelVocabulary): Map<string, string | Uint8Array> {
   if (vocabulary.kind === 'words') {
     const files = new Map([['words.txt', vocabulary.words.toText()]]);
     if (vocabulary.chars) files.set('chars.txt', vocabulary.chars.toText());
     return files;
   }
-  const t = vocabulary.tokenizer;
-  return new Map([
-    ['vocab.txt', t.idToToken.join('\n') + '\n'],
-    ['tokenizer_config.json', JSON.stringify({ do_lower_case: t.basic.lowercase, strip_accents: t.basic.stripAccents, tokenizer_class: 'BertTokenizer' }, null, 2) + '\n'],
-  ]);
+  // The tokenizer's own files: vocab.txt + tokenizer_config.json (WordPiece), or tokenizer.json (BPE, Unigram).
+  return vocabulary.tokenizer.files();
 }
 
 export async function writeVocabulary(dir: string, vocabulary: ModelVocabulary): Promise<void> {
@@ -126,7 +123,7 @@ export async function writeVocabulary(dir: string, vocabulary: ModelVocabulary):
 }
 
 /** Every text file of a checkpoint: config.json (keys in snake_case, the training settings included), the vocabulary, the model card. */
-function textFiles(config: CheckpointConfig, vocabulary: ModelVocabulary): Map<string, string> {
+function textFiles(config: CheckpointConfig, vocabulary: ModelVocabulary): Map<string, string | Uint8Array> {
   return new Map([['config.json', JSON.stringify({ ...config, train: snakeKeys(config.train) }, null, 2) + '\n'], ...vocabularyFiles(vocabulary), ['README.md', modelCard(config)]]);
 }
 
@@ -178,7 +175,7 @@ export async function saveCheckpoint(dir: string, config: CheckpointConfig, mode
 export async function checkpointFileContents(config: CheckpointConfig, model: NerModel, vocabulary: ModelVocabulary): Promise<Map<string, Uint8Array>> {
   const encoder = new TextEncoder();
   const files = new Map<string, Uint8Array>([['model.safetensors', await serializeSafetensors(model.stateDict(), { metadata: WEIGHTS_METADATA })]]);
-  for (const [name, text] of textFiles(config, vocabulary)) files.set(name, encoder.encode(text));
+  for (const [name, text] of textFiles(config, vocabulary)) files.set(name, typeof text === 'string' ? encoder.encode(text) : text);
   return files;
 }
 
@@ -229,12 +226,10 @@ export async function readVocabulary(source: string | CheckpointFiles, config: C
     return { kind: 'words', words, chars };
   }
   try {
-    if (files.path) return { kind: 'subwords', tokenizer: await WordPieceTokenizer.load(files.location) };
-    const tokenizerConfig = await files.read('tokenizer_config.json');
-    const options = WordPieceTokenizer.optionsFromConfig(tokenizerConfig ? (JSON.parse(new TextDecoder().decode(tokenizerConfig)) as Record<string, unknown>) : null);
-    return { kind: 'subwords', tokenizer: WordPieceTokenizer.fromVocabText(await readText(files, 'vocab.txt'), { lowercase: true, ...options }) };
+    return { kind: 'subwords', tokenizer: await loadTokenizerFiles({ read: (name) => files.read(name), where: (name) => where(files, name) }) };
   } catch (error) {
-    throw new Error(`${where(files, 'vocab.txt')}: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    throw new Error(message.includes(files.location) ? message : `${where(files, 'vocab.txt')}: ${message}`);
   }
 }
 

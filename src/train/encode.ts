@@ -9,7 +9,7 @@ import { tensor } from '../tensor/tensor.js';
 import type { Backend } from '../backend/backend.js';
 import type { Sentence } from '../data/types.js';
 import type { NerBatch } from '../models/batch.js';
-import type { WordPieceTokenizer } from '../text/wordpiece.js';
+import type { SubwordTokenizer } from '../text/subword-tokenizer.js';
 import { mergeWindowPredictions, slidingWindows, type Window } from '../text/windows.js';
 import { repairTags } from '../data/schemes.js';
 import { normalizeWord, type Vocabulary } from './vocab.js';
@@ -100,12 +100,18 @@ export class WordEncoder implements SentenceEncoder {
   }
 }
 
-/** WordPiece subwords for BERT; [CLS] words [SEP], each word pointing at its first (and past its last) subword. */
+/**
+ * Subwords for a transformer encoder: the model's special tokens around the words ([CLS] words [SEP] for
+ * BERT/ALBERT/ModernBERT, <s> words </s> for RoBERTa, none for GPT-2/GPT-Neo), each word pointing at its
+ * first (and past its last) subword.
+ */
 export class SubwordEncoder implements SentenceEncoder {
   readonly kind = 'subwords';
+  private readonly specials: number;
 
-  constructor(readonly tokenizer: WordPieceTokenizer, readonly maxLength: number) {
-    if (maxLength < 3) throw new Error(`maxLength ${maxLength} leaves no room for words between [CLS] and [SEP]`);
+  constructor(readonly tokenizer: SubwordTokenizer, readonly maxLength: number) {
+    this.specials = tokenizer.specialPrefix.length + tokenizer.specialSuffix.length;
+    if (maxLength < this.specials + 1) throw new Error(`maxLength ${maxLength} leaves no room for words between the special tokens`);
   }
 
   /** Subwords of one word; a word the tokenizer drops (control characters only) becomes [UNK]. */
@@ -115,7 +121,7 @@ export class SubwordEncoder implements SentenceEncoder {
   }
 
   windows(tokens: readonly string[]): Window[] {
-    const budget = this.maxLength - 2;
+    const budget = this.maxLength - this.specials;
     const sizes = tokens.map((w) => Math.min(this.pieces(w).length, budget));
     const total = sizes.reduce((a, b) => a + b, 0);
     if (total <= budget) return [{ start: 0, end: tokens.length }];
@@ -140,7 +146,7 @@ export class SubwordEncoder implements SentenceEncoder {
     const starts: number[][] = [];
     const ends: number[][] = [];
     for (const s of sentences) {
-      const row = [this.tokenizer.clsId];
+      const row = [...this.tokenizer.specialPrefix];
       const first: number[] = [];
       const last: number[] = [];
       for (const w of s.tokens) {
@@ -148,7 +154,7 @@ export class SubwordEncoder implements SentenceEncoder {
         row.push(...this.pieces(w));
         last.push(row.length);
       }
-      row.push(this.tokenizer.sepId);
+      row.push(...this.tokenizer.specialSuffix);
       if (row.length > this.maxLength) throw new Error(`a sentence of ${s.tokens.length} words has ${row.length} subwords, over maxLength ${this.maxLength}; cut it with windows() first`);
       subwordRows.push(row);
       starts.push(first);

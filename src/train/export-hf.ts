@@ -79,25 +79,18 @@ export async function exportHf(modelDir: string, out: string, backend: Backend =
       torch_dtype: 'float32',
       medner: entry,
     };
-    const special = (id: number | null | undefined) => (id === null || id === undefined ? undefined : tokenizer.idToToken[id]);
-    const tokenizerConfig = {
-      tokenizer_class: 'BertTokenizer',
-      do_lower_case: tokenizer.basic.lowercase,
-      strip_accents: tokenizer.basic.stripAccents,
-      model_max_length: config.train.maxLength,
-      unk_token: special(tokenizer.unkId),
-      cls_token: special(tokenizer.clsId),
-      sep_token: special(tokenizer.sepId),
-      pad_token: special(tokenizer.padId),
-      ...(special(tokenizer.maskId) ? { mask_token: special(tokenizer.maskId) } : {}),
-    };
+    // The tokenizer's own files (vocab.txt or tokenizer.json, with its tokenizer_config.json), plus the
+    // length limit and the special-token map transformers reads.
+    const tokenizerFiles = tokenizer.files();
+    const tokenizerConfig: Record<string, unknown> = { ...(JSON.parse(String(tokenizerFiles.get('tokenizer_config.json') ?? '{}')) as Record<string, unknown>), model_max_length: config.train.maxLength };
+    tokenizerFiles.set('tokenizer_config.json', JSON.stringify(tokenizerConfig, null, 2) + '\n');
+    const specialTokensMap = Object.fromEntries(['unk_token', 'cls_token', 'sep_token', 'pad_token', 'mask_token'].filter((k) => typeof tokenizerConfig[k] === 'string').map((k) => [k, tokenizerConfig[k]]));
     await writeDirectoryAtomically(out, async (tmp) => {
       await writeFile(join(tmp, 'config.json'), JSON.stringify(hfConfig, null, 2) + '\n');
       await saveSafetensors(join(tmp, 'model.safetensors'), main, { metadata: { format: 'pt' } });
       if (head.size) await saveSafetensors(join(tmp, HEAD_FILE), head, { metadata: { format: 'pt', producer: 'medner' } });
-      await writeFile(join(tmp, 'vocab.txt'), tokenizer.idToToken.join('\n') + '\n');
-      await writeFile(join(tmp, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
-      await writeFile(join(tmp, 'special_tokens_map.json'), JSON.stringify({ unk_token: tokenizerConfig.unk_token, cls_token: tokenizerConfig.cls_token, sep_token: tokenizerConfig.sep_token, pad_token: tokenizerConfig.pad_token, ...(tokenizerConfig.mask_token ? { mask_token: tokenizerConfig.mask_token } : {}) }, null, 2) + '\n');
+      for (const [name, content] of tokenizerFiles) await writeFile(join(tmp, name), content);
+      await writeFile(join(tmp, 'special_tokens_map.json'), JSON.stringify(specialTokensMap, null, 2) + '\n');
       await writeFile(join(tmp, 'README.md'), exportCard(config, architecture, [...head.keys()], hasLstm));
     });
     for (const t of masks) t.dispose();

@@ -8,7 +8,7 @@ import { BiLstmCrf } from '../models/bilstm-crf.js';
 import { BertBiLstmCrf, BertCrf, BertSoftmax, type BertTagger } from '../models/bert-tagger.js';
 import type { BertConfig } from '../nn/bert.js';
 import type { CrfSpec, CrfVariant } from '../crf/variant.js';
-import type { WordPieceTokenizer } from '../text/wordpiece.js';
+import type { SubwordTokenizer } from '../text/subword-tokenizer.js';
 import { DEFAULTS, type TrainConfig } from './config.js';
 import { SubwordEncoder, WordEncoder, type SentenceEncoder } from './encode.js';
 import type { Vocabulary } from './vocab.js';
@@ -23,7 +23,7 @@ export interface NerModel extends Module {
 }
 
 /** The vocabularies a model reads: words (+ chars) for the BiLSTM-CRF, WordPiece for BERT. */
-export type ModelVocabulary = { kind: 'words'; words: Vocabulary; chars: Vocabulary | null } | { kind: 'subwords'; tokenizer: WordPieceTokenizer };
+export type ModelVocabulary = { kind: 'words'; words: Vocabulary; chars: Vocabulary | null } | { kind: 'subwords'; tokenizer: SubwordTokenizer };
 
 export const isBertModel = (kind: TrainConfig['model']): boolean => !kind.startsWith('bilstm-');
 

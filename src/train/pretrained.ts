@@ -2,7 +2,7 @@
 // RoBERTa, DistilBERT or ALBERT -- into a tagger's `bert.` encoder by name: model prefixes
 // (bert., roberta., distilbert., albert.) stripped, unused heads skipped with a note, and a
 // missing or mis-shaped tensor an error naming it and both shapes. Also the directory's
-// tokenizer, which must be WordPiece.
+// tokenizer: WordPiece, byte-level BPE or SentencePiece unigram.
 
 import { platform } from '../platform/index.js';
 import type { Backend } from '../backend/backend.js';
@@ -11,9 +11,9 @@ import { checkpointFiles, checkTensorShapes, mapCheckpointNames, readHfConfig, t
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
 import type { Module } from '../nn/module.js';
-import { WordPieceTokenizer, type WordPieceOptions } from '../text/wordpiece.js';
+import { loadTokenizer } from '../text/load-tokenizer.js';
+import type { SubwordTokenizer } from '../text/subword-tokenizer.js';
 
-const { existsSync, readFileSync } = platform.fsSync;
 const { join } = platform.path;
 
 /** The prefix under which a tagger holds its encoder (HF's BertForTokenClassification `bert.`), for every architecture. */
@@ -97,62 +97,12 @@ export function loadPretrainedEncoder(model: Module, dir: string, backend: Backe
 
 // ---------- tokenizer ----------
 
-const NOT_WORDPIECE = 'not supported: medner reads WordPiece vocabularies (vocab.txt, or tokenizer.json with a WordPiece model), as BERT, BioBERT, BiomedBERT, DistilBERT and WordPiece RoBERTa models ship';
-
-/** A special token's text from tokenizer_config.json: a string, or an AddedToken object's content. */
-function specialToken(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (value !== null && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
-  return undefined;
-}
-
-function readJson(path: string): Record<string, unknown> {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
 /**
- * The WordPiece tokenizer of a model directory: vocab.txt, else a tokenizer.json whose model is
- * WordPiece; tokenizer_config.json's do_lower_case and special tokens honoured. Byte-level BPE
- * (RoBERTa's vocab.json + merges.txt, or a BPE tokenizer.json) and SentencePiece (ALBERT's
- * spiece.model) are refused with a message saying so.
+ * The tokenizer of a model directory, picked from its files as transformers' fast tokenizers do:
+ * tokenizer.json (WordPiece, byte-level BPE or Unigram), else vocab.json + merges.txt (RoBERTa,
+ * GPT-2, GPT-Neo), else spiece.model (ALBERT), else vocab.txt (BERT); tokenizer_config.json and
+ * special_tokens_map.json name the special tokens and settings (src/text/load-tokenizer.ts).
  */
-export async function loadPretrainedTokenizer(dir: string): Promise<WordPieceTokenizer> {
-  const vocabTxt = join(dir, 'vocab.txt');
-  const tokenizerJson = join(dir, 'tokenizer.json');
-  const tokenizerConfig = join(dir, 'tokenizer_config.json');
-  let source: string;
-  if (existsSync(vocabTxt)) {
-    source = vocabTxt;
-  } else if (existsSync(tokenizerJson)) {
-    source = tokenizerJson;
-    const model = readJson(tokenizerJson).model as { type?: unknown } | undefined;
-    if (model?.type !== 'WordPiece') {
-      throw new Error(`${tokenizerJson}: the tokenizer model is ${JSON.stringify(model?.type ?? null)}; ${NOT_WORDPIECE}`);
-    }
-  } else if (existsSync(join(dir, 'vocab.json')) || existsSync(join(dir, 'merges.txt'))) {
-    throw new Error(`${dir}: has a byte-level BPE tokenizer (vocab.json, merges.txt) as RoBERTa uses; ${NOT_WORDPIECE}`);
-  } else if (existsSync(join(dir, 'spiece.model')) || existsSync(join(dir, 'sentencepiece.bpe.model'))) {
-    throw new Error(`${dir}: has a SentencePiece tokenizer (spiece.model) as ALBERT uses; ${NOT_WORDPIECE}`);
-  } else {
-    throw new Error(`${dir}: no tokenizer found (vocab.txt or tokenizer.json)`);
-  }
-  // A WordPiece vocabulary may name its specials differently (e.g. <s> for [CLS]); tokenizer_config.json says which.
-  const overrides: WordPieceOptions = {};
-  if (existsSync(tokenizerConfig)) {
-    const config = readJson(tokenizerConfig);
-    const names = { unk_token: 'unkToken', cls_token: 'clsToken', sep_token: 'sepToken', pad_token: 'padToken', mask_token: 'maskToken' } as const;
-    for (const [key, option] of Object.entries(names)) {
-      const token = specialToken(config[key]);
-      if (token !== undefined) overrides[option] = token;
-    }
-  }
-  try {
-    return await WordPieceTokenizer.load(dir, overrides);
-  } catch (e) {
-    throw new Error(`${source}: ${(e as Error).message}`);
-  }
+export function loadPretrainedTokenizer(dir: string): Promise<SubwordTokenizer> {
+  return loadTokenizer(dir);
 }

@@ -1,7 +1,7 @@
 // Issue 7, bad input for pretrained directories: a pickle-only directory gets the conversion
 // recipe; a mis-shaped or missing tensor is named with both shapes; a config of another
-// architecture than the model is refused; non-WordPiece tokenizers are refused clearly, and
-// WordPiece tokenizer.json / tokenizer_config.json are honoured.
+// architecture than the model is refused; an unsupported tokenizer model is refused clearly, and
+// WordPiece tokenizer.json / tokenizer_config.json are honoured; BPE files are read, bad ones named.
 
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -100,19 +100,24 @@ describe('checkpoint weights', () => {
 });
 
 describe('tokenizers', () => {
-  it('a BPE tokenizer.json is refused: medner reads WordPiece vocabularies', async () => {
+  it('a tokenizer.json whose model medner does not implement is refused, naming the file and the model', async () => {
     const dir = scratch('roberta');
     rmSync(join(dir, 'vocab.txt'));
-    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ version: '1.0', model: { type: 'BPE', vocab: { a: 0 }, merges: [] } }));
-    await expect(loadPretrainedTokenizer(dir)).rejects.toThrow(/tokenizer\.json: the tokenizer model is "BPE"; not supported: medner reads WordPiece vocabularies/);
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ version: '1.0', model: { type: 'WordLevel', vocab: { a: 0 } } }));
+    await expect(loadPretrainedTokenizer(dir)).rejects.toThrow(/tokenizer\.json: tokenizer model "WordLevel" is not supported/);
   });
 
-  it("RoBERTa's vocab.json + merges.txt is refused the same way", async () => {
+  it('vocab.json without merges.txt says which file is missing; a bad merges line names its line', async () => {
     const dir = scratch('roberta');
     rmSync(join(dir, 'vocab.txt'));
-    writeFileSync(join(dir, 'vocab.json'), '{"<s>": 0}');
-    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\n');
-    await expect(loadPretrainedTokenizer(dir)).rejects.toThrow(/byte-level BPE tokenizer \(vocab\.json, merges\.txt\).*not supported: medner reads WordPiece vocabularies/);
+    writeFileSync(join(dir, 'vocab.json'), '{"<s>": 0, "</s>": 1, "a": 2, "b": 3, "ab": 4}');
+    await expect(loadPretrainedTokenizer(dir)).rejects.toThrow(/merges\.txt: missing; a byte-level BPE tokenizer needs both vocab\.json and merges\.txt/);
+    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\nab\n');
+    await expect(loadPretrainedTokenizer(dir)).rejects.toThrow(/merges\.txt:3: expected two space-separated symbols/);
+    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
+    const tokenizer = await loadPretrainedTokenizer(dir);
+    expect(tokenizer.kind).toBe('bpe');
+    expect(tokenizer.encode('ab').ids).toEqual([0, 4, 1]);
   });
 
   it('a WordPiece tokenizer.json gives the ids vocab.txt gives', async () => {
@@ -148,6 +153,6 @@ describe('tokenizers', () => {
 
   it('a directory with no tokenizer says what it looked for', async () => {
     const dir = scratch();
-    await expect(loadPretrainedTokenizer(dir)).rejects.toThrow(/no tokenizer found \(vocab\.txt or tokenizer\.json\)/);
+    await expect(loadPretrainedTokenizer(dir)).rejects.toThrow(/no tokenizer found \(looked for tokenizer\.json, vocab\.json, merges\.txt, spiece\.model, vocab\.txt\)/);
   });
 });

@@ -1,0 +1,56 @@
+// Byte-level BPE and SentencePiece unigram tokenizers against Hugging Face's `tokenizers` (fixtures written by
+// tools/fixtures/make-subword-fixtures.mjs from the real tokenizer files under test/fixtures/tokenizers/).
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadTokenizer } from '../../src/text/load-tokenizer.js';
+import type { SubwordTokenizer } from '../../src/text/subword-tokenizer.js';
+
+const dir = (name: string) => fileURLToPath(new URL(`../fixtures/tokenizers/${name}`, import.meta.url));
+
+interface Expected {
+  texts: { text: string; ids: number[]; offsets: [number, number][]; withSpecialTokens: number[] }[];
+  words: { words: string[]; ids: number[]; offsets: [number, number, number][] }[];
+}
+
+/** HF's offsets count code points (Python's str); medner's are UTF-16 indices (JavaScript's). */
+function toCodePoints(text: string, offset: number): number {
+  return [...text.slice(0, offset)].length;
+}
+
+const models = readdirSync(dir('.'), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(`${dir(d.name)}/expected.json`))
+  .map((d) => d.name);
+
+describe.each(models)('%s matches Hugging Face', (name) => {
+  const expected = JSON.parse(readFileSync(`${dir(name)}/expected.json`, 'utf8')) as Expected;
+  let tokenizer: SubwordTokenizer;
+  const load = async () => (tokenizer ??= await loadTokenizer(dir(name)));
+
+  it('ids and offsets of every string', async () => {
+    const t = await load();
+    expect(expected.texts.length).toBeGreaterThan(20);
+    for (const { text, ids, offsets, withSpecialTokens } of expected.texts) {
+      const encoding = t.encode(text, { addSpecialTokens: false });
+      expect(encoding.ids, text).toEqual(ids);
+      expect(encoding.offsets.map(([s, e]) => [toCodePoints(text, s), toCodePoints(text, e)]), text).toEqual(offsets);
+      expect(t.encode(text).ids, text).toEqual(withSpecialTokens);
+    }
+  });
+
+  it('pre-split words as is_split_into_words=True', async () => {
+    const t = await load();
+    for (const { words, ids, offsets } of expected.words) {
+      const encoding = t.encodeWords(words, { addSpecialTokens: false });
+      expect(encoding.ids, words.join(' ')).toEqual(ids);
+      // medner's offsets are into the words joined by single spaces; HF's are into each word.
+      const bases = words.map((_, i) => words.slice(0, i).join(' ').length + (i > 0 ? 1 : 0));
+      const local = encoding.offsets.map(([s, e], k) => {
+        const w = encoding.wordIds[k]!;
+        const word = words[w]!;
+        return [w, toCodePoints(word, s - bases[w]!), toCodePoints(word, e - bases[w]!)];
+      });
+      expect(local, words.join(' ')).toEqual(offsets);
+    }
+  });
+});

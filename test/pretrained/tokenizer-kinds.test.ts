@@ -119,7 +119,7 @@ describe('fine-tuning with each tokenizer file kind', () => {
     expect(reloaded.kind).toBe(kind);
     expect(reloaded.encodeWords(words).ids).toEqual(encoding.ids);
     loaded.model.dispose();
-  }, 120_000);
+  });
 
   it('the CLI fine-tunes from vocab.json + merges.txt', () => {
     const dir = directoryWith('roberta', KINDS[0].files());
@@ -128,5 +128,5 @@ describe('fine-tuning with each tokenizer file kind', () => {
     expect(run.stderr).not.toMatch(/medner:/);
     expect(run.status).toBe(0);
     expect(run.stdout + run.stderr).toMatch(/pretrained roberta: loaded \d+ encoder tensors/);
-  }, 120_000);
+  });
 });

@@ -220,20 +220,45 @@ function postProcessorFromJson(json: unknown, tokenId: (name: string) => number,
 
 const SPACE_CHAR = BYTE_TO_CHAR[0x20]!;
 
-/** HF's ByteLevel process_offsets: offsets leave out the leading/trailing spaces ('Ġ') a token carries. */
-function trimOffsets(tokens: SubwordToken[], base: number, addPrefixSpace: boolean): void {
+/**
+ * HF's ByteLevel process_offsets: offsets leave out the leading/trailing spaces ('Ġ') a token carries. HF does
+ * this arithmetic on UTF-8 byte offsets and maps a byte inside a character to that character, so it is done
+ * here the same way: a prefix space aligned to a 4-byte character, trimmed by one byte, ends before it.
+ */
+function trimOffsets(tokens: SubwordToken[], text: string, base: number, addPrefixSpace: boolean): void {
   const isSpace = (char: string) => char === SPACE_CHAR || WHITESPACE.test(char);
+  // UTF-16 index (relative to base) -> byte offset, and byte offset -> UTF-16 start of the character holding it.
+  const byteAt: number[] = [];
+  const unitOfByte: number[] = [];
+  let bytes = 0;
+  for (let u = 0; u < text.length; ) {
+    const cp = text.codePointAt(u)!;
+    const width = cp > 0xffff ? 2 : 1;
+    const length = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    for (let k = 0; k < width; k++) byteAt[u + k] = bytes;
+    for (let k = 0; k < length; k++) unitOfByte[bytes + k] = u;
+    bytes += length;
+    u += width;
+  }
+  byteAt[text.length] = bytes;
+  const toByte = (offset: number) => byteAt[offset - base]!;
+  const toUnit = (byte: number) => base + (byte >= bytes ? text.length : unitOfByte[byte]!);
   tokens.forEach((token, i) => {
     const chars = [...token.token];
     let leading = 0;
     while (leading < chars.length && isSpace(chars[leading]!)) leading++;
     let trailing = 0;
     while (trailing < chars.length && isSpace(chars[chars.length - 1 - trailing]!)) trailing++;
+    if (leading === 0 && trailing === 0) return;
+    let start = toByte(token.start);
+    let end = toByte(token.end);
     if (leading > 0) {
-      const isFirst = i === 0 || token.start === base;
-      if (!(isFirst && addPrefixSpace && leading === 1)) token.start = Math.min(token.start + leading, token.end);
+      const isFirst = i === 0 || start === 0;
+      if (!(isFirst && addPrefixSpace && leading === 1)) start = Math.min(start + leading, end);
     }
-    if (trailing > 0 && token.end - base >= trailing) token.end = Math.max(token.end - trailing, token.start);
+    if (trailing > 0 && end >= trailing) end = Math.max(end - trailing, start);
+    token.start = toUnit(start);
+    token.end = toUnit(end);
   });
 }
 
@@ -247,7 +272,8 @@ interface AddedToken {
   rstrip: boolean;
 }
 
-type Segment = { added: AddedToken; span: Span } | { text: NormalizedText };
+/** An added token's segment keeps the whitespace lstrip/rstrip took in its text, as HF's token value does. */
+type Segment = { added: AddedToken; span: Span; matched: string } | { text: NormalizedText };
 
 const WORD_CHAR = /^[\p{L}\p{N}_]$/u;
 
@@ -290,7 +316,7 @@ class AddedTokenMatcher {
       if (found.lstrip) while (start > from && WHITESPACE.test(chars[start - 1]!)) start--;
       if (found.rstrip) while (stop < chars.length && WHITESPACE.test(chars[stop]!)) stop++;
       if (start > from) segments.push({ text: text.slice(from, start) });
-      segments.push({ added: found, span: text.spanOf(start, stop) });
+      segments.push({ added: found, span: text.spanOf(start, stop), matched: chars.slice(start, stop).join('') });
       from = stop;
       k = stop - 1;
     }
@@ -391,16 +417,17 @@ export class HfTokenizer implements SubwordTokenizer {
   /** Subword tokens of one sequence starting at `base` in the caller's coordinates. */
   private sequence(text: string, base: number, wordIndex: number, forcePrefixSpace: boolean): SubwordToken[] {
     const out: SubwordToken[] = [];
-    const pushAdded = (added: AddedToken, span: Span) => out.push({ token: added.content, id: added.id, start: span[0], end: span[1], wordIndex });
+    const pushAdded = (segment: { added: AddedToken; span: Span; matched: string }) =>
+      out.push({ token: segment.matched, id: segment.added.id, start: segment.span[0], end: segment.span[1], wordIndex });
     for (const raw of this.rawAdded.split(NormalizedText.from(text, base))) {
       if ('added' in raw) {
-        pushAdded(raw.added, raw.span);
+        pushAdded(raw);
         continue;
       }
       this.normalize?.(raw.text);
       for (const segment of this.normalizedAdded.split(raw.text)) {
         if ('added' in segment) {
-          pushAdded(segment.added, segment.span);
+          pushAdded(segment);
           continue;
         }
         for (const piece of this.preTokenize([segment.text], { forcePrefixSpace })) {
@@ -411,7 +438,7 @@ export class HfTokenizer implements SubwordTokenizer {
         }
       }
     }
-    if (this.post.trim) trimOffsets(out, base, this.post.trim.addPrefixSpace || forcePrefixSpace);
+    if (this.post.trim) trimOffsets(out, text, base, this.post.trim.addPrefixSpace || forcePrefixSpace);
     return out;
   }
 

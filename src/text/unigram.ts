@@ -4,7 +4,7 @@
 // HF's AlbertConverter builds from a spiece.model.
 
 import type { AddedTokenJson, ModelToken, TokenModel, TokenizerJson } from './hf-tokenizer.js';
-import { SentencePieceType, type SentencePieceModel } from './sentencepiece-model.js';
+import type { SentencePieceModel } from './sentencepiece-model.js';
 
 const UNKNOWN_PENALTY = 10;
 
@@ -123,8 +123,10 @@ export interface SentencePieceOptions {
 /**
  * The tokenizer.json HF's AlbertConverter (transformers' convert_slow_tokenizer) makes from spiece.model:
  * normalizer Replace(``, ") Replace('', ") [NFKD StripAccents] [Lowercase] Precompiled(charsmap) Replace(/ {2,}/, " "),
- * pre-tokenizer WhitespaceSplit + Metaspace(▁), Unigram with ALBERT's number-comma scores,
- * post-processor [CLS] A [SEP], control and user-defined pieces as added tokens.
+ * pre-tokenizer WhitespaceSplit + Metaspace(▁), Unigram with ALBERT's number-comma scores, post-processor
+ * [CLS] A [SEP], ALBERT's five special tokens as added tokens -- the form of albert-base-v2's published
+ * tokenizer.json, whose ids are SentencePiece's own (newer converters also add user-defined pieces such as
+ * "(" as added tokens, which changes ids around them).
  */
 export function albertTokenizerJson(model: SentencePieceModel, options: SentencePieceOptions = {}): TokenizerJson {
   const lowercase = options.lowercase ?? true;
@@ -140,14 +142,14 @@ export function albertTokenizerJson(model: SentencePieceModel, options: Sentence
   const id = (piece: string) => model.pieces.findIndex((p) => p.piece === piece);
   const cls = options.cls ?? '[CLS]';
   const sep = options.sep ?? '[SEP]';
+  // ALBERT's special tokens are added tokens, matched before normalization; [MASK] takes the space before it
+  // (lstrip). Other control and user-defined pieces stay ordinary pieces, which keeps the fast tokenizer's ids
+  // those of SentencePiece itself (ALBERT's slow tokenizer).
+  const mask = options.mask ?? '[MASK]';
+  const specials = new Set([options.pad ?? '<pad>', options.unk ?? '<unk>', cls, sep, mask]);
   const added: AddedTokenJson[] = model.pieces.flatMap((p, i) =>
-    p.type === SentencePieceType.Control || p.type === SentencePieceType.UserDefined || p.type === SentencePieceType.Unknown
-      ? [{ id: i, content: p.piece, single_word: false, lstrip: false, rstrip: false, normalized: p.type === SentencePieceType.UserDefined, special: true }]
-      : [],
+    specials.has(p.piece) ? [{ id: i, content: p.piece, single_word: false, lstrip: p.piece === mask, rstrip: false, normalized: false, special: true }] : [],
   );
-  // [MASK] is normalized=False with lstrip in ALBERT's tokenizer config.
-  const mask = added.find((t) => t.content === (options.mask ?? '[MASK]'));
-  if (mask) Object.assign(mask, { lstrip: true, normalized: false });
   const special = (piece: string) => ({ id: piece, ids: [id(piece)], tokens: [piece] });
   return {
     version: '1.0',

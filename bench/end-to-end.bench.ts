@@ -34,7 +34,7 @@ import { noGrad } from '../src/autograd/grad-mode.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { WordPieceTokenizer } from '../src/text/wordpiece.js';
 import { defaultsFor, resolveConfig, type TrainConfig } from '../src/train/config.js';
-import { createModel, scratchBertConfig, type ModelVocabulary } from '../src/train/model-factory.js';
+import { createModel, scratchEncoderConfig, type ModelVocabulary } from '../src/train/model-factory.js';
 import { buildCharVocabulary, buildLabelList, buildWordVocabulary } from '../src/train/vocab.js';
 import type { SentenceEncoder } from '../src/train/encode.js';
 import type { NerModel } from '../src/train/model-factory.js';
@@ -164,7 +164,7 @@ async function measure(spec: CaseSpec, backendName: string, quick: boolean): Pro
     const words = lexicon(BERT_VOCAB - specials.length - 2 * letters.length, rng);
     const tokenizer = WordPieceTokenizer.fromVocabText([...specials, ...letters, ...letters.map((c) => `##${c}`), ...words].join('\n') + '\n', { lowercase: false });
     vocabulary = { kind: 'subwords', tokenizer };
-    bertConfig = scratchBertConfig(config, tokenizer.idToToken.length);
+    bertConfig = scratchEncoderConfig(config, tokenizer.idToToken.length);
     train = sentencesOf(new Array<number>(spec.batch).fill(64), words, rng);
     infer = train;
   }

@@ -19,7 +19,8 @@ import { manualSeed } from '../src/tensor/random.js';
 import { noGrad } from '../src/autograd/grad-mode.js';
 import { mul, sum } from '../src/ops/index.js';
 import { parameter, type Module } from '../src/nn/module.js';
-import { BertLayer, bertConfig } from '../src/nn/bert.js';
+import { BertLayer } from '../src/nn/bert.js';
+import { encoderConfig } from '../src/nn/encoder-config.js';
 import { BiLSTM } from '../src/nn/lstm.js';
 import { CRF } from '../src/crf/crf.js';
 import { machine, printTable, writeJson, type Row } from './lib/report.js';
@@ -42,7 +43,7 @@ interface Case {
 function cases(): Case[] {
   const list: Case[] = [];
   for (const [hidden, heads] of quick ? [[128, 2]] : [[128, 2], [256, 4]]) {
-    const config = bertConfig({ hidden_size: hidden, num_attention_heads: heads, intermediate_size: 4 * hidden, num_hidden_layers: 1, vocab_size: 100, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 });
+    const config = encoderConfig({ hiddenSize: hidden, numHeads: heads, intermediateSize: 4 * hidden, numLayers: 1, vocabSize: 100, hiddenDropout: 0.1, attentionDropout: 0.1 });
     const layer = new BertLayer(config);
     const x = parameter(randn([BATCH, TOKENS, hidden]));
     list.push({ name: `BERT layer H${hidden} (${heads} heads, FFN ${4 * hidden})`, module: layer, input: x, forward: () => layer.forward(x, null) });

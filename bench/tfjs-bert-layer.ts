@@ -30,7 +30,8 @@ import { randn, tensor } from '../src/tensor/tensor.js';
 import { tidy } from '../src/tensor/scope.js';
 import { manualSeed } from '../src/tensor/random.js';
 import { crossEntropy, reshape } from '../src/ops/index.js';
-import { BertLayer, bertConfig } from '../src/nn/bert.js';
+import { BertLayer } from '../src/nn/bert.js';
+import { encoderConfig } from '../src/nn/encoder-config.js';
 import { Linear } from '../src/nn/linear.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { machine, printTable, writeJson, type Row } from './lib/report.js';
@@ -56,7 +57,7 @@ const stepsFor = (engine: string, hidden: number) => Number(option('--steps', St
 async function mednerStep(backendName: 'cpu' | 'webgpu', hidden: number): Promise<{ step: () => Promise<number>; adapter: string }> {
   const opened = await openBackend(backendName);
   manualSeed(0);
-  const config = bertConfig({ hidden_size: hidden, num_attention_heads: headsOf(hidden), intermediate_size: 4 * hidden, num_hidden_layers: 1, vocab_size: 100, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 });
+  const config = encoderConfig({ hiddenSize: hidden, numHeads: headsOf(hidden), intermediateSize: 4 * hidden, numLayers: 1, vocabSize: 100, hiddenDropout: 0, attentionDropout: 0 });
   const layer = new BertLayer(config);
   const head = new Linear(hidden, TAGS);
   const x = randn([BATCH, TOKENS, hidden]);

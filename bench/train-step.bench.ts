@@ -18,7 +18,7 @@ import { Rng, manualSeed } from '../src/tensor/random.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { WordPieceTokenizer } from '../src/text/wordpiece.js';
 import { DEFAULTS, MODEL_DEFAULTS, type ModelKind, type TrainConfig } from '../src/train/config.js';
-import { createModel, scratchBertConfig, type ModelVocabulary } from '../src/train/model-factory.js';
+import { createModel, scratchEncoderConfig, type ModelVocabulary } from '../src/train/model-factory.js';
 import { buildCharVocabulary, buildWordVocabulary } from '../src/train/vocab.js';
 import { machine, printTable, writeJson, type Row } from './lib/report.js';
 import { trainingStep } from '../src/train/step.js';
@@ -67,7 +67,7 @@ async function measure(kind: ModelKind, backendName: string, steps: number): Pro
     const letters = Array.from({ length: 26 }, (_, i) => String.fromCharCode(97 + i));
     const tokenizer = WordPieceTokenizer.fromVocabText([...['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'], ...letters, ...letters.map((c) => `##${c}`), ...words].join('\n') + '\n', { lowercase: true });
     vocabulary = { kind: 'subwords', tokenizer };
-    bert = scratchBertConfig(config, tokenizer.idToToken.length);
+    bert = scratchEncoderConfig(config, tokenizer.idToToken.length);
   }
   const { model, encoder } = createModel(config, vocabulary, LABELS, bert);
   model.train();

@@ -12,7 +12,7 @@ import { Rng, manualSeed } from '../tensor/random.js';
 import * as ops from '../ops/index.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { defaultsFor, resolveConfig, type ModelKind, type TrainConfig } from '../train/config.js';
-import { createModel, scratchBertConfig, type ModelVocabulary } from '../train/model-factory.js';
+import { createModel, scratchEncoderConfig, type ModelVocabulary } from '../train/model-factory.js';
 import { Vocabulary } from '../train/vocab.js';
 import { WordPieceTokenizer } from '../text/wordpiece.js';
 import { AdamW } from '../optim/adamw.js';
@@ -91,7 +91,7 @@ async function benchModel(backend: Backend, kind: ModelKind, settings: Partial<T
       ? { kind: 'words', words, chars: config.charFeatures === 'cnn' ? new Vocabulary(['<pad>', '<unk>', 'w', ...'0123456789']) : null }
       : { kind: 'subwords', tokenizer: WordPieceTokenizer.fromVocabText(['[PAD]', '[UNK]', '[CLS]', '[SEP]', ...words.tokens.slice(2)].join('\n'), { lowercase: false }) };
   const labels = ['O', 'B-Chemical', 'I-Chemical', 'B-Disease', 'I-Disease'];
-  const bert = kind === 'bilstm-crf' ? null : scratchBertConfig(config, 5004);
+  const bert = kind === 'bilstm-crf' ? null : scratchEncoderConfig(config, 5004);
   const { model, encoder } = createModel(config, vocabulary, labels, bert);
   const optimizer = new AdamW(model.namedParameters(), { lr: 1e-3 });
   const labelIndex = new Map(labels.map((l, i) => [l, i]));

@@ -1,258 +1,184 @@
 // Hugging Face checkpoint directories: config.json -> a typed encoder config for
-// bert (BioBERT, BiomedBERT, Bioformer, bert-base-*), distilbert, roberta, albert and gpt_neo;
+// bert (BioBERT, BiomedBERT, Bioformer, bert-base-*), distilbert, roberta, albert, modernbert and gpt_neo;
 // the checkpoint's tensor names mapped onto the encoder's (prefixes stripped,
 // unused heads listed); and a shape check whose errors name the tensor and both shapes.
 
 import { platform } from '../platform/index.js';
+import { ENCODER_DEFAULTS, encoderConfig, everyNthGlobal, type EncoderConfig, type EncoderType, type GptNeoAttention, type ModernBertEncoderConfig, type ModernBertFields } from '../nn/encoder-config.js';
 
 const { existsSync, readFileSync } = platform.fsSync;
 const { join } = platform.path;
 
-export type EncoderType = 'bert' | 'distilbert' | 'roberta' | 'albert' | 'modernbert' | 'gpt_neo';
+export type { EncoderConfig, EncoderType, ModernBertFields, GptNeoFields, GptNeoAttention } from '../nn/encoder-config.js';
 
-/** GPT-Neo's attention kinds: causal over every earlier token, or over the last window_size tokens only. */
-export type GptNeoAttention = 'global' | 'local';
+const MODEL_TYPES = Object.keys(ENCODER_DEFAULTS) as EncoderType[];
 
-/** One shape for every architecture; the HF field each came from is noted. */
-export interface EncoderConfig {
-  modelType: EncoderType;
-  vocabSize: number;
-  /** hidden_size (distilbert: dim). */
-  hiddenSize: number;
-  /** num_hidden_layers (distilbert: n_layers). */
-  numLayers: number;
-  /** num_attention_heads (distilbert: n_heads). */
-  numHeads: number;
-  /** intermediate_size (distilbert: hidden_dim). */
-  intermediateSize: number;
-  maxPositions: number;
-  /** type_vocab_size; 0 where the model has no token-type embeddings (distilbert). */
-  typeVocabSize: number;
-  layerNormEps: number;
-  /** hidden_act (distilbert: activation): gelu, gelu_new, relu, ... */
-  hiddenAct: string;
-  hiddenDropout: number;
-  attentionDropout: number;
-  padTokenId: number;
-  /**
-   * First position id: RoBERTa numbers positions from padding_idx + 1 (so 2 with
-   * pad 1), which is why its table has max_position_embeddings = 514 for 512 tokens.
-   */
-  positionOffset: number;
-  /** ALBERT's factorised embedding size (embedding_size); equals hiddenSize elsewhere. */
-  embeddingSize: number;
-  /** ALBERT: layers share weights within num_hidden_groups groups of inner_group_num layers. */
-  numHiddenGroups: number;
-  innerGroupNum: number;
-  /** DistilBERT's sinusoidal_pos_embds (fixed, not learned, position table). */
-  sinusoidalPositions: boolean;
-  /** ModernBERT's own fields (model_type 'modernbert' only). */
-  modernBert?: ModernBertFields;
-  /** GPT-Neo's own fields (model_type 'gpt_neo' only). */
-  gptNeo?: GptNeoFields;
-  /** The parsed JSON, for fields this type does not carry. */
-  raw: Record<string, unknown>;
-}
-
-/** What ModernBERT's config.json adds (transformers' ModernBertConfig; defaults are ModernBERT-base's). */
-export interface ModernBertFields {
-  /** Per layer: 'global' (full attention, global_rope_theta) or 'local' (sliding window, local_rope_theta): layer i is global when i % global_attn_every_n_layers == 0 (layer_types, where given, must agree). */
-  layerTypes: ('global' | 'local')[];
-  /** local_attention: the window; a local layer's token sees keys within +-localAttention/2. */
-  localAttention: number;
-  /** rope_parameters.full_attention.rope_theta, else global_rope_theta (160000). */
-  globalRopeTheta: number;
-  /** rope_parameters.sliding_attention.rope_theta, else local_rope_theta (10000). */
-  localRopeTheta: number;
-  /** norm_bias, attention_bias, mlp_bias: biases in the LayerNorms and linears (all false in ModernBERT-base). */
-  normBias: boolean;
-  attentionBias: boolean;
-  mlpBias: boolean;
-  /** embedding_dropout, mlp_dropout (attention_dropout is attentionDropout). */
-  embeddingDropout: number;
-  mlpDropout: number;
-  /** The prediction head HF's ModernBertFor{MaskedLM,TokenClassification} put on the last hidden state: head.dense (classifier_bias), classifier_activation, head.norm. */
-  classifierActivation: string;
-  classifierBias: boolean;
-}
-
-/** What GPT-Neo's config.json adds (transformers' GPTNeoConfig; defaults are gpt-neo-1.3B's). */
-export interface GptNeoFields {
-  /** Per layer, from attention_types ([[["global", "local"], 12]] = 24 layers alternating). */
-  attentionLayers: GptNeoAttention[];
-  /** window_size of the local layers: a token sees itself and the window_size - 1 tokens before it. */
-  windowSize: number;
-  /** embed_dropout, after word + position embeddings (resid_dropout is hiddenDropout). */
-  embedDropout: number;
-  /** classifier_dropout: what GPTNeoForTokenClassification drops before its classifier. */
-  classifierDropout: number;
-}
-
-const MODEL_TYPES: readonly EncoderType[] = ['bert', 'distilbert', 'roberta', 'albert', 'modernbert', 'gpt_neo'];
+/** EncoderConfig field -> config.json key, per architecture (DistilBERT names its fields its own way). */
+const BERT_NAMES: Record<string, string> = {
+  vocabSize: 'vocab_size', hiddenSize: 'hidden_size', numLayers: 'num_hidden_layers', numHeads: 'num_attention_heads', intermediateSize: 'intermediate_size',
+  maxPositions: 'max_position_embeddings', typeVocabSize: 'type_vocab_size', layerNormEps: 'layer_norm_eps', hiddenAct: 'hidden_act', hiddenDropout: 'hidden_dropout_prob',
+  attentionDropout: 'attention_probs_dropout_prob', padTokenId: 'pad_token_id', initializerRange: 'initializer_range',
+};
+const HF_NAMES: { readonly [T in EncoderType]: Record<string, string> } = {
+  bert: BERT_NAMES,
+  roberta: BERT_NAMES,
+  distilbert: {
+    ...BERT_NAMES, hiddenSize: 'dim', numLayers: 'n_layers', numHeads: 'n_heads', intermediateSize: 'hidden_dim', hiddenAct: 'activation', hiddenDropout: 'dropout',
+    attentionDropout: 'attention_dropout', sinusoidalPositions: 'sinusoidal_pos_embds',
+  },
+  albert: { ...BERT_NAMES, embeddingSize: 'embedding_size', numHiddenGroups: 'num_hidden_groups', innerGroupNum: 'inner_group_num' },
+  modernbert: {
+    ...BERT_NAMES, layerNormEps: 'norm_eps', hiddenAct: 'hidden_activation', hiddenDropout: 'classifier_dropout', attentionDropout: 'attention_dropout',
+    layerTypes: 'layer_types', localAttention: 'local_attention',
+  },
+  gpt_neo: {
+    ...BERT_NAMES, numLayers: 'num_layers', numHeads: 'num_heads', layerNormEps: 'layer_norm_epsilon', hiddenAct: 'activation_function', hiddenDropout: 'resid_dropout',
+    attentionDropout: 'attention_dropout', attentionLayers: 'attention_types', windowSize: 'window_size', embedDropout: 'embed_dropout', classifierDropout: 'classifier_dropout',
+  },
+};
 
 /** Parse config.json text; errors name the file and the key. */
 export function parseHfConfig(text: string, file = 'config.json'): EncoderConfig {
-  let raw: Record<string, unknown>;
+  let raw: unknown;
   try {
-    raw = JSON.parse(text) as Record<string, unknown>;
+    raw = JSON.parse(text);
   } catch (e) {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${file}: not a JSON object`);
-  const modelType = raw.model_type;
+  return fromHfConfigJson(raw, file);
+}
+
+/**
+ * The EncoderConfig of a parsed config.json (HF's snake_case names; defaults as transformers'
+ * config classes). `defaultModelType` is for JSON without model_type: medner checkpoints before
+ * model_type was written there hold a BERT config without one.
+ */
+export function fromHfConfigJson(json: unknown, file = 'config.json', defaultModelType?: EncoderType): EncoderConfig {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error(`${file}: not a JSON object`);
+  const raw = json as Record<string, unknown>;
+  const modelType = raw.model_type ?? defaultModelType;
   if (typeof modelType !== 'string' || !MODEL_TYPES.includes(modelType as EncoderType)) {
     throw new Error(`${file}: model_type ${JSON.stringify(modelType)} is not supported (supported: ${MODEL_TYPES.join(', ')}; BioBERT, BiomedBERT and Bioformer are 'bert')`);
   }
   const type = modelType as EncoderType;
-  const integer = (key: string, fallback?: number, min = 1): number => {
-    const value = raw[key] ?? fallback;
-    if (value === undefined) throw new Error(`${file}: ${key} is missing (needed for model_type '${type}')`);
+  const names = HF_NAMES[type];
+  // Each reader takes an EncoderConfig field, reads its config.json key and returns undefined when
+  // the key is absent, so that transformers' default applies (ENCODER_DEFAULTS, via encoderConfig).
+  const present = (field: string): [string, unknown] | null => {
+    const key = names[field]!;
+    const value = raw[key];
+    return value === undefined || value === null ? null : [key, value];
+  };
+  const integer = (field: string, min = 1): number | undefined => {
+    const [key, value] = present(field) ?? [];
+    if (key === undefined) return undefined;
     if (!Number.isSafeInteger(value) || (value as number) < min) throw new Error(`${file}: ${key} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
     return value as number;
   };
-  const number = (key: string, fallback: number): number => {
-    const value = raw[key] ?? fallback;
+  const number = (field: string): number | undefined => {
+    const [key, value] = present(field) ?? [];
+    if (key === undefined) return undefined;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${file}: ${key} must be a non-negative number, got ${JSON.stringify(value)}`);
     return value;
   };
-  const string = (key: string, fallback: string): string => {
-    const value = raw[key] ?? fallback;
+  const string = (field: string): string | undefined => {
+    const [key, value] = present(field) ?? [];
+    if (key === undefined) return undefined;
     if (typeof value !== 'string') throw new Error(`${file}: ${key} must be a string, got ${JSON.stringify(value)}`);
     return value;
   };
 
-  let config: EncoderConfig;
+  const common = {
+    vocabSize: integer('vocabSize'), hiddenSize: integer('hiddenSize'), numLayers: integer('numLayers'), numHeads: integer('numHeads'), intermediateSize: integer('intermediateSize'),
+    maxPositions: integer('maxPositions'), padTokenId: integer('padTokenId', 0), hiddenAct: string('hiddenAct'), hiddenDropout: number('hiddenDropout'),
+    attentionDropout: number('attentionDropout'), initializerRange: number('initializerRange'), raw,
+  };
+  if (type === 'distilbert') return encoderConfig({ ...common, modelType: type, sinusoidalPositions: raw.sinusoidal_pos_embds === true }, file, names);
   if (type === 'modernbert') {
-    config = parseModernBert(raw, file, integer, number, string);
-  } else if (type === 'gpt_neo') {
-    // Defaults as transformers' GPTNeoConfig (gpt-neo-1.3B). It has no pad token: a token-classification
-    // batch pads with eos (GPT-2's tokenizer has no pad), and the attention mask hides it.
-    const hiddenSize = integer('hidden_size', 2048);
-    const numLayers = integer('num_layers', 24);
-    config = {
-      modelType: type, vocabSize: integer('vocab_size', 50257), hiddenSize, numLayers, numHeads: integer('num_heads', 16),
-      intermediateSize: integer('intermediate_size', 4 * hiddenSize), maxPositions: integer('max_position_embeddings', 2048), typeVocabSize: 0,
-      layerNormEps: number('layer_norm_epsilon', 1e-5), hiddenAct: string('activation_function', 'gelu_new'),
-      hiddenDropout: number('resid_dropout', 0), attentionDropout: number('attention_dropout', 0),
-      padTokenId: integer('pad_token_id', integer('eos_token_id', 50256, 0), 0), positionOffset: 0, embeddingSize: hiddenSize,
-      numHiddenGroups: 1, innerGroupNum: 1, sinusoidalPositions: false,
-      gptNeo: {
-        attentionLayers: gptNeoAttentionLayers(raw.attention_types, numLayers, file), windowSize: integer('window_size', 256),
-        embedDropout: number('embed_dropout', 0), classifierDropout: number('classifier_dropout', 0.1),
-      },
-      raw,
-    };
-  } else if (type === 'distilbert') {
-    // Defaults as transformers' DistilBertConfig.
-    const hiddenSize = integer('dim', 768);
-    config = {
-      modelType: type, vocabSize: integer('vocab_size', 30522), hiddenSize, numLayers: integer('n_layers', 6), numHeads: integer('n_heads', 12),
-      intermediateSize: integer('hidden_dim', 3072), maxPositions: integer('max_position_embeddings', 512), typeVocabSize: 0,
-      layerNormEps: 1e-12, hiddenAct: string('activation', 'gelu'), hiddenDropout: number('dropout', 0.1), attentionDropout: number('attention_dropout', 0.1),
-      padTokenId: integer('pad_token_id', 0, 0), positionOffset: 0, embeddingSize: hiddenSize, numHiddenGroups: 1, innerGroupNum: 1,
-      sinusoidalPositions: raw.sinusoidal_pos_embds === true, raw,
-    };
-  } else {
-    // Defaults as transformers' BertConfig / RobertaConfig / AlbertConfig.
-    const hiddenSize = integer('hidden_size', type === 'albert' ? 4096 : 768);
-    const padTokenId = integer('pad_token_id', type === 'roberta' ? 1 : 0, 0);
-    const numLayers = integer('num_hidden_layers', 12);
-    config = {
-      modelType: type, vocabSize: integer('vocab_size', type === 'albert' ? 30000 : type === 'roberta' ? 50265 : 30522), hiddenSize, numLayers,
-      numHeads: integer('num_attention_heads', type === 'albert' ? 64 : 12), intermediateSize: integer('intermediate_size', type === 'albert' ? 16384 : 3072),
-      maxPositions: integer('max_position_embeddings', 512), typeVocabSize: integer('type_vocab_size', 2),
-      layerNormEps: number('layer_norm_eps', 1e-12), hiddenAct: string('hidden_act', type === 'albert' ? 'gelu_new' : 'gelu'),
-      hiddenDropout: number('hidden_dropout_prob', type === 'albert' ? 0 : 0.1), attentionDropout: number('attention_probs_dropout_prob', type === 'albert' ? 0 : 0.1),
-      padTokenId, positionOffset: type === 'roberta' ? padTokenId + 1 : 0,
-      embeddingSize: type === 'albert' ? integer('embedding_size', 128) : hiddenSize,
-      numHiddenGroups: type === 'albert' ? integer('num_hidden_groups', 1) : 1, innerGroupNum: type === 'albert' ? integer('inner_group_num', 1) : 1,
-      sinusoidalPositions: false, raw,
-    };
-    const positionType = raw.position_embedding_type ?? 'absolute';
-    if (positionType !== 'absolute') throw new Error(`${file}: position_embedding_type ${JSON.stringify(positionType)} is not supported (only "absolute")`);
+    const numLayers = common.numLayers ?? ENCODER_DEFAULTS.modernbert.numLayers;
+    return encoderConfig({ ...common, modelType: type, layerNormEps: number('layerNormEps'), ...modernBertFields(raw, file, numLayers) }, file, names);
   }
-  if (config.hiddenSize % config.numHeads !== 0) {
-    const [hidden, heads] = type === 'distilbert' ? ['dim', 'n_heads'] : type === 'gpt_neo' ? ['hidden_size', 'num_heads'] : ['hidden_size', 'num_attention_heads'];
-    throw new Error(`${file}: ${hidden} ${config.hiddenSize} is not divisible by ${heads} ${config.numHeads}`);
+  if (type === 'gpt_neo') {
+    // No pad token of its own: a token-classification batch pads with eos (GPT-2's tokenizer has no pad).
+    const eos = raw.eos_token_id;
+    if (eos !== undefined && eos !== null && (!Number.isSafeInteger(eos) || (eos as number) < 0)) throw new Error(`${file}: eos_token_id must be an integer >= 0, got ${JSON.stringify(eos)}`);
+    const numLayers = common.numLayers ?? ENCODER_DEFAULTS.gpt_neo.numLayers;
+    return encoderConfig({
+      ...common, modelType: type, padTokenId: common.padTokenId ?? (eos as number | undefined), layerNormEps: number('layerNormEps'),
+      attentionLayers: gptNeoAttentionLayers(raw.attention_types ?? [[['global', 'local'], 12]], numLayers, file), windowSize: integer('windowSize'),
+      embedDropout: number('embedDropout'), classifierDropout: number('classifierDropout'),
+    }, file, names);
   }
-  if (config.numLayers % config.numHiddenGroups !== 0) throw new Error(`${file}: num_hidden_layers ${config.numLayers} is not divisible by num_hidden_groups ${config.numHiddenGroups}`);
-  if (config.padTokenId >= config.vocabSize) throw new Error(`${file}: pad_token_id ${config.padTokenId} is outside vocab_size ${config.vocabSize}`);
-  return config;
+  const positionType = raw.position_embedding_type ?? 'absolute';
+  if (positionType !== 'absolute') throw new Error(`${file}: position_embedding_type ${JSON.stringify(positionType)} is not supported (only "absolute")`);
+  const bert = { ...common, typeVocabSize: integer('typeVocabSize'), layerNormEps: number('layerNormEps') };
+  if (type === 'albert') {
+    return encoderConfig({ ...bert, modelType: type, embeddingSize: integer('embeddingSize'), numHiddenGroups: integer('numHiddenGroups'), innerGroupNum: integer('innerGroupNum') }, file, names);
+  }
+  return encoderConfig({ ...bert, modelType: type }, file, names);
 }
 
-/** ModernBERT's config.json, with transformers' ModernBertConfig defaults (ModernBERT-base's). */
-function parseModernBert(
-  raw: Record<string, unknown>, file: string,
-  integer: (key: string, fallback?: number, min?: number) => number, number: (key: string, fallback: number) => number, string: (key: string, fallback: string) => string,
-): EncoderConfig {
-  const flag = (key: string, fallback: boolean): boolean => {
-    const value = raw[key] ?? fallback;
+/**
+ * ModernBERT's own fields from its config.json: layer_types (else global_attn_every_n_layers), the
+ * rope thetas (rope_parameters, transformers >= 4.57, else global_rope_theta / local_rope_theta), biases,
+ * dropouts and the prediction head's settings; absent ones are left to ENCODER_DEFAULTS.
+ */
+function modernBertFields(raw: Record<string, unknown>, file: string, numLayers: number): Partial<ModernBertFields> {
+  const flag = (key: string): boolean | undefined => {
+    const value = raw[key];
+    if (value === undefined || value === null) return undefined;
     if (typeof value !== 'boolean') throw new Error(`${file}: ${key} must be true or false, got ${JSON.stringify(value)}`);
     return value;
   };
-  const numLayers = integer('num_hidden_layers', 22);
-  const every = integer('global_attn_every_n_layers', 3);
-  const layerTypes = Array.from({ length: numLayers }, (_, i) => (i % every === 0 ? 'global' : 'local') as 'global' | 'local');
+  const positive = (key: string, value: unknown): number | undefined => {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !(value > 0)) throw new Error(`${file}: ${key} must be a positive number, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  const nonNegative = (key: string): number | undefined => {
+    const value = raw[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${file}: ${key} must be a non-negative number, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  const every = raw.global_attn_every_n_layers ?? 3;
+  if (!Number.isSafeInteger(every) || (every as number) < 1) throw new Error(`${file}: global_attn_every_n_layers must be an integer >= 1, got ${JSON.stringify(every)}`);
+  // Layer i is global when i % global_attn_every_n_layers == 0; layer_types, where given, must agree.
+  const layerTypes = everyNthGlobal(numLayers, every as number);
   if (raw.layer_types !== undefined && raw.layer_types !== null) {
     const types = raw.layer_types;
     if (!Array.isArray(types) || types.length !== numLayers || types.some((t) => t !== 'full_attention' && t !== 'sliding_attention')) {
       throw new Error(`${file}: layer_types must list 'full_attention' or 'sliding_attention' for each of the ${numLayers} layers, got ${JSON.stringify(types)}`);
     }
-    const listed = types.map((t) => (t === 'full_attention' ? 'global' : 'local'));
     // transformers windows a layer by layer_id % global_attn_every_n_layers but picks its rope theta by
     // layer_types: where they disagree the model mixes the two, so ask for a config that says one thing.
-    const differs = listed.findIndex((t, i) => t !== layerTypes[i]);
+    const differs = types.findIndex((t, i) => (t === 'full_attention' ? 'global' : 'local') !== layerTypes[i]);
     if (differs >= 0) {
-      throw new Error(`${file}: layer_types[${differs}] is '${types[differs]}' but global_attn_every_n_layers ${every} makes layer ${differs} ${layerTypes[differs] === 'global' ? 'global' : 'local'}; transformers windows by global_attn_every_n_layers and picks the rope theta by layer_types, so make them agree`);
+      throw new Error(`${file}: layer_types[${differs}] is '${types[differs]}' but global_attn_every_n_layers ${every} makes layer ${differs} ${layerTypes[differs]}; transformers windows by global_attn_every_n_layers and picks the rope theta by layer_types, so make them agree`);
     }
   }
-  // rope_parameters (transformers >= 4.57) or the older global_rope_theta / local_rope_theta.
   const rope = (raw.rope_parameters ?? {}) as Record<string, { rope_theta?: unknown; rope_type?: unknown } | undefined>;
-  const theta = (kind: 'full_attention' | 'sliding_attention', legacy: string, fallback: number): number => {
+  const theta = (kind: 'full_attention' | 'sliding_attention', legacy: string): number | undefined => {
     const entry = rope[kind];
     if (entry?.rope_type !== undefined && entry.rope_type !== 'default') throw new Error(`${file}: rope_parameters.${kind}.rope_type ${JSON.stringify(entry.rope_type)} is not supported (only "default")`);
-    const value = entry?.rope_theta ?? raw[legacy] ?? fallback;
-    if (typeof value !== 'number' || !(value > 0)) throw new Error(`${file}: ${legacy} must be a positive number, got ${JSON.stringify(value)}`);
-    return value;
+    return positive(legacy, entry?.rope_theta ?? raw[legacy]);
   };
   if (raw.rope_scaling !== undefined && raw.rope_scaling !== null) throw new Error(`${file}: rope_scaling is not supported`);
-  const hiddenSize = integer('hidden_size', 768);
-  const localAttention = integer('local_attention', 128);
-  if (localAttention % 2 !== 0) throw new Error(`${file}: local_attention must be even (a window of +-local_attention/2), got ${localAttention}`);
-  return {
-    modelType: 'modernbert', vocabSize: integer('vocab_size', 50368), hiddenSize, numLayers, numHeads: integer('num_attention_heads', 12),
-    intermediateSize: integer('intermediate_size', 1152), maxPositions: integer('max_position_embeddings', 8192), typeVocabSize: 0,
-    layerNormEps: number('norm_eps', 1e-5), hiddenAct: string('hidden_activation', 'gelu'),
-    // The taggers' classifier dropout is HF's classifier_dropout; attention_dropout serves the attention probabilities and output.
-    hiddenDropout: number('classifier_dropout', 0), attentionDropout: number('attention_dropout', 0),
-    padTokenId: integer('pad_token_id', 50283, 0), positionOffset: 0, embeddingSize: hiddenSize, numHiddenGroups: 1, innerGroupNum: 1, sinusoidalPositions: false,
-    modernBert: {
-      layerTypes, localAttention,
-      globalRopeTheta: theta('full_attention', 'global_rope_theta', 160000), localRopeTheta: theta('sliding_attention', 'local_rope_theta', 10000),
-      normBias: flag('norm_bias', false), attentionBias: flag('attention_bias', false), mlpBias: flag('mlp_bias', false),
-      embeddingDropout: number('embedding_dropout', 0), mlpDropout: number('mlp_dropout', 0),
-      classifierActivation: string('classifier_activation', 'gelu'), classifierBias: flag('classifier_bias', false),
-    },
-    raw,
-  };
-}
-
-/**
- * GPT-Neo's attention_types, [[kinds, repeat], ...], expanded as GPTNeoConfig does (each kinds list
- * repeated `repeat` times) into one kind per layer; there must be exactly num_layers.
- */
-function gptNeoAttentionLayers(value: unknown, numLayers: number, file: string): GptNeoAttention[] {
-  const types = value ?? [[['global', 'local'], 12]];
-  const bad = (why: string) => new Error(`${file}: attention_types ${why} (expected [[["global", "local"], n], ...])`);
-  if (!Array.isArray(types)) throw bad(`is ${JSON.stringify(types)}`);
-  const layers: GptNeoAttention[] = [];
-  for (const item of types as unknown[]) {
-    if (!Array.isArray(item) || item.length !== 2 || !Array.isArray(item[0]) || !Number.isSafeInteger(item[1]) || (item[1] as number) < 0) throw bad(`has the entry ${JSON.stringify(item)}`);
-    for (const kind of item[0] as unknown[]) if (kind !== 'global' && kind !== 'local') throw bad(`names the attention ${JSON.stringify(kind)}; only "global" and "local" exist`);
-    for (let i = 0; i < (item[1] as number); i++) layers.push(...(item[0] as GptNeoAttention[]));
+  const localAttention = raw.local_attention;
+  if (localAttention !== undefined && localAttention !== null && (!Number.isSafeInteger(localAttention) || (localAttention as number) < 1)) {
+    throw new Error(`${file}: local_attention must be an integer >= 1, got ${JSON.stringify(localAttention)}`);
   }
-  if (layers.length !== numLayers) throw bad(`gives ${layers.length} layers but num_layers is ${numLayers}`);
-  return layers;
+  const classifierActivation = raw.classifier_activation;
+  if (classifierActivation !== undefined && classifierActivation !== null && typeof classifierActivation !== 'string') {
+    throw new Error(`${file}: classifier_activation must be a string, got ${JSON.stringify(classifierActivation)}`);
+  }
+  return {
+    layerTypes, localAttention: (localAttention ?? undefined) as number | undefined,
+    globalRopeTheta: theta('full_attention', 'global_rope_theta'), localRopeTheta: theta('sliding_attention', 'local_rope_theta'),
+    normBias: flag('norm_bias'), attentionBias: flag('attention_bias'), mlpBias: flag('mlp_bias'),
+    embeddingDropout: nonNegative('embedding_dropout'), mlpDropout: nonNegative('mlp_dropout'),
+    classifierActivation: (classifierActivation ?? undefined) as string | undefined, classifierBias: flag('classifier_bias'),
+  };
 }
 
 export function readHfConfig(dir: string): EncoderConfig {
@@ -263,7 +189,10 @@ export function readHfConfig(dir: string): EncoderConfig {
 
 /** config.json for an encoder we save, in Hugging Face's field names, so transformers can load it. */
 export function toHfConfigJson(config: EncoderConfig): Record<string, unknown> {
-  const common = { ...config.raw, model_type: config.modelType, vocab_size: config.vocabSize, max_position_embeddings: config.maxPositions, pad_token_id: config.padTokenId };
+  const common = {
+    ...config.raw, model_type: config.modelType, vocab_size: config.vocabSize, max_position_embeddings: config.maxPositions, pad_token_id: config.padTokenId,
+    initializer_range: config.initializerRange,
+  };
   if (config.modelType === 'distilbert') {
     return {
       ...common, architectures: ['DistilBertModel'], dim: config.hiddenSize, n_layers: config.numLayers, n_heads: config.numHeads, hidden_dim: config.intermediateSize,
@@ -271,23 +200,22 @@ export function toHfConfigJson(config: EncoderConfig): Record<string, unknown> {
     };
   }
   if (config.modelType === 'modernbert') {
-    const m = config.modernBert!;
+    const m = config;
     return {
       ...common, architectures: ['ModernBertModel'], hidden_size: config.hiddenSize, num_hidden_layers: config.numLayers, num_attention_heads: config.numHeads,
       intermediate_size: config.intermediateSize, norm_eps: config.layerNormEps, hidden_activation: config.hiddenAct, classifier_dropout: config.hiddenDropout,
       attention_dropout: config.attentionDropout, local_attention: m.localAttention, global_rope_theta: m.globalRopeTheta, local_rope_theta: m.localRopeTheta,
-      layer_types: m.layerTypes.map((t) => (t === 'global' ? 'full_attention' : 'sliding_attention')), global_attn_every_n_layers: config.raw.global_attn_every_n_layers ?? 3,
+      layer_types: m.layerTypes.map((t) => (t === 'global' ? 'full_attention' : 'sliding_attention')), global_attn_every_n_layers: config.raw?.global_attn_every_n_layers ?? 3,
       norm_bias: m.normBias, attention_bias: m.attentionBias, mlp_bias: m.mlpBias, embedding_dropout: m.embeddingDropout, mlp_dropout: m.mlpDropout,
       classifier_activation: m.classifierActivation, classifier_bias: m.classifierBias,
     };
   }
   if (config.modelType === 'gpt_neo') {
-    const g = config.gptNeo!;
     return {
       ...common, architectures: ['GPTNeoModel'], hidden_size: config.hiddenSize, num_layers: config.numLayers, num_heads: config.numHeads,
-      intermediate_size: config.intermediateSize, attention_types: compressAttentionLayers(g.attentionLayers), attention_layers: g.attentionLayers,
-      window_size: g.windowSize, layer_norm_epsilon: config.layerNormEps, activation_function: config.hiddenAct,
-      resid_dropout: config.hiddenDropout, attention_dropout: config.attentionDropout, embed_dropout: g.embedDropout, classifier_dropout: g.classifierDropout,
+      intermediate_size: config.intermediateSize, attention_types: attentionTypes(config), attention_layers: config.attentionLayers,
+      window_size: config.windowSize, layer_norm_epsilon: config.layerNormEps, activation_function: config.hiddenAct,
+      resid_dropout: config.hiddenDropout, attention_dropout: config.attentionDropout, embed_dropout: config.embedDropout, classifier_dropout: config.classifierDropout,
     };
   }
   const architecture = { bert: 'BertModel', roberta: 'RobertaModel', albert: 'AlbertModel' }[config.modelType];
@@ -297,6 +225,38 @@ export function toHfConfigJson(config: EncoderConfig): Record<string, unknown> {
     hidden_dropout_prob: config.hiddenDropout, attention_probs_dropout_prob: config.attentionDropout, position_embedding_type: 'absolute',
     ...(config.modelType === 'albert' ? { embedding_size: config.embeddingSize, num_hidden_groups: config.numHiddenGroups, inner_group_num: config.innerGroupNum } : {}),
   };
+}
+
+/**
+ * GPT-Neo's attention_types, [[kinds, repeat], ...], expanded as GPTNeoConfig does (each kinds list
+ * repeated `repeat` times) into one kind per layer; there must be exactly num_layers (GPTNeoConfig's
+ * default, [[["global", "local"], 12]], is 24).
+ */
+function gptNeoAttentionLayers(value: unknown, numLayers: number, file: string): GptNeoAttention[] {
+  const bad = (why: string) => new Error(`${file}: attention_types ${why} (expected [[["global", "local"], n], ...])`);
+  if (!Array.isArray(value)) throw bad(`is ${JSON.stringify(value)}`);
+  const layers: GptNeoAttention[] = [];
+  for (const item of value as unknown[]) {
+    if (!Array.isArray(item) || item.length !== 2 || !Array.isArray(item[0]) || !Number.isSafeInteger(item[1]) || (item[1] as number) < 0) throw bad(`has the entry ${JSON.stringify(item)}`);
+    for (const kind of item[0] as unknown[]) if (kind !== 'global' && kind !== 'local') throw bad(`names the attention ${JSON.stringify(kind)}; only "global" and "local" exist`);
+    for (let i = 0; i < (item[1] as number); i++) layers.push(...(item[0] as GptNeoAttention[]));
+  }
+  if (layers.length !== numLayers) throw bad(`gives ${layers.length} layers but num_layers is ${numLayers}`);
+  return layers;
+}
+
+/** attention_types for config.json: as the source config.json spelled it when that still describes the layers, else compressed. */
+function attentionTypes(config: Extract<EncoderConfig, { modelType: 'gpt_neo' }>): unknown {
+  const given = config.raw?.attention_types;
+  if (given !== undefined) {
+    try {
+      const layers = gptNeoAttentionLayers(given, config.numLayers, '');
+      if (layers.every((kind, i) => kind === config.attentionLayers[i])) return given;
+    } catch {
+      // The raw field no longer fits (the layers were changed): write them anew.
+    }
+  }
+  return compressAttentionLayers(config.attentionLayers);
 }
 
 /** Per-layer kinds back to attention_types: runs of the same kind, [["global"], 2], ...; [["global", "local"], n] when it alternates so. */
@@ -418,7 +378,8 @@ export function mapCheckpointNames(checkpointNames: Iterable<string>, modelType:
 
 /** The encoder's tensor names and shapes under Hugging Face's names (without the model prefix). */
 export function expectedEncoderShapes(config: EncoderConfig): Map<string, number[]> {
-  const { hiddenSize: H, intermediateSize: I, vocabSize: V, maxPositions: P, typeVocabSize: T, embeddingSize: E } = config;
+  const { hiddenSize: H, intermediateSize: I, vocabSize: V, maxPositions: P, typeVocabSize: T } = config;
+  const E = config.modelType === 'albert' ? config.embeddingSize : H;
   const shapes = new Map<string, number[]>();
   if (config.modelType === 'modernbert') return modernBertShapes(config);
   const linear = (name: string, out: number, input: number): void => {
@@ -490,9 +451,9 @@ export function expectedEncoderShapes(config: EncoderConfig): Map<string, number
  * mlp.Wo}, final_norm) and the prediction head (head.dense, head.norm) that HF's masked-LM and
  * token-classification models put on top; biases only where the config asks for them.
  */
-function modernBertShapes(config: EncoderConfig): Map<string, number[]> {
+function modernBertShapes(config: ModernBertEncoderConfig): Map<string, number[]> {
   const { hiddenSize: H, intermediateSize: I, vocabSize: V } = config;
-  const m = config.modernBert!;
+  const m = config;
   const shapes = new Map<string, number[]>();
   const linear = (name: string, out: number, input: number, bias: boolean): void => {
     shapes.set(`${name}.weight`, [out, input]);

@@ -4,4 +4,4 @@ export {
   SafetensorsReader, loadSafetensors, saveSafetensors, parseSafetensorsHeader, SAFETENSORS_DTYPE_BYTES, loadSafetensorsBytes, serializeSafetensors,
   type SafetensorsDType, type SafetensorsEntry, type SafetensorsHeader, type LoadOptions, type SaveOptions, type HostTensor,
 } from './safetensors.js';
-export { readHfConfig, parseHfConfig, toHfConfigJson, checkpointFiles, type EncoderConfig, type EncoderType } from './hf-config.js';
+export { readHfConfig, parseHfConfig, fromHfConfigJson, toHfConfigJson, checkpointFiles, type EncoderConfig, type EncoderType } from './hf-config.js';

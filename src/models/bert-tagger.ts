@@ -12,8 +12,8 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { Module } from '../nn/module.js';
 import { Dropout, Linear } from '../nn/linear.js';
 import { BiLSTM, unpackSequences } from '../nn/lstm.js';
-import type { BertConfig } from '../nn/bert.js';
-import { encoderFromConfigJson, type TokenEncoder } from '../nn/encoders.js';
+import type { EncoderConfig } from '../nn/encoder-config.js';
+import { createEncoder, type TokenEncoder } from '../nn/encoders.js';
 import { LinearChainCrf } from '../crf/linear.js';
 import { createCrf, crfScoreColumns } from '../crf/create.js';
 import type { CrfSpec, CrfVariant } from '../crf/variant.js';
@@ -23,11 +23,10 @@ import { headDecode, headLoss, type HeadKind } from './head.js';
 
 export interface BertTaggerOptions {
   /**
-   * A config.json's fields; vocab_size is required. Without model_type, or with 'bert', the rest
-   * default to bert-base; 'roberta', 'distilbert' and 'albert' take that architecture's fields and
-   * defaults (the HF config.json as it is).
+   * The encoder's config, of any architecture: encoderConfig({ vocabSize, ... }) for one trained from
+   * scratch (the rest bert-base's), or a pretrained model's readHfConfig(dir).
    */
-  bert: Partial<BertConfig> & Pick<BertConfig, 'vocab_size'>;
+  encoder: EncoderConfig;
   numTags: number;
   head?: HeadKind; // default 'crf'
   /** Which CRF the 'crf' head uses (src/crf/variant.ts); default the linear-chain CRF over numTags. */
@@ -57,7 +56,7 @@ export class BertTagger extends Module {
     this.pooling = options.pooling ?? 'first';
     if (this.head !== 'crf' && this.head !== 'softmax') throw new Error(`${kind}: head must be 'crf' or 'softmax', got '${String(this.head)}'`);
     if (this.pooling !== 'first' && this.pooling !== 'mean') throw new Error(`${kind}: pooling must be 'first' or 'mean', got '${String(this.pooling)}'`);
-    this.bert = this.child('bert', encoderFromConfigJson(options.bert, `${kind} options.bert`));
+    this.bert = this.child('bert', createEncoder(options.encoder));
     const H = this.bert.hiddenSize;
     const K = options.lstmHidden ?? 0;
     this.lstm = K > 0 ? this.child('lstm', new BiLSTM(H, K)) : null;

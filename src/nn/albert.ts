@@ -6,12 +6,13 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import { add, div, matmul, permute, reshape, softmax } from '../ops/index.js';
-import type { EncoderConfig } from '../io/hf-config.js';
+import { checkEncoderConfig, type AlbertEncoderConfig } from './encoder-config.js';
 import { Module } from './module.js';
 import { Dropout, LayerNorm, Linear } from './linear.js';
 import { attentionBias } from './attention.js';
-import { activation, BertEmbeddings, ModuleList, type BertConfig } from './bert.js';
-import { checkEncoderInputs, encoderActivation, type EncoderInputs } from './encoder-inputs.js';
+import { BertEmbeddings, ModuleList } from './bert.js';
+import { activation, checkActivation, type Activation } from './activations.js';
+import { checkEncoderInputs, type EncoderInputs } from './encoder-inputs.js';
 
 /** HF AlbertAttention: query/key/value/dense and LayerNorm in one module (BERT splits self/output). */
 export class AlbertAttention extends Module {
@@ -25,7 +26,7 @@ export class AlbertAttention extends Module {
   readonly numHeads: number;
   readonly headSize: number;
 
-  constructor(config: EncoderConfig, initStd: number) {
+  constructor(config: AlbertEncoderConfig, initStd: number) {
     super();
     const H = config.hiddenSize;
     this.numHeads = config.numHeads;
@@ -63,11 +64,11 @@ export class AlbertLayer extends Module {
   readonly attention: AlbertAttention;
   readonly ffn: Linear;
   readonly ffn_output: Linear;
-  private readonly act: BertConfig['hidden_act'];
+  private readonly act: Activation;
 
-  constructor(config: EncoderConfig, initStd: number) {
+  constructor(config: AlbertEncoderConfig, initStd: number) {
     super();
-    this.act = encoderActivation('AlbertModel', config.hiddenAct, ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu']);
+    this.act = checkActivation('AlbertModel', config.hiddenAct);
     this.full_layer_layer_norm = this.child('full_layer_layer_norm', new LayerNorm(config.hiddenSize, config.layerNormEps));
     this.attention = this.child('attention', new AlbertAttention(config, initStd));
     this.ffn = this.child('ffn', new Linear(config.hiddenSize, config.intermediateSize, { initStd }));
@@ -85,7 +86,7 @@ export class AlbertLayer extends Module {
 export class AlbertLayerGroup extends Module {
   readonly albert_layers: AlbertLayer[];
 
-  constructor(config: EncoderConfig, initStd: number) {
+  constructor(config: AlbertEncoderConfig, initStd: number) {
     super();
     const list = this.child('albert_layers', new ModuleList());
     this.albert_layers = Array.from({ length: config.innerGroupNum }, (_, j) => list.add(String(j), new AlbertLayer(config, initStd)));
@@ -103,7 +104,7 @@ export class AlbertTransformer extends Module {
   readonly embedding_hidden_mapping_in: Linear;
   readonly albert_layer_groups: AlbertLayerGroup[];
 
-  constructor(readonly config: EncoderConfig, initStd: number) {
+  constructor(readonly config: AlbertEncoderConfig, initStd: number) {
     super();
     this.embedding_hidden_mapping_in = this.child('embedding_hidden_mapping_in', new Linear(config.embeddingSize, config.hiddenSize, { initStd }));
     const list = this.child('albert_layer_groups', new ModuleList());
@@ -123,37 +124,19 @@ export class AlbertTransformer extends Module {
   }
 }
 
-/** The BertConfig that makes BertEmbeddings HF's AlbertEmbeddings: the same module at width embedding_size. */
-function embeddingConfig(config: EncoderConfig, initStd: number): BertConfig {
-  return {
-    vocab_size: config.vocabSize,
-    hidden_size: config.embeddingSize,
-    num_hidden_layers: 0,
-    num_attention_heads: 1,
-    intermediate_size: 0,
-    hidden_act: 'gelu',
-    max_position_embeddings: config.maxPositions,
-    type_vocab_size: config.typeVocabSize,
-    layer_norm_eps: config.layerNormEps,
-    hidden_dropout_prob: config.hiddenDropout,
-    attention_probs_dropout_prob: config.attentionDropout,
-    initializer_range: initStd,
-    pad_token_id: config.padTokenId,
-  };
-}
-
 /** HF AlbertModel without its pooler: embeddings -> encoder. */
 export class AlbertModel extends Module {
   readonly embeddings: BertEmbeddings;
   readonly encoder: AlbertTransformer;
   readonly initializerRange: number;
 
-  constructor(readonly config: EncoderConfig) {
+  constructor(readonly config: AlbertEncoderConfig) {
     super();
-    if (config.modelType !== 'albert') throw new Error(`AlbertModel: config is for '${config.modelType}', not 'albert'`);
-    if (config.numLayers % config.numHiddenGroups !== 0) throw new Error(`AlbertModel: num_hidden_layers ${config.numLayers} is not divisible by num_hidden_groups ${config.numHiddenGroups}`);
-    this.initializerRange = typeof config.raw.initializer_range === 'number' ? config.raw.initializer_range : 0.02;
-    this.embeddings = this.child('embeddings', new BertEmbeddings(embeddingConfig(config, this.initializerRange)));
+    if (config.modelType !== 'albert') throw new Error(`AlbertModel: config is for '${String(config.modelType)}', not 'albert'`);
+    checkEncoderConfig(config, 'AlbertModel');
+    this.initializerRange = config.initializerRange;
+    // HF's AlbertEmbeddings is BertEmbeddings at width embedding_size.
+    this.embeddings = this.child('embeddings', new BertEmbeddings(config, config.embeddingSize));
     this.encoder = this.child('encoder', new AlbertTransformer(config, this.initializerRange));
   }
 

@@ -7,12 +7,13 @@
 
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { add, div, matmul, permute, reshape, softmax } from '../ops/index.js';
-import type { EncoderConfig } from '../io/hf-config.js';
+import { checkEncoderConfig, type DistilBertEncoderConfig } from './encoder-config.js';
 import { Module } from './module.js';
 import { Dropout, Embedding, LayerNorm, Linear } from './linear.js';
 import { attentionBias } from './attention.js';
-import { activation, ModuleList, type BertConfig } from './bert.js';
-import { checkEncoderInputs, encoderActivation, type EncoderInputs } from './encoder-inputs.js';
+import { ModuleList } from './bert.js';
+import { activation, checkActivation, type Activation } from './activations.js';
+import { checkEncoderInputs, type EncoderInputs } from './encoder-inputs.js';
 
 /** DistilBERT hard-codes LayerNorm's eps (its config has no layer_norm_eps). */
 const DISTILBERT_LAYER_NORM_EPS = 1e-12;
@@ -39,7 +40,7 @@ export class DistilBertEmbeddings extends Module {
   readonly LayerNorm: LayerNorm;
   readonly dropout: Dropout;
 
-  constructor(readonly config: EncoderConfig, initStd: number) {
+  constructor(readonly config: DistilBertEncoderConfig, initStd: number) {
     super();
     const { vocabSize, hiddenSize, maxPositions } = config;
     this.word_embeddings = this.child('word_embeddings', new Embedding(vocabSize, hiddenSize, { initStd, paddingIdx: config.padTokenId }));
@@ -80,7 +81,7 @@ export class DistilBertSelfAttention extends Module {
   readonly numHeads: number;
   readonly headSize: number;
 
-  constructor(config: EncoderConfig, initStd: number) {
+  constructor(config: DistilBertEncoderConfig, initStd: number) {
     super();
     const H = config.hiddenSize;
     this.numHeads = config.numHeads;
@@ -114,11 +115,11 @@ export class DistilBertFfn extends Module {
   readonly lin1: Linear;
   readonly lin2: Linear;
   readonly dropout: Dropout;
-  private readonly act: BertConfig['hidden_act'];
+  private readonly act: Activation;
 
-  constructor(config: EncoderConfig, initStd: number) {
+  constructor(config: DistilBertEncoderConfig, initStd: number) {
     super();
-    this.act = encoderActivation('DistilBertModel', config.hiddenAct, ['gelu', 'relu']);
+    this.act = checkActivation('DistilBertModel', config.hiddenAct, ['gelu', 'relu']);
     this.lin1 = this.child('lin1', new Linear(config.hiddenSize, config.intermediateSize, { initStd }));
     this.lin2 = this.child('lin2', new Linear(config.intermediateSize, config.hiddenSize, { initStd }));
     this.dropout = this.child('dropout', new Dropout(config.hiddenDropout));
@@ -136,7 +137,7 @@ export class TransformerBlock extends Module {
   readonly ffn: DistilBertFfn;
   readonly output_layer_norm: LayerNorm;
 
-  constructor(config: EncoderConfig, initStd: number) {
+  constructor(config: DistilBertEncoderConfig, initStd: number) {
     super();
     this.attention = this.child('attention', new DistilBertSelfAttention(config, initStd));
     this.sa_layer_norm = this.child('sa_layer_norm', new LayerNorm(config.hiddenSize, DISTILBERT_LAYER_NORM_EPS));
@@ -154,7 +155,7 @@ export class TransformerBlock extends Module {
 export class DistilBertTransformer extends Module {
   readonly layer: TransformerBlock[];
 
-  constructor(config: EncoderConfig, initStd: number) {
+  constructor(config: DistilBertEncoderConfig, initStd: number) {
     super();
     const list = this.child('layer', new ModuleList());
     this.layer = Array.from({ length: config.numLayers }, (_, i) => list.add(String(i), new TransformerBlock(config, initStd)));
@@ -173,10 +174,11 @@ export class DistilBertModel extends Module {
   readonly transformer: DistilBertTransformer;
   readonly initializerRange: number;
 
-  constructor(readonly config: EncoderConfig) {
+  constructor(readonly config: DistilBertEncoderConfig) {
     super();
-    if (config.modelType !== 'distilbert') throw new Error(`DistilBertModel: config is for '${config.modelType}', not 'distilbert'`);
-    this.initializerRange = typeof config.raw.initializer_range === 'number' ? config.raw.initializer_range : 0.02;
+    if (config.modelType !== 'distilbert') throw new Error(`DistilBertModel: config is for '${String(config.modelType)}', not 'distilbert'`);
+    checkEncoderConfig(config, 'DistilBertModel');
+    this.initializerRange = config.initializerRange;
     this.embeddings = this.child('embeddings', new DistilBertEmbeddings(config, this.initializerRange));
     this.transformer = this.child('transformer', new DistilBertTransformer(config, this.initializerRange));
   }

@@ -4,7 +4,6 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
-import type { BertConfig } from './bert.js';
 import { readHost } from './host.js';
 
 /** What every encoder's forward takes beside the ids (HF's attention_mask and token_type_ids). */
@@ -50,10 +49,4 @@ export function checkEncoderInputs(who: string, inputIds: Tensor, options: Encod
     }
   }
   return mask;
-}
-
-/** hidden_act checked against what the encoder implements (HF's ACT2FN names). */
-export function encoderActivation(who: string, name: string, supported: readonly string[]): BertConfig['hidden_act'] {
-  if (!supported.includes(name)) throw new Error(`${who}: activation '${name}' is not supported (${supported.join(', ')})`);
-  return name as BertConfig['hidden_act'];
 }

@@ -11,12 +11,13 @@
 
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { add, matmul, mul, neg, permute, reshape, softmax, where } from '../ops/index.js';
-import type { EncoderConfig, GptNeoAttention } from '../io/hf-config.js';
+import { checkEncoderConfig, type GptNeoAttention, type GptNeoEncoderConfig } from './encoder-config.js';
 import { Module } from './module.js';
 import { Dropout, Embedding, LayerNorm, Linear } from './linear.js';
 import { MASKED_SCORE } from './attention.js';
-import { activation, ModuleList, type BertConfig } from './bert.js';
-import { checkEncoderInputs, encoderActivation, type EncoderInputs } from './encoder-inputs.js';
+import { ModuleList } from './bert.js';
+import { activation, checkActivation, type Activation } from './activations.js';
+import { checkEncoderInputs, type EncoderInputs } from './encoder-inputs.js';
 import { lengthsFromMask, readHost } from './host.js';
 
 /**
@@ -63,7 +64,7 @@ export class GptNeoSelfAttention extends Module {
   readonly numHeads: number;
   readonly headSize: number;
 
-  constructor(config: EncoderConfig, readonly attentionType: GptNeoAttention, initStd: number) {
+  constructor(config: GptNeoEncoderConfig, readonly attentionType: GptNeoAttention, initStd: number) {
     super();
     const H = config.hiddenSize;
     this.numHeads = config.numHeads;
@@ -96,7 +97,7 @@ export class GptNeoSelfAttention extends Module {
 export class GptNeoAttentionBlock extends Module {
   readonly attention: GptNeoSelfAttention;
 
-  constructor(config: EncoderConfig, readonly attentionType: GptNeoAttention, initStd: number) {
+  constructor(config: GptNeoEncoderConfig, readonly attentionType: GptNeoAttention, initStd: number) {
     super();
     this.attention = this.child('attention', new GptNeoSelfAttention(config, attentionType, initStd));
   }
@@ -111,11 +112,11 @@ export class GptNeoMlp extends Module {
   readonly c_fc: Linear;
   readonly c_proj: Linear;
   readonly dropout: Dropout;
-  private readonly act: BertConfig['hidden_act'];
+  private readonly act: Activation;
 
-  constructor(config: EncoderConfig, initStd: number) {
+  constructor(config: GptNeoEncoderConfig, initStd: number) {
     super();
-    this.act = encoderActivation('GptNeoModel', config.hiddenAct, ['gelu_new', 'gelu', 'gelu_pytorch_tanh', 'relu']);
+    this.act = checkActivation('GptNeoModel', config.hiddenAct);
     this.c_fc = this.child('c_fc', new Linear(config.hiddenSize, config.intermediateSize, { initStd }));
     this.c_proj = this.child('c_proj', new Linear(config.intermediateSize, config.hiddenSize, { initStd }));
     this.dropout = this.child('dropout', new Dropout(config.hiddenDropout));
@@ -133,7 +134,7 @@ export class GptNeoBlock extends Module {
   readonly ln_2: LayerNorm;
   readonly mlp: GptNeoMlp;
 
-  constructor(config: EncoderConfig, readonly attentionType: GptNeoAttention, initStd: number) {
+  constructor(config: GptNeoEncoderConfig, readonly attentionType: GptNeoAttention, initStd: number) {
     super();
     this.ln_1 = this.child('ln_1', new LayerNorm(config.hiddenSize, config.layerNormEps));
     this.attn = this.child('attn', new GptNeoAttentionBlock(config, attentionType, initStd));
@@ -162,17 +163,17 @@ export class GptNeoModel extends Module {
   readonly attentionLayers: readonly GptNeoAttention[];
   readonly windowSize: number;
 
-  constructor(readonly config: EncoderConfig) {
+  constructor(readonly config: GptNeoEncoderConfig) {
     super();
-    if (config.modelType !== 'gpt_neo') throw new Error(`GptNeoModel: config is for '${config.modelType}', not 'gpt_neo'`);
-    if (!config.gptNeo) throw new Error('GptNeoModel: config has no gptNeo fields (parse config.json with parseHfConfig)');
-    this.attentionLayers = config.gptNeo.attentionLayers;
-    this.windowSize = config.gptNeo.windowSize;
-    this.initializerRange = typeof config.raw.initializer_range === 'number' ? config.raw.initializer_range : 0.02;
+    if (config.modelType !== 'gpt_neo') throw new Error(`GptNeoModel: config is for '${String(config.modelType)}', not 'gpt_neo'`);
+    checkEncoderConfig(config, 'GptNeoModel');
+    this.attentionLayers = config.attentionLayers;
+    this.windowSize = config.windowSize;
+    this.initializerRange = config.initializerRange;
     const initStd = this.initializerRange;
     this.wte = this.child('wte', new Embedding(config.vocabSize, config.hiddenSize, { initStd }));
     this.wpe = this.child('wpe', new Embedding(config.maxPositions, config.hiddenSize, { initStd }));
-    this.drop = this.child('drop', new Dropout(config.gptNeo.embedDropout));
+    this.drop = this.child('drop', new Dropout(config.embedDropout));
     const list = this.child('h', new ModuleList());
     this.h = this.attentionLayers.map((kind, i) => list.add(String(i), new GptNeoBlock(config, kind, initStd)));
     this.ln_f = this.child('ln_f', new LayerNorm(config.hiddenSize, config.layerNormEps));
@@ -192,7 +193,7 @@ export class GptNeoModel extends Module {
   }
   /** classifier_dropout: HF's GPTNeoForTokenClassification drops out the hidden states at this rate before its classifier. */
   get hiddenDropout(): number {
-    return this.config.gptNeo!.classifierDropout;
+    return this.config.classifierDropout;
   }
 
   /**

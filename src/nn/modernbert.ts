@@ -15,12 +15,13 @@ import { keep } from '../tensor/scope.js';
 import { fmt } from '../tensor/shape.js';
 import { add, geglu, matmul, mul, permute, reshape, rotary, slice, slidingWindowBias, softmax } from '../ops/index.js';
 import { layerNorm } from '../ops/fused.js';
-import type { EncoderConfig, ModernBertFields } from '../io/hf-config.js';
+import { checkEncoderConfig, type ModernBertEncoderConfig, type ModernBertFields } from './encoder-config.js';
 import { Module } from './module.js';
 import { Dropout, Embedding, Linear } from './linear.js';
 import { attentionBias, MASKED_SCORE } from './attention.js';
-import { activation, ModuleList } from './bert.js';
-import { checkEncoderInputs, encoderActivation, type EncoderInputs } from './encoder-inputs.js';
+import { ModuleList } from './bert.js';
+import { activation, checkActivation, type Activation } from './activations.js';
+import { checkEncoderInputs, type EncoderInputs } from './encoder-inputs.js';
 import { onesInit } from './init.js';
 
 /** nn.LayerNorm(H, eps, bias=norm_bias): ModernBERT's norms have no bias by default (HF: weight only). */
@@ -75,7 +76,7 @@ export class ModernBertEmbeddings extends Module {
   readonly norm: ModernBertNorm;
   readonly drop: Dropout;
 
-  constructor(config: EncoderConfig, fields: ModernBertFields, initStd: number) {
+  constructor(config: ModernBertEncoderConfig, fields: ModernBertFields, initStd: number) {
     super();
     this.tok_embeddings = this.child('tok_embeddings', new Embedding(config.vocabSize, config.hiddenSize, { initStd, paddingIdx: config.padTokenId }));
     this.norm = this.child('norm', new ModernBertNorm(config.hiddenSize, config.layerNormEps, fields.normBias));
@@ -102,7 +103,7 @@ export class ModernBertAttention extends Module {
   readonly numHeads: number;
   readonly headSize: number;
 
-  constructor(config: EncoderConfig, fields: ModernBertFields, stds: { in: number; out: number }) {
+  constructor(config: ModernBertEncoderConfig, fields: ModernBertFields, stds: { in: number; out: number }) {
     super();
     const H = config.hiddenSize;
     this.numHeads = config.numHeads;
@@ -138,9 +139,9 @@ export class ModernBertMlp extends Module {
   readonly Wo: Linear;
   readonly drop: Dropout;
 
-  constructor(config: EncoderConfig, fields: ModernBertFields, stds: { in: number; out: number }) {
+  constructor(config: ModernBertEncoderConfig, fields: ModernBertFields, stds: { in: number; out: number }) {
     super();
-    encoderActivation('ModernBertModel (hidden_activation, fused in the GeGLU kernel)', config.hiddenAct, ['gelu']);
+    checkActivation('ModernBertModel (hidden_activation, fused in the GeGLU kernel)', config.hiddenAct, ['gelu']);
     this.Wi = this.child('Wi', new Linear(config.hiddenSize, 2 * config.intermediateSize, { bias: fields.mlpBias, initStd: stds.in }));
     this.Wo = this.child('Wo', new Linear(config.intermediateSize, config.hiddenSize, { bias: fields.mlpBias, initStd: stds.out }));
     this.drop = this.child('drop', new Dropout(fields.mlpDropout));
@@ -158,7 +159,7 @@ export class ModernBertEncoderLayer extends Module {
   readonly mlp_norm: ModernBertNorm;
   readonly mlp: ModernBertMlp;
 
-  constructor(config: EncoderConfig, fields: ModernBertFields, readonly layerId: number, stds: { in: number; out: number }) {
+  constructor(config: ModernBertEncoderConfig, fields: ModernBertFields, readonly layerId: number, stds: { in: number; out: number }) {
     super();
     const { hiddenSize: H, layerNormEps: eps } = config;
     this.attn_norm = layerId === 0 ? null : this.child('attn_norm', new ModernBertNorm(H, eps, fields.normBias));
@@ -178,11 +179,11 @@ export class ModernBertEncoderLayer extends Module {
 export class ModernBertPredictionHead extends Module {
   readonly dense: Linear;
   readonly norm: ModernBertNorm;
-  private readonly act: ReturnType<typeof encoderActivation>;
+  private readonly act: Activation;
 
-  constructor(config: EncoderConfig, fields: ModernBertFields, std: number) {
+  constructor(config: ModernBertEncoderConfig, fields: ModernBertFields, std: number) {
     super();
-    this.act = encoderActivation('ModernBertPredictionHead (classifier_activation)', fields.classifierActivation, ['gelu', 'relu', 'gelu_new', 'gelu_pytorch_tanh']);
+    this.act = checkActivation('ModernBertPredictionHead (classifier_activation)', fields.classifierActivation);
     this.dense = this.child('dense', new Linear(config.hiddenSize, config.hiddenSize, { bias: fields.classifierBias, initStd: std }));
     this.norm = this.child('norm', new ModernBertNorm(config.hiddenSize, config.layerNormEps, fields.normBias));
   }
@@ -201,11 +202,12 @@ export class ModernBertModel extends Module {
   readonly fields: ModernBertFields;
   readonly initializerRange: number;
 
-  constructor(readonly config: EncoderConfig) {
+  constructor(readonly config: ModernBertEncoderConfig) {
     super();
-    if (config.modelType !== 'modernbert' || !config.modernBert) throw new Error(`ModernBertModel: config is for '${config.modelType}', not 'modernbert'`);
-    this.fields = config.modernBert;
-    this.initializerRange = typeof config.raw.initializer_range === 'number' ? config.raw.initializer_range : 0.02;
+    if (config.modelType !== 'modernbert') throw new Error(`ModernBertModel: config is for '${String(config.modelType)}', not 'modernbert'`);
+    checkEncoderConfig(config, 'ModernBertModel');
+    this.fields = config;
+    this.initializerRange = config.initializerRange;
     // HF's init stds ('in', 'out' scaled by depth, 'embedding'); HF truncates its normals at +-cutoff * std, these are plain normals.
     const stds = { in: this.initializerRange, out: this.initializerRange / Math.sqrt(2 * config.numLayers) };
     this.embeddings = this.child('embeddings', new ModernBertEmbeddings(config, this.fields, this.initializerRange));

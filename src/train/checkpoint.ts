@@ -12,7 +12,8 @@ import { loadSafetensors, loadSafetensorsBytes, SafetensorsReader, saveSafetenso
 import type { Tensor } from '../tensor/tensor.js';
 import { withAllocationLimit } from '../tensor/shape.js';
 import { decodeUtf8 } from '../data/files.js';
-import type { BertConfig } from '../nn/bert.js';
+import type { EncoderConfig } from '../nn/encoder-config.js';
+import { fromHfConfigJson, toHfConfigJson } from '../io/hf-config.js';
 import { loadTokenizerFiles } from '../text/load-tokenizer.js';
 import { resolveConfig, snakeKeys, type TrainConfig } from './config.js';
 import { createModel, type ModelVocabulary, type NerModel } from './model-factory.js';
@@ -62,10 +63,10 @@ export interface CheckpointConfig {
   scheme: TrainConfig['scheme'];
   train: TrainConfig;
   /**
-   * The encoder's config.json in Hugging Face's field names (BERT models); its model_type (absent
-   * = bert) says which architecture -- bert, roberta, distilbert or albert -- loadCheckpoint builds.
+   * The BERT models' encoder, of any architecture (bert, roberta, distilbert, albert); null for the
+   * BiLSTM-CRF. config.json holds it under "bert" in Hugging Face's field names (toHfConfigJson).
    */
-  bert: BertConfig | null;
+  encoder: EncoderConfig | null;
   vocabulary: 'words' | 'subwords';
   /** Scores at save time, e.g. {"dev_f1": 0.81}. */
   metrics: Record<string, number>;
@@ -124,7 +125,13 @@ export async function writeVocabulary(dir: string, vocabulary: ModelVocabulary):
 
 /** Every text file of a checkpoint: config.json (keys in snake_case, the training settings included), the vocabulary, the model card. */
 function textFiles(config: CheckpointConfig, vocabulary: ModelVocabulary): Map<string, string | Uint8Array> {
-  return new Map([['config.json', JSON.stringify({ ...config, train: snakeKeys(config.train) }, null, 2) + '\n'], ...vocabularyFiles(vocabulary), ['README.md', modelCard(config)]]);
+  return new Map([['config.json', JSON.stringify(checkpointJson(config), null, 2) + '\n'], ...vocabularyFiles(vocabulary), ['README.md', modelCard(config)]]);
+}
+
+/** config.json as written: the training settings' keys in snake_case, the encoder as a Hugging Face config under "bert". */
+function checkpointJson(config: CheckpointConfig): Record<string, unknown> {
+  const { encoder, ...rest } = config;
+  return { ...rest, train: snakeKeys(config.train), bert: encoder ? toHfConfigJson(encoder) : null };
 }
 
 const WEIGHTS_METADATA = { format: 'pt', producer: 'medner' };
@@ -206,15 +213,20 @@ export async function resolveCheckpointDir(dir: string): Promise<string> {
 export async function readCheckpointConfig(source: string | CheckpointFiles): Promise<CheckpointConfig> {
   const files = asFiles(source);
   const path = where(files, 'config.json');
-  let config: CheckpointConfig;
+  let json: Record<string, unknown>;
   try {
-    config = JSON.parse(await readText(files, 'config.json')) as CheckpointConfig;
+    json = JSON.parse(await readText(files, 'config.json')) as Record<string, unknown>;
   } catch (error) {
     throw new Error(`${path}: ${(error as Error).message}`);
   }
-  if (config.format !== CHECKPOINT_FORMAT) throw new Error(`${path}: not a medner checkpoint (format is ${JSON.stringify(config.format)}) nor a Hugging Face token-classification model (no id2label); to fine-tune a pretrained encoder use train --pretrained`);
-  if (config.version > CHECKPOINT_VERSION) throw new Error(`${path}: checkpoint version ${config.version} is newer than this medner (${CHECKPOINT_VERSION})`);
-  config.train = resolveConfig(config.train as unknown as Record<string, unknown>, path);
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error(`${path}: not a JSON object`);
+  if (json.format !== CHECKPOINT_FORMAT) throw new Error(`${path}: not a medner checkpoint (format is ${JSON.stringify(json.format)}) nor a Hugging Face token-classification model (no id2label); to fine-tune a pretrained encoder use train --pretrained`);
+  if ((json.version as number) > CHECKPOINT_VERSION) throw new Error(`${path}: checkpoint version ${String(json.version)} is newer than this medner (${CHECKPOINT_VERSION})`);
+  const { bert, ...rest } = json;
+  const config = rest as unknown as CheckpointConfig;
+  config.train = resolveConfig(json.train as Record<string, unknown>, path);
+  // Checkpoints of a BERT trained from scratch hold a config without model_type: BERT.
+  config.encoder = bert === undefined || bert === null ? null : fromHfConfigJson(bert, `${path}: bert`, 'bert');
   return config;
 }
 
@@ -275,7 +287,7 @@ export async function loadCheckpointFromFiles(files: CheckpointFiles, backend: B
     new Error(`${configPath}: describes a model larger than the ${stored.toLocaleString('en-US')} values in model.safetensors (a tensor of ${wanted.toLocaleString('en-US')} values is past that); a size in config.json or a vocabulary file is wrong, or tensors are missing`);
   const { model, encoder } = withAllocationLimit(limit, refuse, () => {
     try {
-      return createModel(config.train, vocabulary, config.labels, config.bert);
+      return createModel(config.train, vocabulary, config.labels, config.encoder);
     } catch (error) {
       const message = (error as Error).message;
       throw message.startsWith(`${files.location}/`) ? error : new Error(`${configPath}: ${message}`);

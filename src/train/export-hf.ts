@@ -10,7 +10,7 @@ import { tensor, type Tensor } from '../tensor/tensor.js';
 import { allowedTransitions } from '../crf/constraints.js';
 import { snakeKeys } from './config.js';
 import { loadCheckpoint, writeDirectoryAtomically, type CheckpointConfig } from './checkpoint.js';
-import type { EncoderType } from '../io/hf-config.js';
+import { toHfConfigJson } from '../io/hf-config.js';
 import { ARCHITECTURE, HEAD_FILE, hfName, type MednerEntry } from './huggingface.js';
 
 const { writeFile } = platform.fs;
@@ -32,10 +32,10 @@ export async function exportHf(modelDir: string, out: string, backend: Backend =
   const loaded = await loadCheckpoint(modelDir, backend);
   try {
     const { config, model, vocabulary } = loaded;
-    if (vocabulary.kind !== 'subwords' || !config.bert) {
+    if (vocabulary.kind !== 'subwords' || !config.encoder) {
       throw new Error(`${modelDir}: a ${config.model} has no Hugging Face architecture (transformers' token classifiers sit on a BERT-family encoder); export --format hf takes bert-softmax, bert-crf and bert-bilstm-crf models`);
     }
-    const modelType = ((config.bert as unknown as { model_type?: EncoderType }).model_type ?? 'bert') as EncoderType;
+    const modelType = config.encoder.modelType;
     const architecture = ARCHITECTURE[modelType];
     const hasLstm = config.model === 'bert-bilstm-crf';
     const main = new Map<string, Tensor>();
@@ -70,8 +70,7 @@ export async function exportHf(modelDir: string, out: string, backend: Backend =
       ...(config.train.crf === 'semi-markov' ? { crf: 'semi-markov' as const } : {}),
     };
     const hfConfig = {
-      ...config.bert,
-      model_type: modelType,
+      ...toHfConfigJson(config.encoder),
       architectures: [architecture],
       id2label: Object.fromEntries(config.labels.map((l, i) => [String(i), l])),
       label2id: Object.fromEntries(config.labels.map((l, i) => [l, i])),

@@ -18,7 +18,6 @@ import { SafetensorsReader } from '../io/safetensors.js';
 import { checkpointFiles, ignoredHeadReason, normalizeTensorName, readHfConfig, type EncoderType } from '../io/hf-config.js';
 import { isValidTag } from '../data/schemes.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
-import type { BertConfig } from '../nn/bert.js';
 import { fmt } from '../tensor/shape.js';
 import { defaultsFor, resolveConfig, type ModelKind } from './config.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint-format.js';
@@ -104,8 +103,7 @@ export async function loadHfTokenClassifier(dir: string, backend: Backend): Prom
     defaultsFor(kind),
   );
   const tokenizer = await loadPretrainedTokenizer(dir);
-  const bert = { ...(encoder.raw as unknown as BertConfig) };
-  const { model, encoder: sentenceEncoder } = createModel(train, { kind: 'subwords', tokenizer }, labels, bert);
+  const { model, encoder: sentenceEncoder } = createModel(train, { kind: 'subwords', tokenizer }, labels, encoder);
 
   // Every model tensor from the checkpoint: the encoder under its prefix, classifier.*, and the head file.
   const readers: SafetensorsReader[] = [];
@@ -151,7 +149,7 @@ export async function loadHfTokenClassifier(dir: string, backend: Backend): Prom
     labels,
     scheme: train.scheme,
     train,
-    bert,
+    encoder,
     vocabulary: 'subwords',
     metrics: {},
     data: { source: `huggingface ${ARCHITECTURE[encoder.modelType]} (${basename(dir)})` },

@@ -6,7 +6,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { NerBatch } from '../models/batch.js';
 import { BiLstmCrf } from '../models/bilstm-crf.js';
 import { BertBiLstmCrf, BertCrf, BertSoftmax, type BertTagger } from '../models/bert-tagger.js';
-import type { BertConfig } from '../nn/bert.js';
+import { encoderConfig, type EncoderConfig } from '../nn/encoder-config.js';
 import type { CrfSpec, CrfVariant } from '../crf/variant.js';
 import type { SubwordTokenizer } from '../text/subword-tokenizer.js';
 import { DEFAULTS, type TrainConfig } from './config.js';
@@ -27,32 +27,29 @@ export type ModelVocabulary = { kind: 'words'; words: Vocabulary; chars: Vocabul
 
 export const isBertModel = (kind: TrainConfig['model']): boolean => !kind.startsWith('bilstm-');
 
-/** HF-style BERT config for an encoder trained from scratch. */
-export function scratchBertConfig(config: TrainConfig, vocabSize: number): BertConfig {
-  return {
-    vocab_size: vocabSize,
-    hidden_size: config.bertHidden,
-    num_hidden_layers: config.bertLayers,
-    num_attention_heads: config.bertHeads,
-    intermediate_size: config.bertIntermediate,
-    hidden_act: 'gelu',
-    max_position_embeddings: Math.max(512, config.maxLength),
-    type_vocab_size: 2,
-    layer_norm_eps: 1e-12,
-    hidden_dropout_prob: config.bertDropout,
-    attention_probs_dropout_prob: config.bertDropout,
-    initializer_range: 0.02,
-  } as BertConfig;
+/** The config of a BERT encoder trained from scratch: the train config's shape, bert-base's other settings. */
+export function scratchEncoderConfig(config: TrainConfig, vocabSize: number): EncoderConfig {
+  return encoderConfig({
+    modelType: 'bert',
+    vocabSize,
+    hiddenSize: config.bertHidden,
+    numLayers: config.bertLayers,
+    numHeads: config.bertHeads,
+    intermediateSize: config.bertIntermediate,
+    maxPositions: Math.max(512, config.maxLength),
+    hiddenDropout: config.bertDropout,
+    attentionDropout: config.bertDropout,
+  });
 }
 
 /** The model and its input encoder; the CRF gets the scheme's transition constraints unless they are off. */
-export function createModel(config: TrainConfig, vocabulary: ModelVocabulary, labels: readonly string[], bert: BertConfig | null): { model: NerModel; encoder: SentenceEncoder } {
-  const built = buildModel(config, vocabulary, labels, bert);
+export function createModel(config: TrainConfig, vocabulary: ModelVocabulary, labels: readonly string[], encoder: EncoderConfig | null): { model: NerModel; encoder: SentenceEncoder } {
+  const built = buildModel(config, vocabulary, labels, encoder);
   if (built.model.crf?.setConstraints && config.constraints !== 'off') built.model.crf.setConstraints({ mode: config.constraints, labels: [...labels], scheme: config.scheme });
   return built;
 }
 
-function buildModel(config: TrainConfig, vocabulary: ModelVocabulary, labels: readonly string[], bert: BertConfig | null): { model: NerModel; encoder: SentenceEncoder } {
+function buildModel(config: TrainConfig, vocabulary: ModelVocabulary, labels: readonly string[], encoder: EncoderConfig | null): { model: NerModel; encoder: SentenceEncoder } {
   const numTags = labels.length;
   // The CRF models' variant: the config's crf key (bilstm-semicrf and bert-semicrf default it to semi-markov).
   const crf: CrfSpec = { variant: config.model.endsWith('-semicrf') ? 'semi-markov' : (config.crf ?? 'linear'), labels, scheme: config.scheme, maxSegmentLength: config.maxSegmentLength ?? DEFAULTS.maxSegmentLength };
@@ -69,9 +66,9 @@ function buildModel(config: TrainConfig, vocabulary: ModelVocabulary, labels: re
     });
     return { model: model as unknown as NerModel, encoder: new WordEncoder(vocabulary.words, config.charFeatures === 'cnn' ? vocabulary.chars : null, config.lowercase) };
   }
-  // `bert` is an HF config.json object of any encoder architecture (model_type bert, roberta, distilbert, albert).
-  if (vocabulary.kind !== 'subwords' || !bert) throw new Error(`${config.model} needs a WordPiece tokenizer and an encoder config`);
-  const options = { bert, numTags, pooling: config.pooling, dropout: config.dropout, crf };
+  // `encoder` is of any architecture (bert, roberta, distilbert, albert).
+  if (vocabulary.kind !== 'subwords' || !encoder) throw new Error(`${config.model} needs a WordPiece tokenizer and an encoder config`);
+  const options = { encoder, numTags, pooling: config.pooling, dropout: config.dropout, crf };
   let model: BertTagger;
   if (config.model === 'bert-softmax') model = new BertSoftmax(options);
   else if (config.model === 'bert-crf' || config.model === 'bert-semicrf') model = new BertCrf(options);

@@ -28,14 +28,14 @@ import { loadSentences } from './corpus.js';
 import { summarizeReport } from '../data/documents.js';
 import { chunkSentences, type Chunk, type SentenceEncoder } from './encode.js';
 import { evaluate } from './evaluate.js';
-import { createModel, isBertModel, scratchBertConfig, type ModelVocabulary, type NerModel } from './model-factory.js';
+import { createModel, isBertModel, scratchEncoderConfig, type ModelVocabulary, type NerModel } from './model-factory.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, completeCheckpoint, readCheckpointConfig, readVocabulary, saveCheckpoint, type CheckpointConfig } from './checkpoint.js';
 import { ProgressBar, formatSeconds } from './progress.js';
 import { applyUpdate, backpropagate, type StepContext } from './step.js';
 import { renderReport, type EpochRecord, type TypeScore } from './report.js';
 import { buildCharVocabulary, buildLabelList, buildWordVocabulary, Vocabulary } from './vocab.js';
 import { loadPretrainedEncoder, loadPretrainedTokenizer } from './pretrained.js';
-import type { BertConfig } from '../nn/bert.js';
+import type { EncoderConfig } from '../nn/encoder-config.js';
 
 const { readFile, readdir, writeFile, rename, mkdir, stat } = platform.fs;
 const { basename, join, resolve } = platform.path;
@@ -159,7 +159,8 @@ interface Run {
   typeMap: Record<string, string | null> | null;
   labels: string[];
   vocabulary: ModelVocabulary;
-  bert: BertConfig | null;
+  /** The BERT models' encoder config (null for the BiLSTM-CRF). */
+  encoderConfig: EncoderConfig | null;
   model: NerModel;
   encoder: SentenceEncoder;
   parameterCount: number;
@@ -254,34 +255,34 @@ async function prepareData(options: TrainOptions, config: TrainConfig, resumed: 
 // ---------- phase: vocabulary, model, optimizer ----------
 
 /** Labels, the word or subword vocabulary and the BERT config: from the checkpoint when resuming, else from the data. */
-async function buildVocabulary(options: TrainOptions, config: TrainConfig, train: Loaded, resumed: Resumed | null): Promise<Pick<Run, 'labels' | 'vocabulary' | 'bert'>> {
-  if (resumed) return { labels: resumed.checkpoint.labels, vocabulary: await readVocabulary(resumed.dir, resumed.checkpoint), bert: resumed.checkpoint.bert };
+async function buildVocabulary(options: TrainOptions, config: TrainConfig, train: Loaded, resumed: Resumed | null): Promise<Pick<Run, 'labels' | 'vocabulary' | 'encoderConfig'>> {
+  if (resumed) return { labels: resumed.checkpoint.labels, vocabulary: await readVocabulary(resumed.dir, resumed.checkpoint), encoderConfig: resumed.checkpoint.encoder };
   const labels = buildLabelList(train.sentences);
   if (labels.length === 1) throw new Error(`${options.train}: no entities found (every tag is O); check --format and the tag column`);
   if (!isBertModel(config.model)) {
     const chars = config.charFeatures === 'cnn' ? buildCharVocabulary(train.sentences) : null;
-    return { labels, vocabulary: { kind: 'words', words: buildWordVocabulary(train.sentences, config.minWordCount, config.lowercase), chars }, bert: null };
+    return { labels, vocabulary: { kind: 'words', words: buildWordVocabulary(train.sentences, config.minWordCount, config.lowercase), chars }, encoderConfig: null };
   }
   if (options.pretrained) {
-    // bert, roberta, distilbert or albert: config.json as it is becomes the checkpoint's `bert`
-    // field, and its model_type picks the encoder (src/nn/encoders.ts).
+    // bert, roberta, distilbert or albert: config.json's model_type picks the encoder (src/nn/encoders.ts),
+    // and its other fields travel in the checkpoint (EncoderConfig.raw).
     const hf = readHfConfig(options.pretrained);
     const tokenizer = await loadPretrainedTokenizer(options.pretrained);
     if (tokenizer.idToToken.length > hf.vocabSize) throw new Error(`${options.pretrained}: the vocabulary has ${tokenizer.idToToken.length} tokens but config.json's vocab_size is ${hf.vocabSize}`);
-    return { labels, vocabulary: { kind: 'subwords', tokenizer }, bert: { ...(hf.raw as unknown as BertConfig) } };
+    return { labels, vocabulary: { kind: 'subwords', tokenizer }, encoderConfig: hf };
   }
   const tokenizer = options.vocab
     ? await WordPieceTokenizer.load(options.vocab, { lowercase: config.lowercase }).catch((error: Error) => {
         throw new Error(`${options.vocab}: ${error.message}`);
       })
     : vocabularyFromTraining(train.sentences, config.lowercase);
-  return { labels, vocabulary: { kind: 'subwords', tokenizer }, bert: scratchBertConfig(config, tokenizer.idToToken.length) };
+  return { labels, vocabulary: { kind: 'subwords', tokenizer }, encoderConfig: scratchEncoderConfig(config, tokenizer.idToToken.length) };
 }
 
 /** The model (pretrained weights loaded, class weights set) and the training chunks its encoder makes. */
-function buildModel(run: Pick<Run, 'options' | 'config' | 'backend' | 'log' | 'data' | 'labels' | 'vocabulary' | 'bert'>, resumed: Resumed | null) {
+function buildModel(run: Pick<Run, 'options' | 'config' | 'backend' | 'log' | 'data' | 'labels' | 'vocabulary' | 'encoderConfig'>, resumed: Resumed | null) {
   const { options, config, backend, log, labels } = run;
-  const { model, encoder } = createModel(config, run.vocabulary, labels, run.bert);
+  const { model, encoder } = createModel(config, run.vocabulary, labels, run.encoderConfig);
   if (options.pretrained && !resumed) log(loadPretrainedEncoder(model, options.pretrained, backend));
   const parameterCount = model.parameters().reduce((n, p) => n + p.size, 0);
   log(`model: ${config.model}, ${parameterCount.toLocaleString('en-US')} parameters, ${labels.length} tags (${config.scheme}), backend ${backend.name}`);
@@ -387,7 +388,7 @@ function checkpointConfig(run: Run, metrics: Record<string, number>): Checkpoint
   const data = { train: options.train, dev: options.dev, test: options.test, pretrained: options.pretrained };
   return {
     format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model: config.model, labels: run.labels, scheme: config.scheme, train: config,
-    bert: run.bert, vocabulary: run.vocabulary.kind, metrics,
+    encoder: run.encoderConfig, vocabulary: run.vocabulary.kind, metrics,
     // File names only: a checkpoint travels, the directories it was trained from do not.
     data: Object.fromEntries(Object.entries(data).filter(([, v]) => v).map(([k, v]) => [k, basename(v!)])),
     ...(run.typeMap ? { type_map: run.typeMap } : {}),

@@ -27,7 +27,8 @@ const parameterCount = (shapes: Map<string, number[]>): number => [...shapes.val
 describe('config.json', () => {
   it('BiomedBERT (bert): fields and the parameter count of bert-base without its pooler', () => {
     const config = readHfConfig(tmpDirWith({ 'config.json': readFileSync(join(fixtures, 'biomedbert-config.json'), 'utf8') }));
-    expect(config).toMatchObject({ modelType: 'bert', vocabSize: 30522, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072, maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, hiddenAct: 'gelu', positionOffset: 0, embeddingSize: 768 });
+    expect(config).toMatchObject({ modelType: 'bert', vocabSize: 30522, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072, maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, hiddenAct: 'gelu', positionOffset: 0, initializerRange: 0.02 });
+    expect('embeddingSize' in config).toBe(false); // ALBERT's own field
     const shapes = expectedEncoderShapes(config);
     expect(shapes.size).toBe(5 + 16 * 12);
     // 109,482,240 in BertModel, minus the pooler's 590,592.
@@ -60,7 +61,7 @@ describe('config.json', () => {
 
   it('errors name the file and the key', () => {
     const bert = JSON.parse(readFileSync(join(fixtures, 'biomedbert-config.json'), 'utf8')) as Record<string, unknown>;
-    expect(() => parseHfConfig(JSON.stringify({ ...bert, model_type: 'gpt2' }), 'm/config.json')).toThrow(/m\/config\.json: model_type "gpt2" is not supported \(supported: bert, distilbert, roberta, albert/);
+    expect(() => parseHfConfig(JSON.stringify({ ...bert, model_type: 'gpt2' }), 'm/config.json')).toThrow(/m\/config\.json: model_type "gpt2" is not supported \(supported: bert, roberta, distilbert, albert/);
     expect(() => parseHfConfig(JSON.stringify({ ...bert, hidden_size: '768' }), 'm/config.json')).toThrow(/m\/config\.json: hidden_size must be an integer >= 1, got "768"/);
     expect(() => parseHfConfig(JSON.stringify({ ...bert, num_attention_heads: 7 }), 'c.json')).toThrow(/c\.json: hidden_size 768 is not divisible by num_attention_heads 7/);
     expect(() => parseHfConfig(JSON.stringify({ ...bert, position_embedding_type: 'relative_key' }), 'c.json')).toThrow(/position_embedding_type "relative_key" is not supported/);

@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpuBackend, manualSeed, ops, setBackend, tensor, tidy } from '../../src/index.js';
 import { BertCrf, BertSoftmax, BertTagger, BiLstmCrf, firstSubwordPooling, meanSubwordPooling, wordSpans, type NerBatch } from '../../src/models/index.js';
 import { AdamW } from '../../src/optim/index.js';
+import { encoderConfig } from '../../src/nn/index.js';
 import { expectClose } from '../helpers/gradcheck.js';
 import { backends, readBack } from '../nn/backends.js';
 
-const bert = { vocab_size: 16, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 8, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 };
+const encoder = encoderConfig({ vocabSize: 16, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16, maxPositions: 8, hiddenDropout: 0, attentionDropout: 0 });
 
 /** Two sentences: [CLS] a b b' c [SEP] and [CLS] d e [SEP] + padding; 3 and 2 words. */
 function bertBatch(overrides: Partial<Record<keyof NerBatch, unknown>> = {}): NerBatch {
@@ -62,7 +63,7 @@ describe.each(backends)('taggers on %s', (_name, backend) => {
   it('BERT-softmax and BERT-CRF fit two sentences; predictions are trimmed to each length', async () => {
     for (const Model of [BertSoftmax, BertCrf]) {
       manualSeed(1);
-      const model = new Model({ bert, numTags: 3 });
+      const model = new Model({ encoder, numTags: 3 });
       const { first, last, paths } = await trains(model, bertBatch(bertHost));
       expect(last).toBeLessThan(first * 0.2);
       expect(paths).toEqual([[0, 1, 2], [2, 0]]);
@@ -71,7 +72,7 @@ describe.each(backends)('taggers on %s', (_name, backend) => {
   });
 
   it('HF names: bert.*, classifier.*, crf.* (pytorch-crf), lstm.* (torch)', () => {
-    const model = new BertTagger({ bert, numTags: 3, lstmHidden: 4 });
+    const model = new BertTagger({ encoder, numTags: 3, lstmHidden: 4 });
     const names = model.namedParameters().map(([n]) => n);
     expect(names).toContain('bert.embeddings.word_embeddings.weight');
     expect(names).toContain('bert.encoder.layer.0.attention.self.query.weight');
@@ -115,7 +116,7 @@ describe.each(backends)('taggers on %s', (_name, backend) => {
 
   it('mean pooling trains a BERT-CRF as well', async () => {
     manualSeed(4);
-    const model = new BertCrf({ bert, numTags: 3, pooling: 'mean' });
+    const model = new BertCrf({ encoder, numTags: 3, pooling: 'mean' });
     const { first, last } = await trains(model, bertBatch(bertHost), 20);
     expect(last).toBeLessThan(first * 0.5);
     model.dispose();
@@ -123,7 +124,7 @@ describe.each(backends)('taggers on %s', (_name, backend) => {
 });
 
 describe('bad input: errors say what and where', () => {
-  const bertModel = new BertCrf({ bert, numTags: 3 });
+  const bertModel = new BertCrf({ encoder, numTags: 3 });
   const lstmModel = new BiLstmCrf({ vocabSize: 8, numTags: 3, wordDim: 4, hiddenSize: 3 });
 
   it('tags outside the label set', () => {

@@ -8,6 +8,7 @@ import { BertBiLstmCrf, type NerBatch } from '../../src/models/index.js';
 import { AdamW } from '../../src/optim/index.js';
 import { backends } from '../nn/backends.js';
 import { ErrorLog, FORWARD_TOLERANCE, GRADIENT_TOLERANCE, decode, forwardError, gradientError, loadFixture, loadParams, values, type Encoded } from '../nn/reference.js';
+import { fromHfConfigJson } from '../../src/io/hf-config.js';
 
 /** A [B, T] fixture as one array per row. */
 const rows = (e: Encoded): number[][] => Array.from({ length: e.shape[0]! }, (_, b) => e.data.slice(b * e.shape[1]!, (b + 1) * e.shape[1]!));
@@ -24,7 +25,7 @@ describe.each(backends)('BERT-BiLSTM-CRF parity with PyTorch on %s', (name, back
 
   const f = loadFixture('bert_bilstm_crf');
   const build = () => {
-    const model = new BertBiLstmCrf({ bert: f.config.bert, numTags: f.config.numTags, lstmHidden: f.config.lstmHidden, pooling: f.config.pooling });
+    const model = new BertBiLstmCrf({ encoder: fromHfConfigJson(f.config.bert, 'bert_bilstm_crf.json', 'bert'), numTags: f.config.numTags, lstmHidden: f.config.lstmHidden, pooling: f.config.pooling });
     loadParams(model, f.params, backend);
     return model;
   };

@@ -9,6 +9,7 @@ import { parseConll } from '../../src/data/conll.js';
 import { f1Score } from '../../src/metrics/scores.js';
 import { AdamW } from '../../src/optim/index.js';
 import { BertBiLstmCrf, BiLstmCrf, type NerBatch } from '../../src/models/index.js';
+import { encoderConfig } from '../../src/nn/index.js';
 
 const sentences = parseConll(readFileSync(new URL('../fixtures/data/ncbi-disease/sample.iob.tsv', import.meta.url), 'utf8')).slice(0, 20);
 const labels = [...new Set(sentences.flatMap((s) => s.tags))].sort();
@@ -108,8 +109,8 @@ describe('smoke: models fit 20 NCBI-disease sentences', () => {
       wordMask: wordMask(),
       tags: goldTags(),
     };
-    const bert = { vocab_size: vocab.size, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 128, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 };
-    const model = new BertBiLstmCrf({ bert, numTags: labels.length, lstmHidden: 16 });
+    const encoder = encoderConfig({ vocabSize: vocab.size, hiddenSize: 32, numLayers: 2, numHeads: 2, intermediateSize: 64, maxPositions: 128, hiddenDropout: 0, attentionDropout: 0 });
+    const model = new BertBiLstmCrf({ encoder, numTags: labels.length, lstmHidden: 16 });
     const result = await fit(model, batch, 2e-2, 150, 5e-3);
     console.log(`BERT-BiLSTM-CRF: loss ${result.first.toFixed(3)} -> ${result.last.toFixed(3)}, train F1 ${result.f1.toFixed(3)}, ${result.steps} steps, ${result.seconds.toFixed(1)} s`);
     expect(result.last < 0.1 * result.first || result.f1 === 1).toBe(true);

@@ -10,7 +10,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cpuBackend, ops, setBackend, tensor, tidy, type Backend } from '../../src/index.js';
 import { readHfConfig } from '../../src/io/hf-config.js';
 import { BertSoftmax } from '../../src/models/bert-tagger.js';
-import type { BertConfig } from '../../src/nn/bert.js';
 import { ModernBertModel } from '../../src/nn/modernbert.js';
 import { loadPretrainedWeights } from '../../src/train/pretrained.js';
 import { backends } from '../nn/backends.js';
@@ -34,7 +33,7 @@ const CASES = backends.flatMap(([backendName, backend]) => FIXTURES.map((fixture
 
 function loadEncoder(backend: Backend, dir: string): { tagger: BertSoftmax; encoder: ModernBertModel } {
   setBackend(backend);
-  const tagger = new BertSoftmax({ bert: readHfConfig(dir).raw as unknown as BertConfig, numTags: 3 });
+  const tagger = new BertSoftmax({ encoder: readHfConfig(dir), numTags: 3 });
   loadPretrainedWeights(tagger, dir, backend);
   tagger.eval();
   return { tagger, encoder: tagger.bert as ModernBertModel };
@@ -89,7 +88,8 @@ describe('ModernBERT structure', () => {
     // One local layer alone (transformers always makes layer 0 global; the model itself takes any pattern).
     const config = readHfConfig(dir);
     setBackend(cpuBackend);
-    const encoder = new ModernBertModel({ ...config, numLayers: 1, modernBert: { ...config.modernBert!, layerTypes: ['local'] } });
+    if (config.modelType !== 'modernbert') throw new Error(`the fixture is '${config.modelType}'`);
+    const encoder = new ModernBertModel({ ...config, numLayers: 1, layerTypes: ['local'] });
     encoder.eval();
     const run = (ids: number[]) => tidy(() => encoder.forward(tensor(Int32Array.from(ids), [1, ids.length], { dtype: 'i32' })).lastHiddenState.dataSync());
     const base = [2, 10, 11, 12, 13, 14, 15, 16, 3];

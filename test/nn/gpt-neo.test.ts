@@ -10,10 +10,16 @@ import { cpuBackend, ops, setBackend, tensor, tidy, type Tensor } from '../../sr
 import { expectedEncoderShapes, mapCheckpointNames, parseHfConfig, readHfConfig, toHfConfigJson } from '../../src/io/hf-config.js';
 import { SafetensorsReader } from '../../src/io/safetensors.js';
 import { causalPattern, GptNeoModel } from '../../src/nn/gpt-neo.js';
+import type { EncoderConfig, GptNeoEncoderConfig } from '../../src/nn/encoder-config.js';
 import { backends } from './backends.js';
 import { ErrorLog, FORWARD_TOLERANCE, GRADIENT_TOLERANCE, forwardError, gradientError, values } from './reference.js';
 
 const dir = fileURLToPath(new URL('../fixtures/hf/gpt_neo', import.meta.url));
+/** A config.json read as GPT-Neo's config (the union narrowed, so its own fields are typed). */
+function gptNeo(config: EncoderConfig): GptNeoEncoderConfig {
+  if (config.modelType !== 'gpt_neo') throw new Error(`parsed as '${config.modelType}', not gpt_neo`);
+  return config;
+}
 const gradientsFile = fileURLToPath(new URL('../fixtures/reference/gpt_neo_gradients.safetensors', import.meta.url));
 
 /** The checkpoint's tensors under the encoder's own names (transformer. stripped, lm_head and mask buffers skipped). */
@@ -36,7 +42,7 @@ describe.each(backends)('GPT-Neo parity with PyTorch on %s', (name, backend) => 
   });
 
   it('forward <= 1e-4 and every parameter gradient <= 1e-3 per element (padded rows included)', async () => {
-    const model = new GptNeoModel(readHfConfig(dir));
+    const model = new GptNeoModel(gptNeo(readHfConfig(dir)));
     const state = checkpointState(backend);
     model.loadStateDict(state);
     for (const t of state.values()) t.dispose();
@@ -77,7 +83,7 @@ describe('GPT-Neo pieces', () => {
 
   it('a token never sees its right context: changing a later id leaves every earlier state as it was', () => {
     setBackend(cpuBackend);
-    const model = new GptNeoModel(readHfConfig(dir));
+    const model = new GptNeoModel(gptNeo(readHfConfig(dir)));
     model.eval();
     tidy(() => {
       const a = model.forward(tensor(Int32Array.from([5, 6, 7, 8, 9, 10]), [1, 6], { dtype: 'i32' })).lastHiddenState.dataSync();
@@ -92,7 +98,7 @@ describe('GPT-Neo pieces', () => {
 
   it('a left-padded mask is refused: positions count from 0, so GPT-Neo batches are right-padded', () => {
     setBackend(cpuBackend);
-    const model = new GptNeoModel(readHfConfig(dir));
+    const model = new GptNeoModel(gptNeo(readHfConfig(dir)));
     const ids = tensor(Int32Array.from([5, 6, 7, 8]), [2, 2], { dtype: 'i32' });
     expect(() => model.forward(ids, { attentionMask: tensor(Float32Array.from([1, 1, 1, 0]), [2, 2]) })).not.toThrow();
     const three = tensor(Int32Array.from([5, 6, 7]), [1, 3], { dtype: 'i32' });
@@ -103,10 +109,10 @@ describe('GPT-Neo pieces', () => {
 
   it('config.json: GPTNeoConfig defaults, attention_types expanded, errors name the file; toHfConfigJson round-trips', () => {
     const base = { model_type: 'gpt_neo', vocab_size: 50, hidden_size: 8, num_heads: 2, max_position_embeddings: 16, eos_token_id: 49 };
-    const c = parseHfConfig(JSON.stringify({ ...base, num_layers: 4, attention_types: [[['global', 'local'], 2]], intermediate_size: null }), 'a/config.json');
-    expect(c.gptNeo!.attentionLayers).toEqual(['global', 'local', 'global', 'local']);
+    const c = gptNeo(parseHfConfig(JSON.stringify({ ...base, num_layers: 4, attention_types: [[['global', 'local'], 2]], intermediate_size: null }), 'a/config.json'));
+    expect(c.attentionLayers).toEqual(['global', 'local', 'global', 'local']);
     expect(c.intermediateSize).toBe(32); // null -> 4 * hidden_size
-    expect(c.gptNeo!.windowSize).toBe(256);
+    expect(c.windowSize).toBe(256);
     expect(c.hiddenAct).toBe('gelu_new');
     expect(c.layerNormEps).toBe(1e-5);
     expect(c.padTokenId).toBe(49); // no pad token: eos_token_id (GPTNeoConfig's default 50256)
@@ -114,15 +120,15 @@ describe('GPT-Neo pieces', () => {
     expect(() => parseHfConfig(JSON.stringify({ ...base, num_layers: 1, attention_types: [[['sparse'], 1]] }), 'a/config.json')).toThrow(
       /a\/config.json: attention_types names the attention "sparse"/,
     );
-    const tiny = readHfConfig(dir);
-    const again = parseHfConfig(JSON.stringify(toHfConfigJson(tiny)), 'again');
-    expect(again.gptNeo).toEqual(tiny.gptNeo);
+    const tiny = gptNeo(readHfConfig(dir));
+    const again = gptNeo(parseHfConfig(JSON.stringify(toHfConfigJson(tiny)), 'again'));
+    expect([again.attentionLayers, again.windowSize, again.embedDropout, again.classifierDropout]).toEqual([tiny.attentionLayers, tiny.windowSize, tiny.embedDropout, tiny.classifierDropout]);
     expect({ ...again, raw: null }).toEqual({ ...tiny, raw: null });
   });
 
   it("EleutherAI/gpt-neo-125M's config.json: 12 alternating layers, window 256, 125,198,592 encoder parameters", () => {
-    const config = parseHfConfig(JSON.stringify(GPT_NEO_125M), 'gpt-neo-125M/config.json');
-    expect(config.gptNeo!.attentionLayers).toEqual(GPT_NEO_125M.attention_layers);
+    const config = gptNeo(parseHfConfig(JSON.stringify(GPT_NEO_125M), 'gpt-neo-125M/config.json'));
+    expect(config.attentionLayers).toEqual(GPT_NEO_125M.attention_layers);
     expect(config.intermediateSize).toBe(3072);
     expect(config.padTokenId).toBe(50256);
     let count = 0;

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, cpuBackend, manualSeed, ops, setBackend, tensor, tidy, type Tensor } from '../../src/index.js';
-import { BertModel, CharCNN, Dropout, Embedding, LSTM, Linear, MultiHeadAttention, lstmRecurrence } from '../../src/nn/index.js';
+import { BertModel, CharCNN, Dropout, Embedding, LSTM, Linear, MultiHeadAttention, encoderConfig, lstmRecurrence } from '../../src/nn/index.js';
 import { gradcheckAsync, expectClose } from '../helpers/gradcheck.js';
 import { backends, readBack } from './backends.js';
 
@@ -43,7 +43,7 @@ async function moduleGradcheck(fn: () => Tensor, params: [string, Tensor][], see
   }
 }
 
-const tiny = { vocab_size: 20, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 10, type_vocab_size: 2 };
+const tiny = encoderConfig({ vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16, maxPositions: 10, typeVocabSize: 2 });
 
 function stats(values: ArrayLike<number>) {
   let sum = 0;
@@ -111,7 +111,7 @@ describe.each(backends)('layers on %s', (_name, backend) => {
     const w = stats(await linear.weight.data());
     expect(w.maxAbs).toBeLessThanOrEqual(1 / 8); // kaiming-uniform(a=sqrt(5)): bound 1/sqrt(fan_in)
     expect(w.std).toBeCloseTo(1 / 8 / Math.sqrt(3), 2);
-    const bert = new BertModel({ ...tiny, hidden_size: 32, intermediate_size: 64 });
+    const bert = new BertModel(encoderConfig({ ...tiny, hiddenSize: 32, intermediateSize: 64 }));
     const q = stats(await bert.encoder.layer[0]!.attention.self.query.weight.data());
     expect(q.std).toBeGreaterThan(0.018);
     expect(q.std).toBeLessThan(0.022);
@@ -266,7 +266,9 @@ describe('bad input: errors say what and where', () => {
     expect(() => bert.forward(ids(11))).toThrow(/sequence of 11 subwords is longer than the position table \(max_position_embeddings = 10\)/);
     expect(() => bert.forward(ids(4), { attentionMask: tensor([0, 1, 1, 1], [1, 4]) })).toThrow(/attentionMask row 0 starts with 0/);
     expect(() => bert.forward(ids(4), { attentionMask: tensor([1, 1, 1], [1, 3]) })).toThrow(/attentionMask must be f32 \[1, 4\]/);
-    expect(() => new BertModel({ ...tiny, hidden_size: 9 })).toThrow(/hidden_size 9 is not a multiple of num_attention_heads 2/);
+    expect(() => new BertModel({ ...tiny, hiddenSize: 9 })).toThrow(/BertModel: hiddenSize 9 is not divisible by numHeads 2/);
+    expect(() => encoderConfig({ ...tiny, hiddenAct: 'swish' })).not.toThrow();
+    expect(() => new BertModel(encoderConfig({ ...tiny, hiddenAct: 'swish' }))).toThrow(/activation 'swish' is not supported/);
     bert.dispose();
   });
 

@@ -21,12 +21,13 @@ const NAMESPACES: Record<string, string[]> = {
     'argmax', 'concat', 'crossEntropy', 'dropout', 'embedding', 'expand', 'indexSelect', 'layerNorm', 'logSoftmax', 'logsumexp', 'maskedFill',
     'matmul', 'max', 'mean', 'min', 'permute', 'reshape', 'slice', 'softmax', 'squeeze', 'stack', 'sum', 'sumSquares', 'transpose', 'unsqueeze', 'where',
     'lstmRecurrence', 'crfLogPartition', 'crfViterbi', 'crfMarginals', 'semiCrfLogPartition', 'semiCrfViterbi', 'semiCrfMarginals', 'clone', 'adamwUpdate',
+    'rotary', 'slidingWindowBias', 'geglu',
   ],
   nn: [
-    'AlbertModel', 'BERT_BASE', 'BertAttention', 'BertEmbeddings', 'BertEncoder', 'BertIntermediate', 'BertLayer', 'BertModel', 'BertOutput',
-    'BertPooler', 'BertSelfAttention', 'BertSelfOutput', 'BiLSTM', 'CharCNN', 'DistilBertModel', 'Dropout', 'Embedding', 'LSTM', 'LayerNorm',
-    'Linear', 'MASKED_SCORE', 'Module', 'ModuleList', 'MultiHeadAttention', 'activation', 'attentionBias', 'bertConfig', 'bertConfigOf',
-    'createEncoder', 'encoderFromConfigJson', 'lstmRecurrence', 'parameter',
+    'ACTIVATIONS', 'AlbertModel', 'BertAttention', 'BertEmbeddings', 'BertEncoder', 'BertIntermediate', 'BertLayer', 'BertModel', 'BertOutput',
+    'BertPooler', 'BertSelfAttention', 'BertSelfOutput', 'BiLSTM', 'CharCNN', 'DistilBertModel', 'Dropout', 'ENCODER_DEFAULTS', 'Embedding', 'GptNeoModel', 'LSTM', 'LayerNorm',
+    'Linear', 'MASKED_SCORE', 'Module', 'ModernBertModel', 'ModuleList', 'MultiHeadAttention', 'activation', 'attentionBias', 'rotaryTables',
+    'createEncoder', 'encoderConfig', 'lstmRecurrence', 'parameter',
   ],
   models: [
     'BertBiLstmCrf', 'BertCrf', 'BertSoftmax', 'BertTagger', 'BiLstmCrf', 'checkSubwords', 'checkWords', 'firstSubwordPooling', 'headDecode',
@@ -37,7 +38,7 @@ const NAMESPACES: Record<string, string[]> = {
     'inverseFrequencyWeights', 'isNoDecayParameter', 'linearScheduleWithWarmup', 'makeSchedule',
   ],
   io: [
-    'SAFETENSORS_DTYPE_BYTES', 'SafetensorsReader', 'checkpointFiles', 'loadSafetensors', 'loadSafetensorsBytes', 'parseHfConfig', 'parseSafetensorsHeader',
+    'SAFETENSORS_DTYPE_BYTES', 'SafetensorsReader', 'checkpointFiles', 'fromHfConfigJson', 'loadSafetensors', 'loadSafetensorsBytes', 'parseHfConfig', 'parseSafetensorsHeader',
     'readHfConfig', 'saveSafetensors', 'serializeSafetensors', 'toHfConfigJson',
   ],
 };

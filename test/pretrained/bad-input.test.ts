@@ -10,7 +10,6 @@ import { cpuBackend, setBackend } from '../../src/index.js';
 import { SafetensorsReader, saveSafetensors, type HostTensor } from '../../src/io/safetensors.js';
 import { readHfConfig } from '../../src/io/hf-config.js';
 import { BertCrf } from '../../src/models/bert-tagger.js';
-import type { BertConfig } from '../../src/nn/bert.js';
 import { loadPretrainedEncoder, loadPretrainedTokenizer } from '../../src/train/pretrained.js';
 import { fixtureDir, scratchDir } from './helpers.js';
 
@@ -24,7 +23,7 @@ function scratch(from?: Parameters<typeof scratchDir>[0]): string {
   return dir;
 }
 
-const taggerFor = (dir: string) => new BertCrf({ bert: readHfConfig(dir).raw as unknown as BertConfig, numTags: 3 });
+const taggerFor = (dir: string) => new BertCrf({ encoder: readHfConfig(dir), numTags: 3 });
 
 /** Rewrites dir/model.safetensors through `edit`, which gets and returns name -> host tensor. */
 async function rewriteWeights(dir: string, edit: (tensors: Map<string, HostTensor>) => void): Promise<void> {

@@ -12,7 +12,6 @@ import { DistilBertModel, sinusoidalTable } from '../../src/nn/distilbert.js';
 import { AlbertModel } from '../../src/nn/albert.js';
 import { SafetensorsReader } from '../../src/io/safetensors.js';
 import { loadPretrainedTokenizer, loadPretrainedWeights } from '../../src/train/pretrained.js';
-import type { BertConfig } from '../../src/nn/bert.js';
 import { ARCHITECTURES, fixtureDir, ids2d, loadExpected, mask2d, maxAbsError } from './helpers.js';
 
 const TOLERANCE = 1e-4;
@@ -27,7 +26,7 @@ function loadTagger(arch: (typeof ARCHITECTURES)[number]) {
   setBackend(cpuBackend);
   const dir = fixtureDir(arch);
   const config = readHfConfig(dir);
-  const tagger = new BertBiLstmCrf({ bert: config.raw as unknown as BertConfig, numTags: 3, lstmHidden: 4 });
+  const tagger = new BertBiLstmCrf({ encoder: config, numTags: 3, lstmHidden: 4 });
   const load = loadPretrainedWeights(tagger, dir, cpuBackend);
   tagger.eval();
   return { dir, config, tagger, load };
@@ -106,6 +105,7 @@ describe.each(ARCHITECTURES)('%s checkpoint', (arch) => {
 describe('architecture details', () => {
   it("DistilBERT's sinusoidal position table equals HF's create_sinusoidal_embeddings and gets no gradient", () => {
     const config = readHfConfig(fixtureDir('distilbert'));
+    if (config.modelType !== 'distilbert') throw new Error(`the distilbert fixture is '${config.modelType}'`);
     expect(config.sinusoidalPositions).toBe(true);
     const reader = SafetensorsReader.open(`${fixtureDir('distilbert')}/model.safetensors`);
     const stored = reader.readFloat32('distilbert.embeddings.position_embeddings.weight');
@@ -122,6 +122,7 @@ describe('architecture details', () => {
 
   it('ALBERT shares layers: num_hidden_layers applications of num_hidden_groups x inner_group_num distinct layers', () => {
     const config = readHfConfig(fixtureDir('albert'));
+    if (config.modelType !== 'albert') throw new Error(`the albert fixture is '${config.modelType}'`);
     expect([config.numLayers, config.numHiddenGroups, config.innerGroupNum]).toEqual([4, 2, 2]);
     const model = new AlbertModel(config);
     expect([0, 1, 2, 3].map((i) => model.encoder.groupOf(i))).toEqual([0, 0, 1, 1]);

@@ -10,7 +10,6 @@ import { cpuBackend, type Tensor } from '../../src/index.js';
 import { loadSafetensors } from '../../src/io/safetensors.js';
 import { readHfConfig } from '../../src/io/hf-config.js';
 import { BertBiLstmCrf } from '../../src/models/bert-tagger.js';
-import type { BertConfig } from '../../src/nn/bert.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
@@ -41,7 +40,7 @@ describe('fine-tuning from a pretrained directory', () => {
     expect(lines.join('\n')).toMatch(new RegExp(`pretrained ${arch}: loaded \\d+ encoder tensors from .*; ignored \\d+ checkpoint tensors not used for token classification`));
     const loaded = await loadCheckpoint(out, cpuBackend);
     expect((loaded.model as unknown as BertBiLstmCrf).bert.modelType).toBe(arch);
-    expect(loaded.config.bert?.model_type).toBe(arch);
+    expect(loaded.config.encoder?.modelType).toBe(arch);
     expect(loaded.encoder.kind).toBe('subwords');
     loaded.model.dispose();
   });
@@ -49,7 +48,7 @@ describe('fine-tuning from a pretrained directory', () => {
   it('the encoder and head learning rates are separate: a zero rate leaves its part untouched', async () => {
     const dir = fixtureDir('bert');
     // The encoder exactly as the checkpoint gives it.
-    const pretrained = new BertBiLstmCrf({ bert: readHfConfig(dir).raw as unknown as BertConfig, numTags: 3, lstmHidden: 8 });
+    const pretrained = new BertBiLstmCrf({ encoder: readHfConfig(dir), numTags: 3, lstmHidden: 8 });
     loadPretrainedEncoder(pretrained, dir, cpuBackend);
     const original = new Map(pretrained.namedParameters().filter(([n]) => n.startsWith('bert.')));
 

@@ -8,7 +8,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cpuBackend, manualSeed, setBackend, tidy } from '../../src/index.js';
 import { parseConll } from '../../src/data/conll.js';
 import { readHfConfig } from '../../src/io/hf-config.js';
-import type { BertConfig } from '../../src/nn/bert.js';
 import { AdamW } from '../../src/optim/adamw.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { chunkSentences } from '../../src/train/encode.js';
@@ -33,7 +32,7 @@ describe.each(['bert', 'albert', 'gpt_neo'] as const)('round trip of a BERT-BiLS
     const vocabulary: ModelVocabulary = { kind: 'subwords', tokenizer: await loadPretrainedTokenizer(dir) };
     const labels = buildLabelList(sentences);
     const labelIndex = new Map(labels.map((l, i) => [l, i]));
-    const { model, encoder } = createModel(config, vocabulary, labels, hf.raw as unknown as BertConfig);
+    const { model, encoder } = createModel(config, vocabulary, labels, hf);
     expect(loadPretrainedEncoder(model, dir, cpuBackend)).toMatch(new RegExp(`^pretrained ${arch}: loaded`));
     // Long sentences are windowed to the tiny position table (32), as training does. A window may
     // start inside an entity (I- first), which 'train+decode' constraints reject: constrain decoding only.
@@ -70,7 +69,7 @@ describe.each(['bert', 'albert', 'gpt_neo'] as const)('round trip of a BERT-BiLS
     const { batch } = encoder.encode(chunks, null, cpuBackend);
     const before = await model.predict(batch);
     const out = `${scratch.dir}/${arch}`;
-    await saveCheckpoint(out, { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model: config.model, labels, scheme: config.scheme, train: config, bert: hf.raw as unknown as BertConfig, vocabulary: 'subwords', metrics: {}, data: {} }, model, vocabulary);
+    await saveCheckpoint(out, { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model: config.model, labels, scheme: config.scheme, train: config, encoder: hf, vocabulary: 'subwords', metrics: {}, data: {} }, model, vocabulary);
 
     const loaded = await loadCheckpoint(out, cpuBackend);
     expect((loaded.model as unknown as { bert: { modelType: string } }).bert.modelType).toBe(arch);

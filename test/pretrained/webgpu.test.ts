@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { cpuBackend, setBackend, tensor, tidy } from '../../src/index.js';
 import { readHfConfig } from '../../src/io/hf-config.js';
 import { BertCrf } from '../../src/models/bert-tagger.js';
-import type { BertConfig } from '../../src/nn/bert.js';
 import { loadPretrainedWeights } from '../../src/train/pretrained.js';
 import { webgpu } from '../webgpu/setup.js';
 import { ARCHITECTURES, fixtureDir, loadExpected } from './helpers.js';
@@ -18,7 +17,7 @@ describe.each(ARCHITECTURES)('%s checkpoint on WebGPU', (arch) => {
     try {
       const dir = fixtureDir(arch);
       const expected = loadExpected(arch);
-      const tagger = new BertCrf({ bert: readHfConfig(dir).raw as unknown as BertConfig, numTags: 3 });
+      const tagger = new BertCrf({ encoder: readHfConfig(dir), numTags: 3 });
       loadPretrainedWeights(tagger, dir, gpu);
       tagger.eval();
       const [B, S, H] = expected.lastHiddenState.shape;

@@ -84,7 +84,7 @@ describe('checkpoints as bytes', () => {
     const labels = ['O', 'B-Chemical', 'I-Chemical', 'B-Disease', 'I-Disease'];
     const vocabulary = { kind: 'words' as const, words: new Vocabulary(['<pad>', '<unk>', 'aspirin', 'caused', 'nausea', '.']), chars: new Vocabulary(['<pad>', '<unk>', ...new Set('aspirincausednausea.')]) };
     const { model } = createModel(config, vocabulary, labels, null);
-    const checkpoint: CheckpointConfig = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model: 'bilstm-crf', labels, scheme: 'BIO', train: config, bert: null, vocabulary: 'words', metrics: {}, data: {} };
+    const checkpoint: CheckpointConfig = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model: 'bilstm-crf', labels, scheme: 'BIO', train: config, encoder: null, vocabulary: 'words', metrics: {}, data: {} };
     const dir = mkdtempSync(join(tmpdir(), 'medner-ckpt-'));
     try {
       await saveCheckpoint(dir, checkpoint, model, vocabulary);

@@ -17,7 +17,7 @@ import { parseConll } from '../../src/data/conll.js';
 import { AdamW } from '../../src/optim/adamw.js';
 import { WordPieceTokenizer } from '../../src/text/wordpiece.js';
 import { DEFAULTS, type TrainConfig } from '../../src/train/config.js';
-import { createModel, scratchBertConfig, type ModelVocabulary, type NerModel } from '../../src/train/model-factory.js';
+import { createModel, scratchEncoderConfig, type ModelVocabulary, type NerModel } from '../../src/train/model-factory.js';
 import { buildCharVocabulary, buildLabelList, buildWordVocabulary } from '../../src/train/vocab.js';
 import type { SentenceEncoder } from '../../src/train/encode.js';
 import type { WebGpuBackend } from '../../src/backend/webgpu/index.js';
@@ -49,7 +49,7 @@ function setup(kind: TrainConfig['model'], backend: Backend) {
   const config: TrainConfig = { ...base, model: kind };
   manualSeed(config.seed);
   const vocabulary = vocabularyFor(kind);
-  const bert = vocabulary.kind === 'subwords' ? scratchBertConfig(config, vocabulary.tokenizer.idToToken.length) : null;
+  const bert = vocabulary.kind === 'subwords' ? scratchEncoderConfig(config, vocabulary.tokenizer.idToToken.length) : null;
   const { model, encoder } = createModel(config, vocabulary, labels, bert);
   model.train();
   const named = model.namedParameters();

@@ -393,7 +393,7 @@ export class WebGpuBackend implements Backend {
     const y = this.allocate(size, 'f32');
     this.runCounted(
       KERNELS.rotary, size / 2,
-      { x: this.buffer(x, 'rotary', 'f32'), cos: this.buffer(cos, 'rotary', 'f32'), sin: this.buffer(sin, 'rotary', 'f32'), y: y.buffer },
+      { x: this.buffer(x, 'rotary', 'f32'), cosTable: this.buffer(cos, 'rotary', 'f32'), sinTable: this.buffer(sin, 'rotary', 'f32'), y: y.buffer },
       { pairs: size / 2, length, inner, half: dim / 2, sign: inverse ? -1 : 1 },
     );
     return y;

@@ -101,7 +101,7 @@ export const KERNELS = {
     uniforms: [['rows', 'u32'], ['dim', 'u32']], workgroupSize: 64, dispatch: 'invocations',
   },
   rotary: {
-    file: 'rotary.wgsl', entryPoint: 'main', bindings: ['x', 'cos', 'sin', 'y'],
+    file: 'rotary.wgsl', entryPoint: 'main', bindings: ['x', 'cosTable', 'sinTable', 'y'],
     uniforms: [['pairs', 'u32'], ['length', 'u32'], ['inner', 'u32'], ['half', 'u32'], ['sign', 'f32']], workgroupSize: 256, dispatch: 'invocations',
   },
   windowBias: {

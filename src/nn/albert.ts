@@ -5,16 +5,19 @@
 // B = batch, S = subword positions, E = embedding size, H = hidden, N = heads, D = H / N, I = intermediate
 
 import type { Tensor } from '../tensor/tensor.js';
-import { add, div, matmul, permute, reshape, softmax } from '../ops/index.js';
+import { add } from '../ops/index.js';
 import { checkEncoderConfig, type AlbertEncoderConfig } from './encoder-config.js';
 import { Module } from './module.js';
 import { Dropout, LayerNorm, Linear } from './linear.js';
-import { attentionBias } from './attention.js';
+import { attentionBias, scaledDotProductAttention } from './attention.js';
 import { BertEmbeddings, ModuleList } from './bert.js';
 import { activation, checkActivation, type Activation } from './activations.js';
 import { checkEncoderInputs, type EncoderInputs } from './encoder-inputs.js';
 
-/** HF AlbertAttention: query/key/value/dense and LayerNorm in one module (BERT splits self/output). */
+/**
+ * HF AlbertAttention: BERT's attention (scaledDotProductAttention) with query/key/value/dense and
+ * LayerNorm in one module, where BERT splits them into self/output; the names are HF's.
+ */
 export class AlbertAttention extends Module {
   readonly query: Linear;
   readonly key: Linear;
@@ -42,15 +45,7 @@ export class AlbertAttention extends Module {
 
   /** x [B, S, H]; bias [B, 1, 1, S] or null -> LayerNorm(x + dropout(dense(context))) [B, S, H]. */
   forward(x: Tensor, bias: Tensor | null): Tensor {
-    const [batch, length, hidden] = x.shape as [number, number, number];
-    const heads = (t: Tensor) => permute(reshape(t, [batch, length, this.numHeads, this.headSize]), [0, 2, 1, 3]); // [B, N, S, D]
-    const q = heads(this.query.forward(x));
-    const k = heads(this.key.forward(x));
-    const v = heads(this.value.forward(x));
-    let scores = div(matmul(q, k, { transB: true }), Math.sqrt(this.headSize)); // [B, N, S, S]
-    if (bias) scores = add(scores, bias);
-    const probs = this.attention_dropout.forward(softmax(scores, -1));
-    const context = reshape(permute(matmul(probs, v), [0, 2, 1, 3]), [batch, length, hidden]);
+    const context = scaledDotProductAttention(this.query.forward(x), this.key.forward(x), this.value.forward(x), this.numHeads, bias, this.attention_dropout);
     return this.LayerNorm.forward(add(x, this.output_dropout.forward(this.dense.forward(context))));
   }
 }

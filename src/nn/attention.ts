@@ -35,6 +35,30 @@ export function attentionBias(attentionMask: Tensor): Tensor {
   return reshape(mul(add(neg(attentionMask), 1), MASKED_SCORE), [batch, 1, 1, length]);
 }
 
+/**
+ * Where 1/sqrt(D) is applied: to the scores after the product (BERT, ALBERT) or to the queries
+ * before it (DistilBERT). Each architecture's reference does one, and the two round differently.
+ */
+export type AttentionScaling = 'scores' | 'query';
+
+/**
+ * The attention every BERT-style encoder shares: projected q, k, v [B, S, H] split into N heads,
+ * softmax(q k^T / sqrt(D) + bias) through `dropout`, times v, heads merged back: context [B, S, H].
+ * bias [B, 1, 1, S] from attentionBias (or null: every key attended).
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, numHeads: number, bias: Tensor | null, dropout: Dropout, scaling: AttentionScaling = 'scores'): Tensor {
+  const [batch, length, hidden] = q.shape as [number, number, number];
+  const headSize = hidden / numHeads;
+  const heads = (t: Tensor) => permute(reshape(t, [batch, length, numHeads, headSize]), [0, 2, 1, 3]); // [B, N, S, D]
+  const scale = Math.sqrt(headSize);
+  const product = matmul(scaling === 'query' ? div(heads(q), scale) : heads(q), heads(k), { transB: true }); // [B, N, S, S]
+  let scores = scaling === 'query' ? product : div(product, scale);
+  // HF masks padded keys with finfo.min (added or masked_fill'ed: the same softmax, exp -> 0 exactly).
+  if (bias) scores = add(scores, bias);
+  const probs = dropout.forward(softmax(scores, -1));
+  return reshape(permute(matmul(probs, heads(v)), [0, 2, 1, 3]), [batch, length, hidden]); // [B, S, N, D] -> [B, S, H]
+}
+
 /** HF BertSelfAttention: scaled dot-product attention of N heads; returns the context [B, S, H]. */
 export class BertSelfAttention extends Module {
   readonly query: Linear;
@@ -59,16 +83,7 @@ export class BertSelfAttention extends Module {
 
   /** x [B, S, H]; bias [B, 1, 1, S] from attentionBias (or null: every key attended). */
   forward(x: Tensor, bias: Tensor | null): Tensor {
-    const [batch, length, hidden] = x.shape as [number, number, number];
-    const heads = (t: Tensor) => permute(reshape(t, [batch, length, this.numHeads, this.headSize]), [0, 2, 1, 3]); // [B, N, S, D]
-    const q = heads(this.query.forward(x));
-    const k = heads(this.key.forward(x));
-    const v = heads(this.value.forward(x));
-    let scores = div(matmul(q, k, { transB: true }), Math.sqrt(this.headSize)); // [B, N, S, S]
-    if (bias) scores = add(scores, bias);
-    const probs = this.dropout.forward(softmax(scores, -1));
-    const context = permute(matmul(probs, v), [0, 2, 1, 3]); // [B, S, N, D]
-    return reshape(context, [batch, length, hidden]);
+    return scaledDotProductAttention(this.query.forward(x), this.key.forward(x), this.value.forward(x), this.numHeads, bias, this.dropout);
   }
 }
 

@@ -6,11 +6,11 @@
 // B = batch, S = subword positions, H = dim, N = heads, D = head size (H / N), I = hidden_dim
 
 import { Tensor, tensor } from '../tensor/tensor.js';
-import { add, div, matmul, permute, reshape, softmax } from '../ops/index.js';
+import { add } from '../ops/index.js';
 import { checkEncoderConfig, type DistilBertEncoderConfig } from './encoder-config.js';
 import { Module } from './module.js';
 import { Dropout, Embedding, LayerNorm, Linear } from './linear.js';
-import { attentionBias } from './attention.js';
+import { attentionBias, scaledDotProductAttention } from './attention.js';
 import { ModuleList } from './bert.js';
 import { activation, checkActivation, type Activation } from './activations.js';
 import { checkEncoderInputs, type EncoderInputs } from './encoder-inputs.js';
@@ -95,17 +95,8 @@ export class DistilBertSelfAttention extends Module {
 
   /** x [B, S, H]; bias [B, 1, 1, S] from attentionBias or null -> [B, S, H]. */
   forward(x: Tensor, bias: Tensor | null): Tensor {
-    const [batch, length, hidden] = x.shape as [number, number, number];
-    const heads = (t: Tensor) => permute(reshape(t, [batch, length, this.numHeads, this.headSize]), [0, 2, 1, 3]); // [B, N, S, D]
     // HF scales q before the product (BERT scales the scores after it).
-    const q = div(heads(this.q_lin.forward(x)), Math.sqrt(this.headSize));
-    const k = heads(this.k_lin.forward(x));
-    const v = heads(this.v_lin.forward(x));
-    let scores = matmul(q, k, { transB: true }); // [B, N, S, S]
-    // HF masked_fill's padded keys with finfo.min; adding it gives the same softmax (exp -> 0 exactly).
-    if (bias) scores = add(scores, bias);
-    const probs = this.dropout.forward(softmax(scores, -1));
-    const context = reshape(permute(matmul(probs, v), [0, 2, 1, 3]), [batch, length, hidden]);
+    const context = scaledDotProductAttention(this.q_lin.forward(x), this.k_lin.forward(x), this.v_lin.forward(x), this.numHeads, bias, this.dropout, 'query');
     return this.out_lin.forward(context);
   }
 }

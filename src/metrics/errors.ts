@@ -46,11 +46,17 @@ export function analyzeErrors(gold: readonly (readonly string[])[], predicted: r
     result.counts[kind]++;
     if (result.examples[kind].length < maxExamples) result.examples[kind].push({ kind, sentence, gold: g, predicted: p, description: `${show(g)} -> ${show(p)}` });
   };
-  const goldEntities = extractEntities(gold, options);
-  const predictedEntities = extractEntities(predicted, options);
+  // Entities grouped by sentence once (in their order): a filter per sentence made the whole analysis quadratic.
+  const bySentence = (entities: ScoredEntity[]) => {
+    const groups: ScoredEntity[][] = Array.from({ length: gold.length }, () => []);
+    for (const e of entities) groups[e.sentence]!.push(e);
+    return groups;
+  };
+  const goldBySentence = bySentence(extractEntities(gold, options));
+  const predictedBySentence = bySentence(extractEntities(predicted, options));
   for (let s = 0; s < gold.length; s++) {
-    const goldHere = goldEntities.filter((e) => e.sentence === s);
-    const predictedHere = predictedEntities.filter((e) => e.sentence === s);
+    const goldHere = goldBySentence[s]!;
+    const predictedHere = predictedBySentence[s]!;
     const explained = new Set<ScoredEntity>();
     const unmatchedGold: ScoredEntity[] = [];
     for (const g of goldHere) {

@@ -10,8 +10,10 @@
 
 import { tensor, zeros, type Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
+import { tidy } from '../tensor/scope.js';
 import { add, concat, indexSelect, matmul, max, permute, reshape, sum, tanh } from '../ops/index.js';
 import { readHost } from './host.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
 import { Module } from './module.js';
 import { Embedding } from './linear.js';
 import { torchDefaultUniform } from './init.js';
@@ -68,7 +70,8 @@ export class CharCNN extends Module {
     const pad = (K - 1) / 2;
     this.embedding.checkIds(charIds, 'CharCNN.embedding');
     const ids = readHost(charIds);
-    return ids ? this.forwardByTable(ids as Int32Array, B, T, L, charIds) : this.forwardByUnfold(charIds);
+    if (!ids) return this.forwardByUnfold(charIds);
+    return isGradEnabled() ? this.forwardByTable(ids as Int32Array, B, T, L, charIds) : this.inferByTable(ids as Int32Array, B, T, L, charIds);
   }
 
   /** The convolution as unfold + matmul: the path for ids that live on a GPU. */
@@ -120,6 +123,69 @@ export class CharCNN extends Module {
     const gathered = indexSelect(withBorder, 0, tensor(rows, [K, L * words], { dtype: 'i32', backend: like.backend })); // [K, L*BT, F]
     const convolved = reshape(sum(gathered, 0), [L, words, F]);
     return reshape(tanh(add(max(convolved, 0), this.conv.bias)), [B, T, F]);
+  }
+
+  /**
+   * forwardByTable without a graph (inference, dev scoring): the same window sums and max over
+   * positions, word by word on the host, instead of gathering [K, L*BT, F] rows (the padded width L
+   * is the batch's longest word, so most of them are padding) and reducing them in two more passes.
+   * Bit for bit the same values: each window sums its taps in tap order rounded to f32 as the sum
+   * kernel does, and the max folds positions in order as the max kernel does (NaN wins). Windows
+   * that see only padding are the same for every word, so they are summed once per call.
+   */
+  private inferByTable(ids: Int32Array, B: number, T: number, L: number, like: Tensor): Tensor {
+    const K = this.kernelSize;
+    const F = this.filters;
+    const pad = (K - 1) / 2;
+    const C = this.embedding.numEmbeddings;
+    // [C*K + 1, F]: row c*K + k as forwardByTable's table, then a zero row for the taps outside the word.
+    const table = new Float32Array((C * K + 1) * F);
+    tidy(() => table.set(readHost(matmul(this.embedding.weight, reshape(permute(this.conv.weight, [2, 0, 1]), [K * F, this.charDim]), { transB: true }))!));
+    const border = C * K;
+    const words = B * T;
+    const window = new Float32Array(F);
+    const windowRows = new Int32Array(K);
+    // One window's sum into `window`: row 0 copied, then each further tap added with f32 rounding.
+    const sumWindow = (word: number, p: number, ofPadding: boolean) => {
+      for (let k = 0; k < K; k++) {
+        const q = p + k - pad;
+        windowRows[k] = (q >= 0 && q < L ? (ofPadding ? 0 : ids[word * L + q]!) * K + k : border) * F;
+      }
+      window.set(table.subarray(windowRows[0]!, windowRows[0]! + F));
+      for (let k = 1; k < K; k++) {
+        const row = windowRows[k]!;
+        for (let f = 0; f < F; f++) window[f]! += table[row + f]!;
+      }
+    };
+    // Past a word's last non-padding char (id 0 is padding), a window at p reads only id 0 and the border.
+    const paddingWindows = new Float32Array(L * F);
+    for (let p = 0; p < L; p++) {
+      sumWindow(0, p, true);
+      paddingWindows.set(window, p * F);
+    }
+    const maxed = new Float32Array(words * F);
+    for (let w = 0; w < words; w++) {
+      let last = L - 1;
+      while (last >= 0 && ids[w * L + last] === 0) last--;
+      const y = w * F;
+      for (let p = 0; p < L; p++) {
+        let values: Float32Array = paddingWindows;
+        let at = p * F;
+        if (p - pad <= last) {
+          sumWindow(w, p, false);
+          values = window;
+          at = 0;
+        }
+        if (p === 0) maxed.set(values.subarray(at, at + F), y);
+        else {
+          for (let f = 0; f < F; f++) {
+            const v = values[at + f]!;
+            if (v > maxed[y + f]! || Number.isNaN(v)) maxed[y + f] = v;
+          }
+        }
+      }
+    }
+    return reshape(tanh(add(tensor(maxed, [words, F], { backend: like.backend }), this.conv.bias)), [B, T, F]);
   }
 }
 

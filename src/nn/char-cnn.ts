@@ -129,9 +129,11 @@ export class CharCNN extends Module {
    * forwardByTable without a graph (inference, dev scoring): the same window sums and max over
    * positions, word by word on the host, instead of gathering [K, L*BT, F] rows (the padded width L
    * is the batch's longest word, so most of them are padding) and reducing them in two more passes.
-   * Bit for bit the same values: each window sums its taps in tap order rounded to f32 as the sum
-   * kernel does, and the max folds positions in order as the max kernel does (NaN wins). Windows
-   * that see only padding are the same for every word, so they are summed once per call.
+   * Bit for bit the same values: each window sums its taps in tap order rounded to f32 (a sum of two
+   * f32 taken in double and rounded once is the f32 sum), and the max folds positions in order with
+   * the max kernel's rule (greater, or NaN, replaces). Windows past a word's last char see only
+   * padding (id 0) and the border, the same for every word: their fold is taken once per call, from
+   * each position to the end, and that fold combines with the word's own by the same rule.
    */
   private inferByTable(ids: Int32Array, B: number, T: number, L: number, like: Tensor): Tensor {
     const K = this.kernelSize;
@@ -141,47 +143,45 @@ export class CharCNN extends Module {
     // [C*K + 1, F]: row c*K + k as forwardByTable's table, then a zero row for the taps outside the word.
     const table = new Float32Array((C * K + 1) * F);
     tidy(() => table.set(readHost(matmul(this.embedding.weight, reshape(permute(this.conv.weight, [2, 0, 1]), [K * F, this.charDim]), { transB: true }))!));
-    const border = C * K;
-    const words = B * T;
-    const window = new Float32Array(F);
-    const windowRows = new Int32Array(K);
-    // One window's sum into `window`: row 0 copied, then each further tap added with f32 rounding.
-    const sumWindow = (word: number, p: number, ofPadding: boolean) => {
+    const border = C * K * F;
+    const rows = new Int32Array(K);
+    // Window p of a word (row offsets of its taps into `table`), summed and folded into y[at..at+F).
+    const fold = (word: number, p: number, y: Float32Array, at: number, first: boolean) => {
       for (let k = 0; k < K; k++) {
         const q = p + k - pad;
-        windowRows[k] = (q >= 0 && q < L ? (ofPadding ? 0 : ids[word * L + q]!) * K + k : border) * F;
+        rows[k] = q < 0 || q >= L ? border : ((word < 0 ? 0 : ids[word * L + q]!) * K + k) * F;
       }
-      window.set(table.subarray(windowRows[0]!, windowRows[0]! + F));
-      for (let k = 1; k < K; k++) {
-        const row = windowRows[k]!;
-        for (let f = 0; f < F; f++) window[f]! += table[row + f]!;
+      for (let f = 0; f < F; f++) {
+        let v = table[rows[0]! + f]!;
+        for (let k = 1; k < K; k++) v = Math.fround(v + table[rows[k]! + f]!);
+        if (first || v > y[at + f]! || v !== v) y[at + f] = v;
       }
     };
-    // Past a word's last non-padding char (id 0 is padding), a window at p reads only id 0 and the border.
-    const paddingWindows = new Float32Array(L * F);
-    for (let p = 0; p < L; p++) {
-      sumWindow(0, p, true);
-      paddingWindows.set(window, p * F);
+    // paddingFolds[p] = the fold of the all-padding windows p..L-1 (word -1 reads id 0 everywhere).
+    const paddingFolds = new Float32Array(L * F);
+    for (let p = L - 1; p >= 0; p--) {
+      if (p < L - 1) paddingFolds.copyWithin(p * F, (p + 1) * F, (p + 2) * F);
+      const base = new Float32Array(F);
+      fold(-1, p, base, 0, true);
+      // The fold from p is window p, then the rest folded in order: combine window p with the fold from p + 1.
+      for (let f = 0; f < F; f++) {
+        const rest = paddingFolds[p * F + f]!;
+        paddingFolds[p * F + f] = p === L - 1 ? base[f]! : rest > base[f]! || rest !== rest ? rest : base[f]!;
+      }
     }
+    const words = B * T;
     const maxed = new Float32Array(words * F);
     for (let w = 0; w < words; w++) {
       let last = L - 1;
       while (last >= 0 && ids[w * L + last] === 0) last--;
+      const own = Math.min(L, last + pad + 1); // windows 0..own-1 touch a char of the word
       const y = w * F;
-      for (let p = 0; p < L; p++) {
-        let values: Float32Array = paddingWindows;
-        let at = p * F;
-        if (p - pad <= last) {
-          sumWindow(w, p, false);
-          values = window;
-          at = 0;
-        }
-        if (p === 0) maxed.set(values.subarray(at, at + F), y);
-        else {
-          for (let f = 0; f < F; f++) {
-            const v = values[at + f]!;
-            if (v > maxed[y + f]! || Number.isNaN(v)) maxed[y + f] = v;
-          }
+      for (let p = 0; p < own; p++) fold(w, p, maxed, y, p === 0);
+      if (own === 0) maxed.set(paddingFolds.subarray(0, F), y);
+      else if (own < L) {
+        for (let f = 0; f < F; f++) {
+          const v = paddingFolds[own * F + f]!;
+          if (v > maxed[y + f]! || v !== v) maxed[y + f] = v;
         }
       }
     }

@@ -119,6 +119,44 @@ describe('wasm vector math', () => {
     for (const i of [0, vm.capacity - 1, vm.capacity, vm.capacity + 6]) expect(long[i]).toBe(hashUniform(99, i) >= 0.3 ? Math.fround(1 / 0.7) : 0);
   });
 
+  it('binarySame and binaryRows (add, sub, mul, div): bit for bit the rounded JS op, specials included, past one chunk', () => {
+    const ops = { add: (a: number, b: number) => a + b, sub: (a: number, b: number) => a - b, mul: (a: number, b: number) => a * b, div: (a: number, b: number) => a / b };
+    const specials = [0, -0, 1, -1, 1e-45, -1e-45, 1e-38, 3.4e38, -3.4e38, Infinity, -Infinity, NaN, 0.1, 1 / 3];
+    const same = (x: number, y: number) => (Number.isNaN(y) ? Number.isNaN(x) : Object.is(x, y));
+    const floats = fc.float({ noDefaultInfinity: false });
+    for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+      fc.assert(
+        fc.property(fc.array(floats, { minLength: 1, maxLength: 70 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 5 }), fc.boolean(), (values, rows, quads, rowFirst) => {
+          const a = Float32Array.from(values.concat(specials));
+          const b = Float32Array.from(a, (_, i) => a[(i * 7 + 3) % a.length]!);
+          const y = new Float32Array(a.length);
+          vm.binarySame(op, a, b, y, a.length);
+          y.forEach((v, i) => expect(same(v, Math.fround(ops[op](a[i]!, b[i]!))), `${a[i]} ${op} ${b[i]}: ${v}`).toBe(true));
+          const inner = 4 * quads;
+          const full = Float32Array.from({ length: rows * inner }, (_, i) => a[i % a.length]!);
+          const row = Float32Array.from({ length: inner }, (_, i) => b[(i * 5 + 1) % b.length]!);
+          const out = new Float32Array(rows * inner);
+          vm.binaryRows(op, full, row, out, rows, inner, rowFirst);
+          out.forEach((v, i) => {
+            const [p, q] = rowFirst ? [row[i % inner]!, full[i]!] : [full[i]!, row[i % inner]!];
+            expect(same(v, Math.fround(ops[op](p, q))), `${p} ${op} ${q}: ${v}`).toBe(true);
+          });
+        }),
+        { numRuns: 60 },
+      );
+    }
+    // Longer than one chunk of the module's memory: both wrappers stream.
+    const n = vm.capacity + 13;
+    const a = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+    const b = Float32Array.from({ length: n }, (_, i) => Math.cos(i) + 2);
+    const y = new Float32Array(n);
+    vm.binarySame('div', a, b, y, n);
+    for (const i of [0, vm.capacity / 2, vm.capacity, n - 1]) expect(y[i]).toBe(Math.fround(a[i]! / b[i]!));
+    const rows = Math.ceil(n / 400);
+    vm.binaryRows('add', a.subarray(0, rows * 400 - 400), b.subarray(0, 400), y, rows - 1, 400, false);
+    for (const i of [0, 399, 400, (rows - 1) * 400 - 1]) expect(y[i]).toBe(Math.fround(a[i]! + b[i % 400]!));
+  });
+
   it('streams inputs longer than its memory in chunks, into an offset output', () => {
     const count = vm.capacity * 2 + 5;
     const x = Float32Array.from({ length: count + 3 }, (_, i) => Math.sin(i) * 4);

@@ -6,7 +6,7 @@ import type { BinaryOp, BroadcastLayout, StridedCopy, UnaryOp } from '../backend
 import { BINARY, UNARY } from '../../ops/tables/index.js';
 import { contiguousStrides } from '../../tensor/shape.js';
 import { mergeDimensions } from '../layout.js';
-import { vectorMath, type VectorFunction } from './wasm/vector-math.js';
+import { vectorMath, type VectorBinaryOp, type VectorFunction } from './wasm/vector-math.js';
 import { allocF32 } from './pool.js';
 
 /**
@@ -61,6 +61,8 @@ function rowLoop(op: BinaryOp): RowLoop {
 
 /** The ops wasm/vector-math.ts computes ~7x faster than Math (to ~1e-7); the others run the loops above. */
 const VECTOR_OPS = new Set<UnaryOp>(['sigmoid', 'tanh', 'gelu', 'geluGrad']);
+/** The binary ops vector-math.ts runs (binarySame, binaryRows). */
+const VECTOR_BINARY = new Set<BinaryOp>(['add', 'sub', 'mul', 'div']);
 
 export function unary(op: UnaryOp, x: Float32Array): Float32Array {
   const y = allocF32(x.length, true);
@@ -112,6 +114,13 @@ export function binary(op: BinaryOp, a: Float32Array, b: Float32Array, layout: B
   const y = allocF32(n, true);
   const aFull = isContiguous(stridesA, outShape) && a.length === n;
   const bFull = isContiguous(stridesB, outShape) && b.length === n;
+  // add, sub, mul and div over whole arrays or with a bias row run in WebAssembly SIMD (~5x a JS loop: a
+  // Float32Array loop costs ~2.5 ns an element here); f32x4 gives the same IEEE single result as the rounded JS op.
+  const simd = n >= 64 && VECTOR_BINARY.has(op) ? vectorMath() : null;
+  if (simd && aFull && bFull) {
+    simd.binarySame(op as VectorBinaryOp, a, b, y, n);
+    return y;
+  }
   // Fast paths: same shapes, or one operand a scalar: one row of n.
   if ((aFull || a.length === 1) && (bFull || b.length === 1)) {
     loop(y, 0, a, 0, aFull ? 1 : 0, b, 0, bFull ? 1 : 0, n, f);
@@ -121,12 +130,15 @@ export function binary(op: BinaryOp, a: Float32Array, b: Float32Array, layout: B
   const rank = outShape.length;
   const inner = outShape[rank - 1]!;
   const isRow = (strides: number[], length: number) => length === inner && strides[rank - 1] === 1 && strides.slice(0, -1).every((s) => s === 0);
+  const simdRows = simd && inner % 4 === 0 && inner <= simd.capacity / 2;
   if (aFull && isRow(stridesB, b.length)) {
-    rowsLoop(op)(y, a, b, n / inner, inner, f, false);
+    if (simdRows) simd.binaryRows(op as VectorBinaryOp, a, b, y, n / inner, inner, false);
+    else rowsLoop(op)(y, a, b, n / inner, inner, f, false);
     return y;
   }
   if (bFull && isRow(stridesA, a.length)) {
-    rowsLoop(op)(y, b, a, n / inner, inner, f, true);
+    if (simdRows) simd.binaryRows(op as VectorBinaryOp, b, a, y, n / inner, inner, true);
+    else rowsLoop(op)(y, b, a, n / inner, inner, f, true);
     return y;
   }
   // Otherwise the innermost axis is the row (stride 0 where broadcast) and the outer axes are walked.

@@ -169,6 +169,61 @@ function dropoutMaskFunction(): FunctionSpec {
   };
 }
 
+/** The binary ops whose f32x4 instruction is the IEEE single-precision result, as a Float32Array store of the JS op rounds it. */
+export type VectorBinaryOp = 'add' | 'sub' | 'mul' | 'div';
+const BINARY_OPS: VectorBinaryOp[] = ['add', 'sub', 'mul', 'div'];
+const emitBinary = (b: Body, op: VectorBinaryOp) => (op === 'add' ? b.f32x4Add() : op === 'sub' ? b.f32x4Sub() : op === 'mul' ? b.f32x4Mul() : b.f32x4Div());
+
+/** `${op}Same`(a, b, count): a[i] = a[i] op b[i] for count f32 (a multiple of 4) at byte offsets a and b. */
+function binarySameFunction(op: VectorBinaryOp): FunctionSpec {
+  const [a, bPtr, count, end] = [0, 1, 2, 3];
+  const b = new Body();
+  b.block();
+  b.localGet(count).i32Eqz().brIf(0);
+  b.localGet(a).localGet(count).i32Const(2).i32Shl().i32Add().localSet(end);
+  b.loop();
+  b.localGet(a).localGet(a).v128Load(0).localGet(bPtr).v128Load(0);
+  emitBinary(b, op).v128Store(0);
+  b.localGet(bPtr).i32Const(16).i32Add().localSet(bPtr);
+  b.localGet(a).i32Const(16).i32Add().localTee(a);
+  b.localGet(end).i32LtU().brIf(0);
+  b.end();
+  b.end();
+  return { name: `${op}Same`, params: [ValType.i32, ValType.i32, ValType.i32], results: [], locals: [ValType.i32], body: b };
+}
+
+/**
+ * `${op}Rows`(x, row, rows, rowBytes, rowFirst): over `rows` rows of rowBytes (a multiple of 16) at x,
+ * x[r, i] = x[r, i] op row[i], or row[i] op x[r, i] when rowFirst: a bias added to every row.
+ */
+function binaryRowsFunction(op: VectorBinaryOp): FunctionSpec {
+  const [x, row, rows, rowBytes, rowFirst, off] = [0, 1, 2, 3, 4, 5];
+  const b = new Body();
+  b.block();
+  b.localGet(rows).i32Eqz().brIf(0);
+  b.loop(); // rows
+  b.i32Const(0).localSet(off);
+  b.loop(); // vectors of the row
+  b.localGet(x).localGet(off).i32Add();
+  b.localGet(rowFirst).if();
+  b.localGet(row).localGet(off).i32Add().v128Load(0).localGet(x).localGet(off).i32Add().v128Load(0);
+  emitBinary(b, op).localSet(6);
+  b.else();
+  b.localGet(x).localGet(off).i32Add().v128Load(0).localGet(row).localGet(off).i32Add().v128Load(0);
+  emitBinary(b, op).localSet(6);
+  b.end();
+  b.localGet(6).v128Store(0);
+  b.localGet(off).i32Const(16).i32Add().localTee(off);
+  b.localGet(rowBytes).i32LtU().brIf(0);
+  b.end();
+  b.localGet(x).localGet(rowBytes).i32Add().localSet(x);
+  b.localGet(rows).i32Const(1).i32Sub().localTee(rows);
+  b.i32Eqz().i32Eqz().brIf(0);
+  b.end();
+  b.end();
+  return { name: `${op}Rows`, params: new Array<ValType>(5).fill(ValType.i32), results: [], locals: [ValType.i32, ValType.v128], body: b };
+}
+
 /** out = sigmoid(local x) = 1 / (1 + exp(-x)); uses locals t..t+4. */
 function sigmoid(b: Body, x: number, out: number, t: number): void {
   b.localGet(x).f32x4Neg().localSet(t);
@@ -313,6 +368,8 @@ export class VectorMath {
   private readonly mask: (ptr: number, count: number, start: number, key: number, threshold: number, scale: number) => void;
   private readonly cell: (gates: number, cPrev: number, c: number, h: number, rows: number, hBytes: number) => void;
   private readonly cellBackward: (act: number, c: number, cPrev: number, dh: number, dhCarry: number, dcCarry: number, rows: number, hBytes: number) => void;
+  private readonly same: Record<VectorBinaryOp, (a: number, b: number, count: number) => void>;
+  private readonly rows: Record<VectorBinaryOp, (x: number, row: number, rows: number, rowBytes: number, rowFirst: number) => void>;
   private readonly f32: Float32Array;
   readonly capacity = CHUNK;
 
@@ -320,12 +377,14 @@ export class VectorMath {
     const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly!;
     const pages = Math.ceil((CHUNK * 4) / PAGE_BYTES);
     const memory = new api.Memory({ initial: pages, maximum: pages });
-    const module = new api.Module(emitModule({ module: 'env', name: 'memory', initial: pages, maximum: pages, shared: false }, [...FUNCTIONS.map(vectorFunction), dropoutMaskFunction(), lstmCellFunction(), lstmCellBackwardFunction()]));
+    const module = new api.Module(emitModule({ module: 'env', name: 'memory', initial: pages, maximum: pages, shared: false }, [...FUNCTIONS.map(vectorFunction), dropoutMaskFunction(), lstmCellFunction(), lstmCellBackwardFunction(), ...BINARY_OPS.map(binarySameFunction), ...BINARY_OPS.map(binaryRowsFunction)]));
     const exports = new api.Instance(module, { env: { memory } }).exports;
     this.functions = Object.fromEntries(FUNCTIONS.map((name) => [name, exports[name]])) as VectorMath['functions'];
     this.mask = exports.dropoutMask as VectorMath['mask'];
     this.cell = exports.lstmCell as VectorMath['cell'];
     this.cellBackward = exports.lstmCellBackward as VectorMath['cellBackward'];
+    this.same = Object.fromEntries(BINARY_OPS.map((op) => [op, exports[`${op}Same`]])) as VectorMath['same'];
+    this.rows = Object.fromEntries(BINARY_OPS.map((op) => [op, exports[`${op}Rows`]])) as VectorMath['rows'];
     this.f32 = new Float32Array(memory.buffer);
   }
 
@@ -337,6 +396,35 @@ export class VectorMath {
       // Whole vectors: the lanes past n read stale memory and are never copied out.
       this.functions[name](0, Math.ceil(n / 4) * 4);
       y.set(this.f32.subarray(0, n), yOffset + done);
+    }
+  }
+
+  /** y[i] = a[i] op b[i] for i < n, through the memory in chunks (y may be a or b). */
+  binarySame(op: VectorBinaryOp, a: Float32Array, b: Float32Array, y: Float32Array, n: number): void {
+    const half = CHUNK / 2;
+    for (let done = 0; done < n; done += half) {
+      const m = Math.min(half, n - done);
+      this.f32.set(a.subarray(done, done + m), 0);
+      this.f32.set(b.subarray(done, done + m), half);
+      // Whole vectors: the lanes past m compute on stale memory and are never copied out.
+      this.same[op](0, half * 4, Math.ceil(m / 4) * 4);
+      y.set(this.f32.subarray(0, m), done);
+    }
+  }
+
+  /**
+   * y[r, i] = full[r, i] op row[i] (row[i] op full[r, i] when rowFirst) over rows x inner, inner a
+   * multiple of 4 and at most half a chunk: the row sits at the start of the memory, the rows stream after it.
+   */
+  binaryRows(op: VectorBinaryOp, full: Float32Array, row: Float32Array, y: Float32Array, rows: number, inner: number, rowFirst: boolean): void {
+    if (inner % 4 !== 0 || inner > CHUNK / 2) throw new Error(`VectorMath.binaryRows: rows of ${inner} floats; a multiple of 4 up to ${CHUNK / 2} is needed`);
+    this.f32.set(row.subarray(0, inner), 0);
+    const perChunk = Math.floor((CHUNK - inner) / inner);
+    for (let done = 0; done < rows; done += perChunk) {
+      const r = Math.min(perChunk, rows - done);
+      this.f32.set(full.subarray(done * inner, (done + r) * inner), inner);
+      this.rows[op](inner * 4, 0, r, inner * 4, rowFirst ? 1 : 0);
+      y.set(this.f32.subarray(inner, inner + r * inner), done * inner);
     }
   }
 

@@ -112,7 +112,7 @@ function checkpointConfig(labels: string[], metrics: Record<string, number>): Ch
     labels,
     scheme: config.scheme,
     train: config,
-    bert: null,
+    encoder: null,
     vocabulary: 'words',
     metrics,
     data: { train: 'bundled BC5CDR sample (src/data/sample/bc5cdr-train.tsv), trained in a browser tab' },

@@ -5,8 +5,8 @@
 // (page.ts) sends commands; the worker answers with progress and results.
 //
 // Protocol (page -> worker): init {backend}, train {epochs, maxSteps, evalEvery}, stop,
-// predict {text}, load {files}, save. Worker -> page: ready, step, eval, done,
-// transitions, prediction, loaded, saved, error.
+// predict {id, text}, load {files}, save. Worker -> page: ready, step, eval, done,
+// transitions, prediction (with the id of its request), loaded, saved, error.
 
 import type { Backend } from '../../src/backend/backend.js';
 import { cpuBackend, setBackend } from '../../src/backend/registry.js';
@@ -25,7 +25,8 @@ export type EngineRequest =
   | { type: 'init'; backend: 'auto' | 'webgpu' | 'cpu'; dataUrl: string }
   | { type: 'train'; epochs?: number; maxSteps?: number; evalEvery?: number }
   | { type: 'stop' }
-  | { type: 'predict'; text: string }
+  /** id: the page's number for this request, returned with the prediction (the page keeps only its newest). */
+  | { type: 'predict'; id: number; text: string }
   | { type: 'load'; files: Record<string, ArrayBuffer> }
   | { type: 'save' };
 
@@ -175,11 +176,12 @@ async function train(request: Extract<EngineRequest, { type: 'train' }>): Promis
   post({ type: 'done', steps: done, bestDevF1, trainingSeconds, stepsPerSecond: done / trainingSeconds, tokensPerSecond: tokens / trainingSeconds, stopped: stopRequested });
 }
 
-async function predict(text: string): Promise<void> {
+async function predict(id: number, text: string): Promise<void> {
   if (!current) throw new Error('predict: train or load a model first');
   const [tagged] = await tagItems([{ text }], current, backend, { marginals: true });
   post({
     type: 'prediction',
+    id,
     text,
     labels: current.config.labels,
     entities: tagged!.entities,
@@ -212,7 +214,7 @@ async function handle(request: EngineRequest): Promise<void> {
     case 'train':
       return train(request);
     case 'predict':
-      return predict(request.text);
+      return predict(request.id, request.text);
     case 'load':
       return load(request.files);
     case 'save':

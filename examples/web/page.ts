@@ -286,6 +286,9 @@ engine.onmessage = (event: MessageEvent) => {
       tag();
       break;
     case 'prediction':
+      // The page tags on its own after loading or training: an answer to a request since superseded
+      // (the user, or a test, pressed Tag again meanwhile) is dropped, so what shows is the newest text's.
+      if (m.id !== lastPredictId) break;
       state.prediction = m;
       showEntities();
       drawLattice();
@@ -330,8 +333,11 @@ function startTraining(): void {
   send({ type: 'train', epochs: Number($<HTMLInputElement>('epochs').value) || 3, ...(steps ? { maxSteps: Number(steps) } : {}), ...(evalEvery ? { evalEvery: Number(evalEvery) } : {}) });
 }
 
+/** The id of the newest predict request; the engine answers each with its id. */
+let lastPredictId = 0;
+
 function tag(): void {
-  send({ type: 'predict', text: $<HTMLTextAreaElement>('text').value });
+  send({ type: 'predict', id: ++lastPredictId, text: $<HTMLTextAreaElement>('text').value });
 }
 
 /**

@@ -103,15 +103,42 @@ async function openPage(query: string): Promise<Page> {
   return page;
 }
 
-async function tag(page: Page, text: string): Promise<PageState> {
-  await page.evaluate(() => ((globalThis as unknown as { mednerPage: { state: PageState } }).mednerPage.state.prediction = null));
-  await page.fill('#text', text);
-  await page.click('#tag');
-  return until(page, 'the prediction', 's.prediction !== null');
+/**
+ * Type `text` and press Tag; the prediction must be that text's. The page also tags on its own (after
+ * a load, after training), and `earlier` presses Tag for another text first: an answer to a request
+ * superseded by the press must never reach the page's state. Every value the page stores from the
+ * press on is recorded (typing, pressing and recording start in one task of the page), so a stale
+ * answer fails the test however the arrivals fall between polls.
+ */
+async function tag(page: Page, text: string, earlier?: string): Promise<PageState> {
+  await page.locator('#tag:enabled').waitFor();
+  await page.evaluate((texts) => {
+    const g = globalThis as unknown as {
+      mednerPage: { state: PageState };
+      mednerTestStored: (string | null)[];
+      document: { getElementById(id: string): { value: string; click(): void } };
+    };
+    let prediction: PageState['prediction'] = null;
+    g.mednerTestStored = [];
+    Object.defineProperty(g.mednerPage.state, 'prediction', {
+      configurable: true, enumerable: true, get: () => prediction,
+      set: (value: PageState['prediction']) => void g.mednerTestStored.push((prediction = value)?.text ?? null),
+    });
+    for (const typed of texts) {
+      g.document.getElementById('text').value = typed;
+      g.document.getElementById('tag').click();
+    }
+  }, earlier === undefined ? [text] : [earlier, text]);
+  const s = await until(page, 'the prediction', 's.prediction !== null');
+  const stored = await page.evaluate(() => (globalThis as unknown as { mednerTestStored: (string | null)[] }).mednerTestStored);
+  expect(stored, `the page stores only the answer to its newest Tag; it stored the answers for ${JSON.stringify(stored)}`).toEqual([text]);
+  return s;
 }
 
 /** Train `steps` steps from the page's Train button; the loss per token must fall. */
 async function trainAndCheck(page: Page, steps: number): Promise<PageState> {
+  // The page tags its sentence when training is done: wait for that prediction, not an earlier one.
+  await page.evaluate(() => ((globalThis as unknown as { mednerPage: { state: PageState } }).mednerPage.state.prediction = null));
   await page.click('#train');
   const s = await until(page, `${steps} training steps`, 's.done !== null && s.prediction !== null', 400_000);
   expect(s.done!.steps).toBe(steps);
@@ -199,7 +226,7 @@ describe('the teaching page in Chromium', () => {
     expect(await page.textContent('#backend-label')).toMatch(/^CPU · WebAssembly SIMD · 2 threads/);
     s = await trainAndCheck(page, 100);
     expect(Math.max(...s.evals.map((e) => e.devF1))).toBeGreaterThan(0.2);
-    s = await tag(page, SENTENCE);
+    s = await tag(page, SENTENCE, 'Tag pressed twice: only the second text is shown.');
     expect(s.prediction!.entities.length, '100 steps find entities in the test sentence').toBeGreaterThan(0);
     const saved = await saveCheckpoint(page);
     expect(offsets(cliPredict(saved))).toEqual(offsets(s.prediction!.entities));

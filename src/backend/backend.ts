@@ -12,6 +12,18 @@
 export type DType = 'f32' | 'i32';
 export type TypedArray = Float32Array | Int32Array;
 
+/**
+ * A weight matrix quantized for int8 inference (dynamic quantization, src/ops/quantized.ts): values
+ * [rows, cols] row-major (row = output channel), symmetric, and one f32 scale per row: w ~ values * scale.
+ * Host data, the same on every backend; a backend with int8 kernels packs it on first use.
+ */
+export interface QuantizedMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly values: Int8Array;
+  readonly scales: Float32Array;
+}
+
 export interface Storage {
   readonly size: number;
   readonly dtype: DType;
@@ -181,4 +193,12 @@ export interface Backend {
 
   // ---- optimizer ----
   adamwInPlace(param: Storage, grad: Storage, m: Storage, v: Storage, opts: AdamWParams): void;
+
+  // ---- int8 inference (optional: src/ops/quantized.ts falls back to the dequantized f32 weight) ----
+  /** y [rows, O] = dequantize(quantizeRows(x [rows, I]) x weight^T) + bias [O]; activations quantized per row, symmetric int8. */
+  linearInt8?(x: Storage, weight: QuantizedMatrix, bias: Storage | null, rows: number): Storage;
+  /** lstmForward's h with an int8 recurrent weight [4H, H] (h_{t-1} quantized per row at each step); inference only. */
+  lstmForwardInt8?(xProj: Storage, weightHH: QuantizedMatrix, batchSizes: readonly number[], hidden: number): Storage;
+  /** Forget whatever the backend keeps for this weight (its packed copy). */
+  releaseInt8?(weight: QuantizedMatrix): void;
 }

@@ -14,6 +14,7 @@ import { registerPredict } from './predict.js';
 import { registerBench } from './bench.js';
 import { registerCompare } from './compare.js';
 import { registerTune } from './tune.js';
+import { registerQuantize } from './quantize.js';
 
 /** The version in package.json (two levels up from src/cli and from dist/cli alike). */
 function packageVersion(): string {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerConvert(program);
   registerExport(program);
+  registerQuantize(program);
   registerBench(program);
   registerCompare(program);
   registerTune(program);

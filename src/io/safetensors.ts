@@ -333,6 +333,13 @@ export class SafetensorsReader {
     }
   }
 
+  /** An I8 tensor's values as they are (int8 weights). */
+  readInt8(name: string): Int8Array {
+    const entry = this.entry(name);
+    if (entry.dtype !== 'I8') fail(this.file, `tensor '${name}'`, `dtype ${entry.dtype}, expected I8`);
+    return this.readBytes(entry, (n) => new Int8Array(n));
+  }
+
   /** A tensor on `backend`: f32 for float dtypes, i32 for integer ones. */
   readTensor(name: string, backend: Backend = getBackend()): Tensor {
     const entry = this.entry(name);
@@ -380,10 +387,10 @@ function readAll(reader: SafetensorsReader, options: LoadOptions): Map<string, T
 
 // ---------- writing ----------
 
-/** Host values to write without a Tensor. */
+/** Host values to write without a Tensor; an Int8Array is written as I8 (int8 weights). */
 export interface HostTensor {
   shape: readonly number[];
-  data: Float32Array | Int32Array;
+  data: Float32Array | Int32Array | Int8Array;
 }
 
 export interface SaveOptions {
@@ -416,11 +423,12 @@ function planFile(tensors: [string, Tensor | HostTensor][], options: SaveOptions
   const planned: PlannedTensor[] = tensors.map(([name, source]) => {
     if (name === '' || name === '__metadata__') throw new Error(`saveSafetensors: invalid tensor name '${name}'`);
     const isInt = source instanceof Tensor ? source.dtype === 'i32' : source.data instanceof Int32Array;
+    const isInt8 = !(source instanceof Tensor) && source.data instanceof Int8Array;
     const shape = [...source.shape];
     const size = shape.reduce((n, d) => n * d, 1);
     const length = source instanceof Tensor ? source.size : source.data.length;
     if (size !== length) throw new Error(`saveSafetensors: tensor '${name}' has ${length} values but shape [${shape.join(', ')}]`);
-    return { name, dtype: isInt ? 'I32' : floatDType, shape, source, begin: 0, end: 0 };
+    return { name, dtype: isInt8 ? 'I8' : isInt ? 'I32' : floatDType, shape, source, begin: 0, end: 0 };
   });
   const names = new Set<string>();
   for (const p of planned) {
@@ -445,8 +453,8 @@ function planFile(tensors: [string, Tensor | HostTensor][], options: SaveOptions
   return { header, planned };
 }
 
-function encode(values: Float32Array | Int32Array, dtype: SafetensorsDType): Uint8Array {
-  if (dtype === 'F32' || dtype === 'I32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+function encode(values: Float32Array | Int32Array | Int8Array, dtype: SafetensorsDType): Uint8Array {
+  if (dtype === 'F32' || dtype === 'I32' || dtype === 'I8') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const bits = new Uint16Array(values.length);
   const convert = dtype === 'F16' ? floatToHalfBits : floatToBFloat16Bits;
   for (let i = 0; i < values.length; i++) bits[i] = convert(values[i]!);

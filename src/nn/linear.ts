@@ -8,6 +8,7 @@ import { globalRng } from '../tensor/random.js';
 import { checkShape, fmt } from '../tensor/shape.js';
 import { add, matmul, reshape } from '../ops/index.js';
 import { dropout, layerNorm } from '../ops/fused.js';
+import { linearInt8 } from '../ops/quantized.js';
 import { embedding } from '../ops/indexing.js';
 import { Module } from './module.js';
 import { normalInit, onesInit, torchDefaultUniform, zerosInit } from './init.js';
@@ -19,7 +20,7 @@ export interface LinearOptions {
   initStd?: number;
 }
 
-/** y = x W^T + b over the last axis: x [..., H] -> [..., O]; weight [O, H], bias [O]. */
+/** y = x W^T + b over the last axis: x [..., H] -> [..., O]; weight [O, H], bias [O]. After quantizeDynamic (quantize.ts), W is int8. */
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
@@ -35,13 +36,15 @@ export class Linear extends Module {
     if (x.shape[x.rank - 1] !== this.inFeatures) {
       throw new Error(`Linear(${this.inFeatures} -> ${this.outFeatures}): input ${fmt(x.shape)} must end in ${this.inFeatures}`);
     }
+    const int8 = this.quantized('weight');
+    if (int8) return linearInt8(x, int8, this.bias);
     const y = matmul(x, this.weight, { transB: true });
     return this.bias ? add(y, this.bias) : y;
   }
 
   /** The output for an all-zero input, [1, O]: the bias (or zeros); what a padded position scores. */
   zeroInputRow(): Tensor {
-    return this.bias ? reshape(this.bias, [1, this.outFeatures]) : zeros([1, this.outFeatures], { backend: this.weight.backend });
+    return this.bias ? reshape(this.bias, [1, this.outFeatures]) : zeros([1, this.outFeatures], { backend: this.quantized('weight') ? undefined : this.weight.backend });
   }
 }
 

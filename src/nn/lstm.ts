@@ -7,7 +7,7 @@
 
 import { Tensor, tensor, zeros } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
-import { add, concat, dropout, indexSelect, lstmRecurrence, matmul, reshape } from '../ops/index.js';
+import { add, concat, dropout, indexSelect, linearInt8, lstmRecurrence, lstmRecurrenceInt8, matmul, reshape } from '../ops/index.js';
 import { Module } from './module.js';
 import { torchDefaultUniform } from './init.js';
 
@@ -72,6 +72,8 @@ export interface LstmOptions {
 }
 
 interface Direction {
+  /** The parameter names' ending: _l0, _l0_reverse, ... */
+  suffix: string;
   weightIH: Tensor;
   weightHH: Tensor;
   biasIH: Tensor | null;
@@ -104,6 +106,7 @@ export class LSTM extends Module {
       for (let d = 0; d < directions; d++) {
         const suffix = `_l${layer}${d === 1 ? '_reverse' : ''}`;
         dirs.push({
+          suffix,
           weightIH: this.param(`weight_ih${suffix}`, init([4 * H, input])),
           weightHH: this.param(`weight_hh${suffix}`, init([4 * H, H])),
           biasIH: options.bias === false ? null : this.param(`bias_ih${suffix}`, init([4 * H])),
@@ -154,9 +157,17 @@ export class LSTM extends Module {
       if (layer > 0 && this.dropout > 0) input = dropout(input, this.dropout, this.training);
       const outputs = dirs.map((dir, d) => {
         // The reverse direction reads each sequence backwards, in its own packed order.
-        let xProj = matmul(d === 1 ? indexSelect(input, 0, reverseReads) : input, dir.weightIH, { transB: true }); // [N, 4H]
-        if (dir.biasIH && dir.biasHH) xProj = add(xProj, add(dir.biasIH, dir.biasHH));
-        const hidden = lstmRecurrence(xProj, dir.weightHH, packing.batchSizes); // [N, H]
+        const x = d === 1 ? indexSelect(input, 0, reverseReads) : input;
+        // After quantizeDynamic (quantize.ts) both weights are int8: the input projection and every recurrent step run in int8.
+        const [int8IH, int8HH] = [this.quantized(`weight_ih${dir.suffix}`), this.quantized(`weight_hh${dir.suffix}`)];
+        const bias = dir.biasIH && dir.biasHH ? add(dir.biasIH, dir.biasHH) : null;
+        let xProj: Tensor; // [N, 4H]
+        if (int8IH) xProj = linearInt8(x, int8IH, bias);
+        else {
+          xProj = matmul(x, dir.weightIH, { transB: true });
+          if (bias) xProj = add(xProj, bias);
+        }
+        const hidden = int8HH ? lstmRecurrenceInt8(xProj, int8HH, packing.batchSizes) : lstmRecurrence(xProj, dir.weightHH, packing.batchSizes); // [N, H]
         return d === 1 ? indexSelect(hidden, 0, reverseAligned) : hidden;
       });
       input = outputs.length === 1 ? outputs[0]! : concat(outputs, 1);

@@ -5,6 +5,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
 import { fmt } from '../tensor/shape.js';
+import { releaseQuantized, type QuantizedMatrix } from '../ops/quantized.js';
 
 /** Mark a tensor as a trainable parameter: requires grad and is never freed by a tidy scope. */
 export function parameter(t: Tensor): Tensor {
@@ -15,6 +16,8 @@ export abstract class Module {
   training = true;
   private readonly params = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
+  /** Parameters replaced by their int8 form (src/nn/quantize.ts): inference only, not in stateDict(). */
+  private readonly int8Params = new Map<string, QuantizedMatrix>();
 
   /** Register (or replace) a parameter under `name`; returns it for `this.weight = this.param(...)`. */
   protected param(name: string, t: Tensor): Tensor {
@@ -68,6 +71,32 @@ export abstract class Module {
     return { missing, unexpected };
   }
 
+  /**
+   * Replace the 2-D f32 parameter `name` by int8 values and per-output-channel scales (dynamic
+   * quantization, src/ops/quantized.ts). The f32 tensor is freed; the layer's forward uses the int8 form.
+   */
+  setQuantized(name: string, weight: QuantizedMatrix): void {
+    const t = this.params.get(name);
+    if (!t) throw new Error(`${this.constructor.name}.setQuantized: no parameter '${name}'`);
+    if (t.rank !== 2 || t.shape[0] !== weight.rows || t.shape[1] !== weight.cols) throw new Error(`${this.constructor.name}.setQuantized: '${name}' is ${fmt(t.shape)}, the int8 weight [${weight.rows}, ${weight.cols}]`);
+    this.params.delete(name);
+    t.dispose();
+    this.int8Params.set(name, weight);
+  }
+
+  /** The int8 form of parameter `name`, if it was quantized. */
+  quantized(name: string): QuantizedMatrix | undefined {
+    return this.int8Params.get(name);
+  }
+
+  /** Every int8 parameter by its dotted name, as namedParameters lists the f32 ones. */
+  namedQuantized(prefix = ''): [string, QuantizedMatrix][] {
+    const result: [string, QuantizedMatrix][] = [];
+    for (const [name, q] of this.int8Params) result.push([prefix + name, q]);
+    for (const [name, m] of this.children) result.push(...m.namedQuantized(`${prefix}${name}.`));
+    return result;
+  }
+
   train(mode = true): this {
     for (const [, m] of this.namedModules()) m.training = mode;
     return this;
@@ -90,6 +119,7 @@ export abstract class Module {
       p.zeroGrad();
       p.dispose();
     }
+    for (const q of this.int8Params.values()) releaseQuantized(q);
     for (const m of this.children.values()) m.dispose();
   }
 }

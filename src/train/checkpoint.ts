@@ -8,8 +8,10 @@
 
 import { platform } from '../platform/index.js';
 import type { Backend } from '../backend/backend.js';
-import { loadSafetensors, loadSafetensorsBytes, SafetensorsReader, saveSafetensors, serializeSafetensors } from '../io/safetensors.js';
+import { loadSafetensors, loadSafetensorsBytes, SafetensorsReader, saveSafetensors, serializeSafetensors, type HostTensor } from '../io/safetensors.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkQuantized, type QuantizedMatrix } from '../ops/quantized.js';
+import { setQuantizedWeights } from '../nn/quantize.js';
 import { withAllocationLimit } from '../tensor/shape.js';
 import { decodeUtf8 } from '../data/files.js';
 import type { EncoderConfig } from '../nn/encoder-config.js';
@@ -21,7 +23,7 @@ import type { SentenceEncoder } from './encode.js';
 import { Vocabulary } from './vocab.js';
 import { isHfTokenClassifier, loadHfTokenClassifier } from './huggingface.js';
 
-export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint-format.js';
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, QUANTIZED_CHECKPOINT_VERSION } from './checkpoint-format.js';
 
 const { mkdir, readFile, rename, rm, stat, writeFile } = platform.fs;
 const { join } = platform.path;
@@ -53,7 +55,22 @@ export function memoryFiles(files: Map<string, Uint8Array> | Record<string, Uint
 
 const where = (files: CheckpointFiles, name: string) => files.path?.(name) ?? `${files.location} ${name}`;
 const asFiles = (source: string | CheckpointFiles): CheckpointFiles => (typeof source === 'string' ? directoryFiles(source) : source);
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint-format.js';
+import { CHECKPOINT_FORMAT, QUANTIZED_CHECKPOINT_VERSION } from './checkpoint-format.js';
+
+/**
+ * How an int8 checkpoint was made (medner quantize; src/nn/quantize.ts): each listed weight is stored
+ * as I8 [out, in] under its own name with its per-output-channel F32 scales under `<name>_scale`.
+ */
+export interface QuantizationInfo {
+  method: 'dynamic-int8';
+  weights: string;
+  activations: string;
+  /** The dotted names of the int8 weights. */
+  parameters: string[];
+}
+
+/** The suffix of an int8 weight's scales in model.safetensors. */
+export const SCALE_SUFFIX = '_scale';
 
 export interface CheckpointConfig {
   format: typeof CHECKPOINT_FORMAT;
@@ -74,6 +91,8 @@ export interface CheckpointConfig {
   data: Record<string, string>;
   /** Entity types rewritten in the training data (label map and rare-type grouping), when any. */
   type_map?: Record<string, string | null>;
+  /** Present in an int8 checkpoint (medner quantize): inference only. */
+  quantization?: QuantizationInfo;
 }
 
 export interface LoadedCheckpoint {
@@ -143,7 +162,11 @@ function modelCard(config: CheckpointConfig): string {
   return `# medner model: ${config.model}
 
 A ${config.model} named-entity recognizer trained with medner (scheme ${config.scheme}).
-Entity types: ${types.join(', ') || '(none)'}.
+Entity types: ${types.join(', ') || '(none)'}.${config.quantization ? `
+
+int8 (dynamic quantization, \`medner quantize\`): ${config.quantization.parameters.length} Linear and LSTM weights
+are int8 with one scale per output channel; activations are quantized per row at run time. For predict and
+eval only; the scores below are the float model's.` : ''}
 
 ## Data
 ${data || '- (not recorded)'}
@@ -168,11 +191,20 @@ ${config.vocabulary === 'words' ? 'words.txt and chars.txt (vocabularies)' : 'vo
 `;
 }
 
+/** The model's weights as model.safetensors holds them: the f32 parameters, and each int8 weight (I8) with its scales (F32). */
+function weightTensors(model: NerModel): [string, Tensor | HostTensor][] {
+  const tensors: [string, Tensor | HostTensor][] = [...model.stateDict()];
+  for (const [name, q] of model.namedQuantized()) {
+    tensors.push([name, { shape: [q.rows, q.cols], data: q.values }], [name + SCALE_SUFFIX, { shape: [q.rows], data: q.scales }]);
+  }
+  return tensors;
+}
+
 /** Save the model (and optional extra files) as a checkpoint directory. */
 export async function saveCheckpoint(dir: string, config: CheckpointConfig, model: NerModel, vocabulary: ModelVocabulary, extra?: (tmp: string) => Promise<void>): Promise<void> {
   await writeDirectoryAtomically(dir, async (tmp) => {
     // The weights stream to disk a tensor at a time; the text files are small. readCheckpointConfig takes either key spelling.
-    await saveSafetensors(join(tmp, 'model.safetensors'), model.stateDict(), { metadata: WEIGHTS_METADATA });
+    await saveSafetensors(join(tmp, 'model.safetensors'), weightTensors(model), { metadata: WEIGHTS_METADATA });
     for (const [name, text] of textFiles(config, vocabulary)) await writeFile(join(tmp, name), text);
     if (extra) await extra(tmp);
   });
@@ -181,7 +213,7 @@ export async function saveCheckpoint(dir: string, config: CheckpointConfig, mode
 /** The files saveCheckpoint writes, in memory (a page offers them for download): the same bytes, file by file. */
 export async function checkpointFileContents(config: CheckpointConfig, model: NerModel, vocabulary: ModelVocabulary): Promise<Map<string, Uint8Array>> {
   const encoder = new TextEncoder();
-  const files = new Map<string, Uint8Array>([['model.safetensors', await serializeSafetensors(model.stateDict(), { metadata: WEIGHTS_METADATA })]]);
+  const files = new Map<string, Uint8Array>([['model.safetensors', await serializeSafetensors(weightTensors(model), { metadata: WEIGHTS_METADATA })]]);
   for (const [name, text] of textFiles(config, vocabulary)) files.set(name, typeof text === 'string' ? encoder.encode(text) : text);
   return files;
 }
@@ -221,13 +253,32 @@ export async function readCheckpointConfig(source: string | CheckpointFiles): Pr
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error(`${path}: not a JSON object`);
   if (json.format !== CHECKPOINT_FORMAT) throw new Error(`${path}: not a medner checkpoint (format is ${JSON.stringify(json.format)}) nor a Hugging Face token-classification model (no id2label); to fine-tune a pretrained encoder use train --pretrained`);
-  if ((json.version as number) > CHECKPOINT_VERSION) throw new Error(`${path}: checkpoint version ${String(json.version)} is newer than this medner (${CHECKPOINT_VERSION})`);
+  if ((json.version as number) > QUANTIZED_CHECKPOINT_VERSION) throw new Error(`${path}: checkpoint version ${String(json.version)} is newer than this medner (${QUANTIZED_CHECKPOINT_VERSION})`);
   const { bert, ...rest } = json;
   const config = rest as unknown as CheckpointConfig;
   config.train = resolveConfig(json.train as Record<string, unknown>, path);
   // Checkpoints of a BERT trained from scratch hold a config without model_type: BERT.
   config.encoder = bert === undefined || bert === null ? null : fromHfConfigJson(bert, `${path}: bert`, 'bert');
+  if (config.quantization !== undefined) checkQuantizationInfo(config.quantization, path);
   return config;
+}
+
+function checkQuantizationInfo(info: unknown, path: string): void {
+  const q = info as Partial<QuantizationInfo> | null;
+  if (q === null || typeof q !== 'object' || q.method !== 'dynamic-int8' || !Array.isArray(q.parameters) || !q.parameters.every((p) => typeof p === 'string')) {
+    throw new Error(`${path}: "quantization" must be {"method": "dynamic-int8", "parameters": [weight names], ...}, got ${JSON.stringify(info)}`);
+  }
+}
+
+/**
+ * Refuse an int8 checkpoint where a float model is needed (training, --resume, --pretrained, export):
+ * `dir` holds a config.json with a `quantization` entry.
+ */
+export async function refuseQuantized(dir: string, use: string): Promise<void> {
+  const raw = await readFile(join(dir, 'config.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => null);
+  if (raw && typeof raw === 'object' && raw.quantization !== undefined) {
+    throw new Error(`${join(dir, 'config.json')}: an int8 checkpoint (medner quantize) is for predict and eval only, not ${use}; use the float checkpoint it was made from`);
+  }
 }
 
 export async function readVocabulary(source: string | CheckpointFiles, config: CheckpointConfig): Promise<ModelVocabulary> {
@@ -245,7 +296,7 @@ export async function readVocabulary(source: string | CheckpointFiles, config: C
   }
 }
 
-/** Float dtypes a model's weights may be stored in (converted to f32 on reading). */
+/** Float dtypes a model's weights may be stored in (converted to f32 on reading); an int8 checkpoint's listed weights are I8. */
 const WEIGHT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 
 /**
@@ -276,10 +327,16 @@ export async function loadCheckpointFromFiles(files: CheckpointFiles, backend: B
   const reader = bytes ? SafetensorsReader.fromBytes(bytes, weightsPath) : SafetensorsReader.open(weightsPath);
   const entries = reader.header.entries;
   reader.close();
+  const int8Names = new Set(config.quantization?.parameters ?? []);
+  const scaleNames = new Set([...int8Names].map((n) => n + SCALE_SUFFIX));
   let stored = 0;
   for (const entry of entries.values()) {
-    if (!WEIGHT_DTYPES.has(entry.dtype)) throw new Error(`${weightsPath}: tensor '${entry.name}' has dtype ${entry.dtype}; weights are F32, F16, BF16 or F64`);
-    stored += entry.shape.reduce((a, b) => a * b, 1);
+    if (int8Names.has(entry.name)) {
+      if (entry.dtype !== 'I8') throw new Error(`${weightsPath}: tensor '${entry.name}' has dtype ${entry.dtype}; config.json lists it as an int8 weight (I8)`);
+    } else if (!WEIGHT_DTYPES.has(entry.dtype)) {
+      throw new Error(`${weightsPath}: tensor '${entry.name}' has dtype ${entry.dtype}; weights are F32, F16, BF16 or F64${entry.dtype === 'I8' ? ' (I8 only for the int8 weights config.json lists under "quantization")' : ''}`);
+    }
+    if (!scaleNames.has(entry.name)) stored += entry.shape.reduce((a, b) => a * b, 1);
   }
   // Slack for the few buffers a model holds beside its parameters (CRF constraint masks, position tables).
   const limit = Math.ceil(stored * 1.125) + (1 << 20);
@@ -295,19 +352,23 @@ export async function loadCheckpointFromFiles(files: CheckpointFiles, backend: B
   });
   try {
     const own = model.stateDict();
-    const missing = [...own.keys()].filter((name) => !entries.has(name));
-    const unexpected = [...entries.keys()].filter((name) => !own.has(name));
+    const missing = [...own.keys(), ...scaleNames].filter((name) => !entries.has(name));
+    const unexpected = [...entries.keys()].filter((name) => !own.has(name) && !scaleNames.has(name));
+    const notQuantizable = [...int8Names].filter((name) => !own.has(name));
     if (missing.length || unexpected.length) {
       const list = (names: string[]) => names.slice(0, 5).join(', ') + (names.length > 5 ? `, ... (${names.length})` : '');
       throw new Error(`${weightsPath}: ${missing.length ? `missing ${list(missing)}` : ''}${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected ${list(unexpected)}` : ''} for the model config.json describes`);
     }
+    if (notQuantizable.length) throw new Error(`${configPath}: "quantization" lists ${notQuantizable.slice(0, 5).join(', ')}, not weights of this model`);
     for (const [name, t] of own) {
       const shape = entries.get(name)!.shape;
       if (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i])) {
         throw new Error(`${weightsPath}: tensor '${name}' has shape [${shape.join(', ')}] but config.json and the vocabulary give [${t.shape.join(', ')}]`);
       }
     }
-    const weights: Map<string, Tensor> = bytes ? loadSafetensorsBytes(bytes, { backend }, weightsPath) : loadSafetensors(weightsPath, { backend });
+    if (int8Names.size) setQuantizedWeights(model, readInt8Weights(bytes ? SafetensorsReader.fromBytes(bytes, weightsPath) : SafetensorsReader.open(weightsPath), int8Names));
+    const float = (name: string) => !int8Names.has(name) && !scaleNames.has(name);
+    const weights: Map<string, Tensor> = bytes ? loadSafetensorsBytes(bytes, { backend, filter: float }, weightsPath) : loadSafetensors(weightsPath, { backend, filter: float });
     try {
       model.loadStateDict(weights);
     } finally {
@@ -318,4 +379,23 @@ export async function loadCheckpointFromFiles(files: CheckpointFiles, backend: B
     throw error;
   }
   return { config, model, encoder, vocabulary };
+}
+
+/** The int8 weights and their scales, checked (scales [rows], finite, >= 0); the reader is closed. */
+function readInt8Weights(reader: SafetensorsReader, names: Set<string>): Map<string, QuantizedMatrix> {
+  const weights = new Map<string, QuantizedMatrix>();
+  try {
+    for (const name of names) {
+      const shape = reader.entry(name).shape;
+      const scaleShape = reader.entry(name + SCALE_SUFFIX).shape;
+      if (shape.length !== 2) throw new Error(`${reader.file}: int8 tensor '${name}' has shape [${shape.join(', ')}]; int8 weights are matrices`);
+      if (scaleShape.length !== 1 || scaleShape[0] !== shape[0]) throw new Error(`${reader.file}: tensor '${name}${SCALE_SUFFIX}' has shape [${scaleShape.join(', ')}]; '${name}' [${shape.join(', ')}] needs [${shape[0]}]`);
+      const q = { rows: shape[0]!, cols: shape[1]!, values: reader.readInt8(name), scales: reader.readFloat32(name + SCALE_SUFFIX) };
+      checkQuantized(q, `${reader.file}: tensor '${name}${SCALE_SUFFIX}'`);
+      weights.set(name, q);
+    }
+  } finally {
+    reader.close();
+  }
+  return weights;
 }

@@ -32,6 +32,7 @@ export async function exportHf(modelDir: string, out: string, backend: Backend =
   const loaded = await loadCheckpoint(modelDir, backend);
   try {
     const { config, model, vocabulary } = loaded;
+    if (config.quantization) throw new Error(`${modelDir}: an int8 checkpoint (medner quantize) has no Hugging Face format here; export the float checkpoint it was made from`);
     if (vocabulary.kind !== 'subwords' || !config.encoder) {
       throw new Error(`${modelDir}: a ${config.model} has no Hugging Face architecture (transformers' token classifiers sit on a BERT-family encoder); export --format hf takes bert-softmax, bert-crf and bert-bilstm-crf models`);
     }

@@ -29,7 +29,7 @@ import { summarizeReport } from '../data/documents.js';
 import { chunkSentences, type Chunk, type SentenceEncoder } from './encode.js';
 import { evaluate } from './evaluate.js';
 import { createModel, isBertModel, scratchEncoderConfig, type ModelVocabulary, type NerModel } from './model-factory.js';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, completeCheckpoint, readCheckpointConfig, readVocabulary, saveCheckpoint, type CheckpointConfig } from './checkpoint.js';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, completeCheckpoint, readCheckpointConfig, readVocabulary, refuseQuantized, saveCheckpoint, type CheckpointConfig } from './checkpoint.js';
 import { ProgressBar, formatSeconds } from './progress.js';
 import { applyUpdate, backpropagate, type StepContext } from './step.js';
 import { renderReport, type EpochRecord, type TypeScore } from './report.js';
@@ -179,6 +179,8 @@ interface Run {
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? ((line: string) => console.log(line));
+  if (options.pretrained) await refuseQuantized(options.pretrained, 'training (--pretrained)');
+  if (options.resume) await refuseQuantized(options.resume, 'training (--resume)');
   setBackend(options.backend);
   if (!options.resume && !options.overwrite) {
     const existing = await readdir(resolve(options.out)).catch(() => [] as string[]);

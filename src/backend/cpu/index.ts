@@ -1,7 +1,7 @@
 // The CPU backend: plain TypeScript over Float32Array / Int32Array. It is the
 // readable reference every WebGPU kernel is tested against.
 
-import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfShape, DType, MatmulLayout, ReduceOp, RotaryLayout, SemiCrfInputs, SemiCrfShape, Storage, StridedCopy, TypedArray, UnaryOp } from '../backend.js';
+import type { AdamWParams, AxisLayout, Backend, BinaryOp, BroadcastLayout, CrfShape, DType, MatmulLayout, QuantizedMatrix, ReduceOp, RotaryLayout, SemiCrfInputs, SemiCrfShape, Storage, StridedCopy, TypedArray, UnaryOp } from '../backend.js';
 import * as elementwise from './elementwise.js';
 import * as reductions from './reduce.js';
 import { matmul } from './matmul.js';
@@ -10,6 +10,7 @@ import * as crf from './crf.js';
 import * as semiCrf from './semi-crf.js';
 import * as lstm from './lstm.js';
 import * as transformer from './transformer.js';
+import * as quantized from './quantized.js';
 import { allocF32, releaseF32 } from './pool.js';
 
 export class CpuStorage implements Storage {
@@ -192,5 +193,21 @@ export class CpuBackend implements Backend {
   // ---- optimizer ----
   adamwInPlace(param: Storage, grad: Storage, m: Storage, v: Storage, opts: AdamWParams): void {
     fused.adamw(f32(param), f32(grad), f32(m), f32(v), opts);
+  }
+
+  // ---- int8 inference ----
+  linearInt8(x: Storage, weight: QuantizedMatrix, bias: Storage | null, rows: number): Storage {
+    const y = allocF32(rows * weight.rows, true);
+    quantized.linearInt8(f32(x), 0, rows, weight, bias && f32(bias), y, 0);
+    return this.wrap(y);
+  }
+  lstmForwardInt8(xProj: Storage, weightHH: QuantizedMatrix, batchSizes: readonly number[], hidden: number): Storage {
+    const r = lstm.lstmForward(f32(xProj), weightHH, batchSizes, hidden);
+    releaseF32(r.c);
+    releaseF32(r.act);
+    return this.wrap(r.h);
+  }
+  releaseInt8(weight: QuantizedMatrix): void {
+    quantized.releaseInt8(weight);
   }
 }

@@ -5,7 +5,9 @@
 // sigmoids and tanhs run in bulk through wasm/vector-math.ts.
 // N = packed rows, T = steps, n = rows at a step, H = hidden, G = 4H gates (i, f, g, o).
 
-import { matmul, withFixedRightOperand } from './matmul.js';
+import type { QuantizedMatrix } from '../backend.js';
+import { matmul, withFixedRightOperand, type FixedRightProduct } from './matmul.js';
+import { linearInt8 } from './quantized.js';
 import { applyVectorFunction } from './elementwise.js';
 import { allocF32, releaseF32 } from './pool.js';
 import { vectorMath } from './wasm/vector-math.js';
@@ -17,8 +19,11 @@ function stepOffsets(batchSizes: readonly number[]): number[] {
   return offsets;
 }
 
-/** h_t = o * tanh(c_t), c_t = f * c_{t-1} + i * g, gates = xProj_t + h_{t-1} W_hh^T. */
-export function lstmForward(xProj: Float32Array, weightHH: Float32Array, batchSizes: readonly number[], H: number) {
+/**
+ * h_t = o * tanh(c_t), c_t = f * c_{t-1} + i * g, gates = xProj_t + h_{t-1} W_hh^T. With an int8
+ * W_hh (inference), h_{t-1} is quantized per row at each step and the product runs in int8 (quantized.ts).
+ */
+export function lstmForward(xProj: Float32Array, weightHH: Float32Array | QuantizedMatrix, batchSizes: readonly number[], H: number) {
   const G = 4 * H;
   const offsets = stepOffsets(batchSizes);
   const N = offsets[batchSizes.length]!;
@@ -30,7 +35,11 @@ export function lstmForward(xProj: Float32Array, weightHH: Float32Array, batchSi
   const tanhCell = new Float32Array(widest * H);
   const zeroState = new Float32Array(widest * H);
   const cell = H % 4 === 0 ? vectorMath() : null;
-  withFixedRightOperand(weightHH, H, G, true, widest, (multiply) => {
+  const withRecurrentWeight = (body: (multiply: FixedRightProduct) => void) => {
+    if (weightHH instanceof Float32Array) withFixedRightOperand(weightHH, H, G, true, widest, body);
+    else body((a, aOffset, m, c, cOffset, d, dOffset) => linearInt8(a, aOffset, m, weightHH, null, c, cOffset, d, dOffset));
+  };
+  withRecurrentWeight((multiply) => {
     for (let t = 0; t < batchSizes.length; t++) {
       const n = batchSizes[t]!;
       const row0 = offsets[t]!;

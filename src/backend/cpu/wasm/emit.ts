@@ -1,7 +1,7 @@
 // A tiny WebAssembly binary emitter: just enough of the format (header, type,
 // import(memory), function, export and code sections; LEB128; locals, loops,
-// branches, i32 arithmetic and the SIMD opcodes we use) for the GEMM kernel in
-// gemm.ts and the vector math of vector-math.ts to be written as TypeScript, with no prebuilt binary and no external
+// branches, i32 arithmetic and the SIMD opcodes we use) for the GEMM kernels in
+// gemm.ts and gemm-int8.ts and the vector math of vector-math.ts to be written as TypeScript, with no prebuilt binary and no external
 // compiler. Spec: https://webassembly.github.io/spec/core/binary/
 
 /** Value types (spec 5.3.1). */
@@ -21,7 +21,9 @@ export const Op = {
   localSet: 0x21,
   localTee: 0x22,
   f32Load: 0x2a,
+  f32Store: 0x38,
   i32Const: 0x41,
+  f32Const: 0x43,
   i32Eqz: 0x45,
   i32Ne: 0x47,
   i32LtU: 0x49,
@@ -29,16 +31,22 @@ export const Op = {
   i32Sub: 0x6b,
   i32Mul: 0x6c,
   i32Shl: 0x74,
+  f32Gt: 0x5e,
+  f32Div: 0x95,
+  f32Max: 0x97,
 } as const;
 
 /** Opcodes after the 0xfd SIMD prefix (spec 5.4.8); no relaxed-simd, so Node 20 runs them without flags. */
 export const SimdOp = {
   v128Load: 0x00,
+  v128Load8x8S: 0x01,
   v128Load32Splat: 0x09,
   v128Store: 0x0b,
   v128Const: 0x0c,
+  i8x16Shuffle: 0x0d,
   i32x4Splat: 0x11,
   f32x4Splat: 0x13,
+  f32x4ExtractLane: 0x1f,
   i32x4GeS: 0x3f,
   f32x4Lt: 0x43,
   v128And: 0x4e,
@@ -47,10 +55,12 @@ export const SimdOp = {
   v128Xor: 0x51,
   v128Bitselect: 0x52,
   f32x4Nearest: 0x6a,
+  i16x8NarrowI32x4S: 0x85,
   i32x4Shl: 0xab,
   i32x4ShrU: 0xad,
   i32x4Add: 0xae,
   i32x4Mul: 0xb5,
+  i32x4DotI16x8S: 0xba,
   f32x4Abs: 0xe0,
   f32x4Neg: 0xe1,
   f32x4Add: 0xe4,
@@ -60,6 +70,7 @@ export const SimdOp = {
   f32x4Min: 0xe8,
   f32x4Max: 0xe9,
   i32x4TruncSatF32x4S: 0xf8,
+  f32x4ConvertI32x4S: 0xfa,
 } as const;
 
 const SIMD_PREFIX = 0xfd;
@@ -122,6 +133,7 @@ function section(id: number, content: number[]): number[] {
 
 /** log2 of the natural alignment, the first field of a memory immediate. */
 const ALIGN_F32 = 2;
+const ALIGN_I64 = 3;
 const ALIGN_V128 = 4;
 
 /**
@@ -163,6 +175,14 @@ export class Body {
 
   /** Memory immediates are (align, offset): the offset is added to the address on the stack for free. */
   f32Load(offset = 0): this { return this.op(Op.f32Load, ALIGN_F32, ...uleb128(offset)); }
+  /** Store the f32 on top of the stack at the address below it (+ offset). */
+  f32Store(offset = 0): this { return this.op(Op.f32Store, ALIGN_F32, ...uleb128(offset)); }
+  f32Const(value: number): this { return this.op(Op.f32Const, ...f32Bytes(value)); }
+  f32Div(): this { return this.op(Op.f32Div); }
+  f32Gt(): this { return this.op(Op.f32Gt); }
+  f32Max(): this { return this.op(Op.f32Max); }
+  /** Eight signed bytes from memory, each sign-extended to an i16 lane (x64: one pmovsxbw). */
+  v128Load8x8S(offset = 0): this { return this.simd(SimdOp.v128Load8x8S, ALIGN_I64, ...uleb128(offset)); }
   v128Load(offset = 0): this { return this.simd(SimdOp.v128Load, ALIGN_V128, ...uleb128(offset)); }
   /** One f32 from memory into all four lanes (x64: a single vbroadcastss). */
   v128Load32Splat(offset = 0): this { return this.simd(SimdOp.v128Load32Splat, ALIGN_F32, ...uleb128(offset)); }
@@ -191,6 +211,17 @@ export class Body {
   i32x4TruncSatF32x4S(): this { return this.simd(SimdOp.i32x4TruncSatF32x4S); }
   i32x4Add(): this { return this.simd(SimdOp.i32x4Add); }
   i32x4Mul(): this { return this.simd(SimdOp.i32x4Mul); }
+  /** Multiply the eight i16 lanes pairwise and add adjacent products: four i32 lanes (x64: one pmaddwd). */
+  i32x4DotI16x8S(): this { return this.simd(SimdOp.i32x4DotI16x8S); }
+  f32x4ConvertI32x4S(): this { return this.simd(SimdOp.f32x4ConvertI32x4S); }
+  /** Two i32x4 to one i16x8 (a's lanes first), saturating to [-32768, 32767]. */
+  i16x8NarrowI32x4S(): this { return this.simd(SimdOp.i16x8NarrowI32x4S); }
+  /** Byte j of the result = byte lanes[j] of a (0..15) or of b (16..31). */
+  i8x16Shuffle(lanes: number[]): this {
+    if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) throw new Error(`i8x16.shuffle: 16 lanes in 0..31, got [${lanes.join(', ')}]`);
+    return this.simd(SimdOp.i8x16Shuffle, ...lanes);
+  }
+  f32x4ExtractLane(lane: number): this { return this.simd(SimdOp.f32x4ExtractLane, lane); }
   /** All ones in the lanes where a >= b as signed integers. */
   i32x4GeS(): this { return this.simd(SimdOp.i32x4GeS); }
   /** Shift every i32 lane right, filling with zeros, by an i32 count on the stack. */

@@ -45,7 +45,7 @@ function linearInt8Js(x: Float32Array, xOffset: number, m: number, weight: Quant
       let sum = 0;
       for (let kk = 0, w = o * k; kk < k; kk++, w++) sum += q[kk]! * values[w]!;
       let y = Math.fround(Math.fround(Math.fround(sum) * rowScale) * scales[o]!);
-      if (bias) y = Math.fround(y + bias[o]!);
+      y = Math.fround(y + (bias ? bias[o]! : 0)); // always, as the kernel does: -0 + 0 = +0
       if (addend) y = Math.fround(y + addend[addendOffset + i * n + o]!);
       out[outOffset + i * n + o] = y;
     }

@@ -16,4 +16,4 @@ export { DistilBertModel } from './distilbert.js';
 export { AlbertModel } from './albert.js';
 export { GptNeoModel } from './gpt-neo.js';
 export { ModernBertModel, rotaryTables } from './modernbert.js';
-export { quantizeDynamic, setQuantizedWeights } from './quantize.js';
+export { quantizeDynamic } from './quantize.js';

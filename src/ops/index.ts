@@ -11,5 +11,5 @@ export { matmul, type MatmulOptions } from './matmul.js';
 export { indexSelect, embedding, where, maskedFill } from './indexing.js';
 export { layerNorm, crossEntropy, dropout, adamwUpdate, type CrossEntropyOptions } from './fused.js';
 export { rotary, slidingWindowBias, geglu } from './transformer.js';
-export { quantizePerChannel, dequantize, checkQuantized, releaseQuantized, linearInt8, lstmRecurrenceInt8, INT8_MAX, type QuantizedMatrix } from './quantized.js';
+export { quantizePerChannel, dequantize, linearInt8, lstmRecurrenceInt8, type QuantizedMatrix } from './quantized.js';
 export { lstmRecurrence, crfLogPartition, crfViterbi, crfMarginals, semiCrfLogPartition, semiCrfViterbi, semiCrfMarginals } from './sequence.js';

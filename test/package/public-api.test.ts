@@ -21,13 +21,13 @@ const NAMESPACES: Record<string, string[]> = {
     'argmax', 'concat', 'crossEntropy', 'dropout', 'embedding', 'expand', 'indexSelect', 'layerNorm', 'logSoftmax', 'logsumexp', 'maskedFill',
     'matmul', 'max', 'mean', 'min', 'permute', 'reshape', 'slice', 'softmax', 'squeeze', 'stack', 'sum', 'sumSquares', 'transpose', 'unsqueeze', 'where',
     'lstmRecurrence', 'crfLogPartition', 'crfViterbi', 'crfMarginals', 'semiCrfLogPartition', 'semiCrfViterbi', 'semiCrfMarginals', 'clone', 'adamwUpdate',
-    'rotary', 'slidingWindowBias', 'geglu',
+    'rotary', 'slidingWindowBias', 'geglu', 'quantizePerChannel', 'dequantize', 'linearInt8', 'lstmRecurrenceInt8',
   ],
   nn: [
     'ACTIVATIONS', 'AlbertModel', 'BertAttention', 'BertEmbeddings', 'BertEncoder', 'BertIntermediate', 'BertLayer', 'BertModel', 'BertOutput',
     'BertPooler', 'BertSelfAttention', 'BertSelfOutput', 'BiLSTM', 'CharCNN', 'DistilBertModel', 'Dropout', 'ENCODER_DEFAULTS', 'Embedding', 'GptNeoModel', 'LSTM', 'LayerNorm',
     'Linear', 'MASKED_SCORE', 'Module', 'ModernBertModel', 'ModuleList', 'MultiHeadAttention', 'activation', 'attentionBias', 'rotaryTables',
-    'createEncoder', 'encoderConfig', 'lstmRecurrence', 'parameter',
+    'createEncoder', 'encoderConfig', 'lstmRecurrence', 'parameter', 'quantizeDynamic',
   ],
   models: [
     'BertBiLstmCrf', 'BertCrf', 'BertSoftmax', 'BertTagger', 'BiLstmCrf', 'checkSubwords', 'checkWords', 'firstSubwordPooling', 'headDecode',

@@ -80,7 +80,7 @@ console.log(`\n${text}\n`);
 console.log('start  end  confidence  type     text');
 let found = 0;
 sentences.forEach((words, i) => {
-  for (const span of tagsToSpans(tags[i]!, 'iob2')) {
+  for (const span of tagsToSpans(tags[i]!, 'BIO')) {
     const start = words[span.start]!.start;
     const end = words[span.end - 1]!.end;
     // Confidence: the CRF marginal P(predicted tag | sentence), averaged over the entity's words.

@@ -118,8 +118,8 @@ for (const supervision of ['full', 'partial', 'hidden-as-O'] as const) {
   for (const constrained of [false, true]) {
     const predicted = await tagDev(model, constrained);
     const lenient = entityScores(gold, predicted, { mode: 'default' }).micro.f1;
-    const strict = entityScores(gold, predicted, { mode: 'strict', scheme: 'iob2' }).micro.f1;
-    const invalid = predicted.filter((tags) => validateTags(tags, 'iob2').length > 0).length;
+    const strict = entityScores(gold, predicted, { mode: 'strict', scheme: 'BIO' }).micro.f1;
+    const invalid = predicted.filter((tags) => validateTags(tags, 'BIO').length > 0).length;
     rows.push(`${supervision.padEnd(12)} ${(constrained ? 'BIO-constrained' : 'unconstrained').padEnd(16)} ${lenient.toFixed(4).padStart(8)} ${strict.toFixed(4).padStart(8)} ${String(invalid).padStart(8)}`);
   }
   model.dispose();

@@ -1,6 +1,6 @@
 // Checks the readers on the real corpora in ../shared/data (never run by tests):
 //   tsx tools/check-real-data.ts <bc5cdr dir> <ncbi-disease dir> [<ruijin dir>]
-// PubTator -> IOB2 conversion against the published IOB files, sentence by sentence, and brat corpus counts.
+// PubTator -> BIO conversion against the published IOB files, sentence by sentence, and brat corpus counts.
 
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ async function comparePubtatorWithIob(pubtatorPath: string, iobPath: string, typ
     seenIds.add(doc.id);
     mismatches += doc.textMismatches;
     doc.entities = doc.entities.map((e) => ({ ...e, type: typeMap(e.type) }));
-    converted.push(...documentToSentences(doc, { scheme: 'iob2' }, report));
+    converted.push(...documentToSentences(doc, { scheme: 'BIO' }, report));
   }
   const gold = await collect(readConllFile(iobPath));
   const available = new Map<string, number>();

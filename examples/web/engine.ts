@@ -66,7 +66,7 @@ async function loadCorpus(dataUrl: string): Promise<{ train: Sentence[]; dev: Se
     const url = new URL(`bc5cdr-${split}.tsv`, dataUrl);
     const response = await fetch(url);
     if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-    // The sample is IOB2 (= the BIO scheme of the default model), as `medner train` reads it.
+    // The sample is in BIO, the default model's scheme, as `medner train` reads it.
     return parseConll(await response.text(), {}, url.pathname);
   };
   const [train, dev] = await Promise.all([fetchSplit('train'), fetchSplit('dev')]);

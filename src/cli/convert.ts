@@ -5,7 +5,7 @@
 
 import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatBratAnn, readBratDirectory, readBratDocument } from '../data/brat.js';
 import { formatConll, readConllFile } from '../data/conll.js';
 import { auditDocument, documentToSentences, emptyCorpusReport, sentencesToDocuments, setAsideCount, summarizeReport, type CorpusReport } from '../data/documents.js';
@@ -14,7 +14,7 @@ import { formatPubtator, readPubtatorFile } from '../data/pubtator.js';
 import { aliasedOption, CORPUS_FORMATS, resolveCorpusFormat } from '../data/formats.js';
 import { countDocumentTypes, effectiveTypeMap, mapDocumentTypes, mapEntityTypes, type TypeMapOptions } from '../data/label-maps.js';
 import { addCorpusOptions, corpusOptions, type CorpusFlags } from './corpus-options.js';
-import { convertScheme, tagsToSpans, validateTags, type LabelScheme } from '../data/schemes.js';
+import { convertScheme, parseScheme, tagsToSpans, validateTags, type LabelScheme, type TaggingScheme } from '../data/schemes.js';
 import type { AnnotatedDocument, Sentence } from '../data/types.js';
 
 import { collect, loadCorpus, readDocuments, type InputFormat } from '../data/load.js';
@@ -27,8 +27,8 @@ export interface ConvertOptions {
   from?: InputFormat | 'auto';
   /** Output format; inferred from the output's extension when absent. */
   to?: OutputFormat;
-  /** Scheme of the written tags (default iob2). */
-  scheme?: 'iob2' | 'iobes';
+  /** Scheme of the written tags (default BIO). */
+  scheme?: TaggingScheme;
   input: string;
   output: string;
   /** JSONL input: field names and the names of integer tags. */
@@ -53,24 +53,33 @@ export interface ConvertSummary {
 }
 
 /** What a reader produced: offset-level documents (brat, PubTator) or token-level sentences (CoNLL, JSONL). */
-/** IOBES if any E-/S- tag appears, else IOB2 (the lenient reading also accepts IOB1). */
+/** --scheme's value: BIO or BIOES, or their other names (iob2, iobes, any case); the one place convert accepts those. */
+function schemeOption(value: string): TaggingScheme {
+  try {
+    return parseScheme(value, ['BIO', 'BIOES']);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/** BIOES if any E-/S- tag appears, else BIO (the lenient reading also accepts IOB1). */
 function detectScheme(sentences: readonly Sentence[]): LabelScheme {
-  return sentences.some((s) => s.tags.some((t) => /^[ESLU]-/.test(t))) ? 'iobes' : 'iob2';
+  return sentences.some((s) => s.tags.some((t) => /^[ESLU]-/.test(t))) ? 'BIOES' : 'BIO';
 }
 
 /**
  * A token-level sentence in the output scheme, its entities counted in the report. Tags that break their
  * scheme (I-X after O) are read as entity starts, as seqeval and IOB1 do, and counted.
  */
-export function rescheme(sentence: Sentence, scheme: 'iob2' | 'iobes', report: CorpusReport): Sentence {
-  const from = detectScheme([sentence]) === 'iobes' ? 'iobes' : 'iob2';
+export function rescheme(sentence: Sentence, scheme: TaggingScheme, report: CorpusReport): Sentence {
+  const from = detectScheme([sentence]) === 'BIOES' ? 'BIOES' : 'BIO';
   report.entities += tagsToSpans(sentence.tags, from).length;
   if (validateTags(sentence.tags, from).length > 0) report.repairedSentences++;
   return { ...sentence, tags: convertScheme(sentence.tags, from, scheme) };
 }
 
 /** Token-level sentences of any input, streamed: documents are tagged one at a time. */
-export async function* readSentences(format: InputFormat | 'auto' | undefined, input: string, scheme: 'iob2' | 'iobes', report: CorpusReport, jsonl: JsonlReadOptions = {}): AsyncGenerator<Sentence> {
+export async function* readSentences(format: InputFormat | 'auto' | undefined, input: string, scheme: TaggingScheme, report: CorpusReport, jsonl: JsonlReadOptions = {}): AsyncGenerator<Sentence> {
   const resolved = resolveCorpusFormat(input, format);
   if (resolved === 'conll' || resolved === 'jsonl') {
     for await (const sentence of resolved === 'conll' ? readConllFile(input) : readJsonlFile(input, jsonl)) yield rescheme(sentence, scheme, report);
@@ -85,7 +94,7 @@ export async function* readSentences(format: InputFormat | 'auto' | undefined, i
  */
 async function readDocumentsFor(format: InputFormat | 'auto' | undefined, input: string, report: CorpusReport, jsonl: JsonlReadOptions): Promise<AnnotatedDocument[]> {
   const resolved = resolveCorpusFormat(input, format);
-  if (resolved === 'conll' || resolved === 'jsonl') return sentencesToDocuments(await collect(readSentences(resolved, input, 'iob2', report, jsonl)), 'iob2');
+  if (resolved === 'conll' || resolved === 'jsonl') return sentencesToDocuments(await collect(readSentences(resolved, input, 'BIO', report, jsonl)), 'BIO');
   const documents = await collect(readDocuments(resolved, input));
   for (const doc of documents) auditDocument(doc, report, { flat: false });
   return documents;
@@ -192,7 +201,7 @@ export async function convertCorpus(options: ConvertOptions): Promise<ConvertSum
   const to = options.to ?? inferOutputFormat(options.output);
   const output = options.output.replace(/\/+$/, '');
   const report = emptyCorpusReport({ strict: options.strict });
-  const scheme = options.scheme ?? 'iob2';
+  const scheme = options.scheme ?? 'BIO';
   let summary: ConvertSummary;
   if (to === 'brat' || to === 'pubtator') {
     let documents = await readDocumentsFor(options.from, options.input, report, options.jsonl ?? {});
@@ -227,7 +236,7 @@ interface ConvertFlags extends CorpusFlags {
   from?: InputFormat;
   outputFormat?: OutputFormat;
   to?: OutputFormat;
-  scheme: 'iob2' | 'iobes';
+  scheme: TaggingScheme;
   strict?: boolean;
 }
 
@@ -239,7 +248,7 @@ export function registerConvert(program: Command): void {
     .addOption(new Option('--from <format>', 'alias of --format').choices([...CORPUS_FORMATS]).hideHelp())
     .addOption(new Option('--output-format <format>', 'output format (default: from the output name: .jsonl, .pubtator, .tsv/.conll, a directory = brat)').choices([...CORPUS_FORMATS]))
     .addOption(new Option('--to <format>', 'alias of --output-format').choices([...CORPUS_FORMATS]).hideHelp())
-    .addOption(new Option('--scheme <scheme>', 'label scheme of the output tags').choices(['iob2', 'iobes']).default('iob2'))
+    .addOption(new Option('--scheme <scheme>', 'label scheme of the output tags: BIO or BIOES (iob2 and iobes are accepted for them)').argParser(schemeOption).default('BIO'))
     .option('--strict', 'stop with an error at the first overlapping, duplicate, discontinuous, sentence-crossing, mismatched or wordless entity instead of handling it by rule')
     .argument('<input>', 'input file (brat: a directory or one .txt/.ann)')
     .argument('<output>', 'output file (brat: a directory)');

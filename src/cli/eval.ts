@@ -1,7 +1,6 @@
 // `medner eval`: score a saved model on a corpus exactly as seqeval does, with a
 // per-type table, token accuracy and an error analysis.
 
-import { labelSchemeOf } from '../data/schemes.js';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { classificationReport, entityScores, tokenAccuracy } from '../metrics/scores.js';
@@ -32,7 +31,7 @@ export function registerEval(program: Command): void {
     .option('--test <path>', 'same as --data')
     .option('--json', 'print one JSON object: micro, macro, weighted, per_type, token_accuracy, errors')
     .addOption(new Option('--format <format>', 'corpus format (default: from the file name: directory/.ann = brat, .jsonl, .tsv/.conll, .pubtator or a PMID|t| first line)').choices(['conll', 'brat', 'pubtator', 'jsonl']))
-    .option('--strict', "seqeval's strict mode (IOB2/IOBES entity rules) instead of its default")
+    .option('--strict', "seqeval's strict mode (BIO/BIOES entity rules) instead of its default")
     .option('--errors [n]', 'print an error analysis with up to n examples per kind', '0')
     .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'webgpu']));
   addCorpusOptions(program.commands.at(-1)!).action(
@@ -42,7 +41,7 @@ export function registerEval(program: Command): void {
       const backend = await selectBackend(flags.backend);
       const [{ loadCheckpoint }, { loadSentences }, { evaluate }] = await Promise.all([import('../train/checkpoint.js'), import('../train/corpus.js'), import('../train/evaluate.js')]);
       const { config, model, encoder } = await loadCheckpoint(flags.model, backend);
-      const scheme = labelSchemeOf(config.scheme);
+      const scheme = config.scheme;
       const { typeMap, jsonl } = corpusOptions(flags);
       // The gold types as the model learned them (the training run's type map), then the user's map on
       // both gold and predictions: a model of fine types scored on a corpus of collapsed ones.

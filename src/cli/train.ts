@@ -23,7 +23,7 @@ export const FLAGS: [flag: string, key: keyof TrainConfig, help: string][] = [
   ['--clip <norm>', 'clip', 'global gradient-norm clipping, 0 = off'],
   ['--dropout <p>', 'dropout', 'dropout of the BiLSTM and of the tagger heads'],
   ['--patience <n>', 'patience', 'epochs without dev improvement before stopping'],
-  ['--scheme <scheme>', 'scheme', 'tagging scheme: BIO or BIOES'],
+  ['--scheme <scheme>', 'scheme', 'tagging scheme: BIO or BIOES (iob2 and iobes are accepted for them)'],
   ['--constraints <mode>', 'constraints', 'CRF transition constraints: off, decode, train+decode'],
   ['--grad-accumulation <n>', 'gradAccumulation', 'batches per optimizer step'],
   ['--max-length <n>', 'maxLength', 'most subwords per BERT input; longer sentences are windowed'],

@@ -6,7 +6,7 @@ import { platform } from '../platform/index.js';
 
 const file = (name: string) => platform.filePathOf(new URL(`./sample/${name}`, import.meta.url));
 
-/** Paths of the bundled corpus's train, dev and test splits (CoNLL, IOB2, Chemical and Disease). */
+/** Paths of the bundled corpus's train, dev and test splits (CoNLL, BIO, Chemical and Disease). */
 export const sampleCorpus: { readonly train: string; readonly dev: string; readonly test: string } = Object.freeze({
   train: file('bc5cdr-train.tsv'),
   dev: file('bc5cdr-dev.tsv'),

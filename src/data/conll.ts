@@ -1,4 +1,4 @@
-// CoNLL-style column files (IOB1/IOB2/IOBES): one token per line, blank lines between sentences, optional
+// CoNLL-style column files (tags in BIO, BIOES or IOB1): one token per line, blank lines between sentences, optional
 // -DOCSTART- lines; token and tag columns are configurable. Streamed sentence by sentence for large files.
 
 import { numberedLines, readLinesStrict, type NumberedLine } from './files.js';

@@ -171,7 +171,7 @@ export function documentToSentences(doc: AnnotatedDocument, options: ToSentences
     }
     sentences.push({
       tokens: words.map((w) => w.text),
-      tags: spansToTags(tokenSpans, words.length, options.scheme ?? 'iob2'),
+      tags: spansToTags(tokenSpans, words.length, options.scheme ?? 'BIO'),
       offsets: words.map((w): [number, number] => [w.start, w.end]),
       docId: doc.id,
     });
@@ -206,7 +206,7 @@ function mergeStraddledSentences(doc: AnnotatedDocument, spans: TextSpan[], enti
  * original positions (gaps become spaces, a new line between sentences when there is room), otherwise tokens
  * are joined by one space and sentences by a line break.
  */
-export function sentencesToDocuments(sentences: readonly Sentence[], scheme: LabelScheme = 'iob2', defaultDocId = 'doc'): AnnotatedDocument[] {
+export function sentencesToDocuments(sentences: readonly Sentence[], scheme: LabelScheme = 'BIO', defaultDocId = 'doc'): AnnotatedDocument[] {
   const groups = new Map<string, Sentence[]>();
   for (const sentence of sentences) {
     const id = sentence.docId ?? defaultDocId;

@@ -10,7 +10,7 @@ const { readFileSync } = platform.fsSync;
 /** A type mapping; mapping a type to 'O' (or null) removes its entities. */
 export type TypeMapping = Readonly<Record<string, string | null>> | ((type: string) => string | null);
 
-export function mapEntityTypes(sentences: readonly Sentence[], mapping: TypeMapping, scheme: LabelScheme = 'iob2'): Sentence[] {
+export function mapEntityTypes(sentences: readonly Sentence[], mapping: TypeMapping, scheme: LabelScheme = 'BIO'): Sentence[] {
   const lookup = typeof mapping === 'function' ? mapping : (type: string) => (type in mapping ? mapping[type]! : type);
   return sentences.map((sentence) => {
     const spans = tagsToSpans(sentence.tags, scheme).flatMap((span) => {
@@ -22,7 +22,7 @@ export function mapEntityTypes(sentences: readonly Sentence[], mapping: TypeMapp
   });
 }
 
-export function countEntityTypes(sentences: readonly Sentence[], scheme: LabelScheme = 'iob2'): Map<string, number> {
+export function countEntityTypes(sentences: readonly Sentence[], scheme: LabelScheme = 'BIO'): Map<string, number> {
   const counts = new Map<string, number>();
   for (const sentence of sentences) for (const span of tagsToSpans(sentence.tags, scheme)) counts.set(span.type, (counts.get(span.type) ?? 0) + 1);
   return counts;
@@ -35,7 +35,7 @@ export interface RareTypeResult {
 }
 
 /** Types with fewer than `minCount` entities become `otherType`. */
-export function groupRareTypes(sentences: readonly Sentence[], minCount: number, otherType = 'Other', scheme: LabelScheme = 'iob2'): RareTypeResult {
+export function groupRareTypes(sentences: readonly Sentence[], minCount: number, otherType = 'Other', scheme: LabelScheme = 'BIO'): RareTypeResult {
   const counts = countEntityTypes(sentences, scheme);
   const grouped = new Map([...counts].filter(([, count]) => count < minCount));
   return { sentences: mapEntityTypes(sentences, (type) => (grouped.has(type) ? otherType : type), scheme), grouped };

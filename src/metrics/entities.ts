@@ -1,5 +1,5 @@
 // Entity extraction exactly as seqeval does it: the default (lenient, conlleval-like) get_entities, and the
-// strict mode that accepts only entities well formed in IOB2 or IOBES. Ported rule by rule from seqeval 1.2.2.
+// strict mode that accepts only entities well formed in BIO (IOB2) or BIOES (IOBES). Ported rule by rule from seqeval 1.2.2.
 
 export interface ScoredEntity {
   type: string;
@@ -10,7 +10,7 @@ export interface ScoredEntity {
   end: number;
 }
 
-export type StrictScheme = 'iob2' | 'iobes';
+export type StrictScheme = 'BIO' | 'BIOES';
 
 /** seqeval splits 'B-PER' into tag 'B' and type 'PER'; 'O' has type '_' (needed for its end/start rules). */
 function splitDefault(chunk: string): { tag: string; type: string } {
@@ -55,7 +55,7 @@ interface StrictToken {
 type Pattern = [Prefix[] | 'any', Prefix[] | 'any', 'any' | 'same' | 'diff'];
 
 const STRICT_RULES: Record<StrictScheme, { allowed: Prefix[]; start: Pattern[]; inside: Pattern[]; end: Pattern[] }> = {
-  iob2: {
+  BIO: {
     allowed: ['B', 'I', 'O'],
     start: [['any', ['B'], 'any']],
     inside: [[['B'], ['I'], 'same'], [['I'], ['I'], 'same']],
@@ -64,7 +64,7 @@ const STRICT_RULES: Record<StrictScheme, { allowed: Prefix[]; start: Pattern[]; 
       [['B'], ['O'], 'any'], [['B'], ['I'], 'diff'], [['B'], ['B'], 'any'],
     ],
   },
-  iobes: {
+  BIOES: {
     allowed: ['B', 'I', 'E', 'S', 'O'],
     start: [['any', ['B'], 'any'], ['any', ['S'], 'any']],
     inside: [[['B'], ['I'], 'same'], [['B'], ['E'], 'same'], [['I'], ['I'], 'same'], [['I'], ['E'], 'same']],
@@ -79,7 +79,7 @@ function matches(patterns: Pattern[], prev: StrictToken, current: StrictToken): 
     (typeCondition === 'any' || (typeCondition === 'same') === (prev.type === current.type)));
 }
 
-/** seqeval's strict mode (mode='strict', scheme=IOB2|IOBES): ill-formed chunks are not entities at all. */
+/** seqeval's strict mode (mode='strict', scheme=IOB2 or IOBES, here BIO or BIOES): ill-formed chunks are not entities at all. */
 export function entitiesStrict(tags: readonly string[], scheme: StrictScheme, sentence = 0): ScoredEntity[] {
   const rules = STRICT_RULES[scheme];
   const outside: StrictToken = { prefix: 'O', type: '_' };
@@ -122,7 +122,7 @@ export interface EntityOptions {
 
 export function extractEntities(sentences: readonly (readonly string[])[], options: EntityOptions = {}): ScoredEntity[] {
   if (options.mode === 'strict') {
-    const scheme = options.scheme ?? 'iob2';
+    const scheme = options.scheme ?? 'BIO';
     return sentences.flatMap((tags, s) => entitiesStrict(tags, scheme, s));
   }
   return sentences.flatMap((tags, s) => entitiesDefault(tags, s));

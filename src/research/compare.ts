@@ -4,7 +4,6 @@
 // `medner train --seeds` directory: seed runs are paired in order (A's first seed with B's
 // first, ...) and every (seed, sentence) pair is one unit of the tests.
 
-import { labelSchemeOf } from '../data/schemes.js';
 import type { Backend } from '../backend/backend.js';
 import type { Sentence } from '../data/types.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
@@ -33,7 +32,7 @@ export async function modelCounts(dir: string, sentences: readonly Sentence[], b
   const { config, model, encoder } = await loadCheckpoint(dir, backend);
   try {
     const { tags } = await tagSentences(model, encoder, config.labels, sentences, backend);
-    const scheme = labelSchemeOf(config.scheme);
+    const scheme = config.scheme;
     return sentenceCounts(sentences.map((s) => s.tags), tags, strict ? { mode: 'strict', scheme } : { mode: 'default' });
   } finally {
     model.dispose();

@@ -2,6 +2,7 @@
 // Precedence: defaults < --config file.json < command-line flags.
 
 import { platform } from '../platform/index.js';
+import { parseScheme, type TaggingScheme } from '../data/schemes.js';
 
 /** bilstm-semicrf and bert-semicrf are bilstm-crf and bert-crf with crf: 'semi-markov'. */
 export type ModelKind = 'bilstm-crf' | 'bert-bilstm-crf' | 'bert-crf' | 'bert-softmax' | 'bilstm-semicrf' | 'bert-semicrf';
@@ -11,8 +12,8 @@ export type CorpusFormat = 'auto' | 'conll' | 'brat' | 'pubtator' | 'jsonl';
 export interface TrainConfig {
   model: ModelKind;
   format: CorpusFormat;
-  /** Tagging scheme the model predicts: BIO (IOB2) or BIOES. */
-  scheme: 'BIO' | 'BIOES';
+  /** Tagging scheme the model predicts: BIO or BIOES (config files and older checkpoints may say iob2, iobes). */
+  scheme: TaggingScheme;
   epochs: number;
   batchSize: number;
   /** Learning rate of everything but the BERT encoder (embeddings, BiLSTM, Linear, CRF). */
@@ -125,6 +126,15 @@ const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   pooling: ['first', 'mean'],
 };
 
+/** BIO or BIOES from any accepted spelling; other names pass through for the choices check to report. */
+function schemeName(name: string): string {
+  try {
+    return parseScheme(name, ['BIO', 'BIOES']);
+  } catch {
+    return name;
+  }
+}
+
 /** Merge overrides into the defaults, checking names, types and ranges; `source` names where they came from. */
 export function resolveConfig(overrides: Partial<Record<string, unknown>>, source: string, base: TrainConfig = DEFAULTS): TrainConfig {
   const config: Record<string, unknown> = { ...base };
@@ -138,6 +148,8 @@ export function resolveConfig(overrides: Partial<Record<string, unknown>>, sourc
     if (expected === 'number' && typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) v = Number(v);
     if (expected === 'boolean' && typeof v === 'string') v = v === 'true' ? true : v === 'false' ? false : v;
     if (typeof v !== expected) throw new Error(`${source}: "${key}" must be a ${expected}, got ${JSON.stringify(value)}`);
+    // The scheme's other spellings (iob2, iobes, any case), from config files and the command line, become BIO and BIOES here.
+    if (key === 'scheme' && typeof v === 'string') v = schemeName(v);
     const choices = CHOICES[key as keyof TrainConfig];
     if (choices && !choices.includes(v as string)) throw new Error(`${source}: "${key}" must be one of ${choices.join(', ')}, got ${JSON.stringify(v)}`);
     config[key] = v;

@@ -1,10 +1,10 @@
 // Load a training/evaluation corpus in any supported format as sentences whose
-// tags are in the model's scheme (BIO = IOB2, or BIOES), optionally with its
+// tags are in the model's scheme (BIO or BIOES), optionally with its
 // entity types rewritten by a label map.
 
 import { loadCorpus } from '../data/load.js';
 import { documentToSentences, emptyCorpusReport, type CorpusReport } from '../data/documents.js';
-import { labelSchemeOf, convertScheme, repairTags, tagsToSpans, validateTags } from '../data/schemes.js';
+import { convertScheme, repairTags, tagsToSpans, validateTags } from '../data/schemes.js';
 import { mapEntityTypes } from '../data/label-maps.js';
 import type { JsonlReadOptions } from '../data/jsonl.js';
 import type { Sentence } from '../data/types.js';
@@ -28,12 +28,12 @@ export interface CorpusReadOptions {
 export async function loadSentences(path: string, format: CorpusFormat, scheme: 'BIO' | 'BIOES', options: CorpusReadOptions = {}): Promise<LoadedSentences> {
   const corpus = await loadCorpus(format, path, options.jsonl);
   const report = emptyCorpusReport({ strict: options.strict });
-  const raw = corpus.kind === 'sentences' ? corpus.sentences : corpus.documents.flatMap((d) => documentToSentences(d, { scheme: 'iob2' }, report));
+  const raw = corpus.kind === 'sentences' ? corpus.sentences : corpus.documents.flatMap((d) => documentToSentences(d, { scheme: 'BIO' }, report));
   if (raw.length === 0) throw new Error(`${path}: no sentences found (is --format ${format} right?)`);
-  // Files may be IOB1/IOB2/IOBES; detect IOBES by its tags, else treat as IOB2 and repair orphan I- tags.
-  const isIobes = raw.some((s) => s.tags.some((t) => t.startsWith('E-') || t.startsWith('S-')));
-  const from = isIobes ? 'iobes' : 'iob2';
-  const target = labelSchemeOf(scheme);
+  // Files may be IOB1, BIO or BIOES; detect BIOES by its tags, else read as BIO and repair orphan I- tags.
+  const isBioes = raw.some((s) => s.tags.some((t) => t.startsWith('E-') || t.startsWith('S-')));
+  const from = isBioes ? 'BIOES' : 'BIO';
+  const target = scheme;
   const sentences = raw.map((s) => {
     let tags = s.tags;
     if (corpus.kind === 'sentences') report.entities += tagsToSpans(tags, from).length;

@@ -188,7 +188,7 @@ export interface Chunk {
 export function chunkSentences(sentences: readonly Sentence[], encoder: SentenceEncoder): Chunk[] {
   return sentences.flatMap((s, sentence) => {
     const windows = encoder.windows(s.tokens);
-    const scheme = s.tags.some((t) => t.startsWith('E-') || t.startsWith('S-')) ? 'iobes' : 'iob2';
+    const scheme = s.tags.some((t) => t.startsWith('E-') || t.startsWith('S-')) ? 'BIOES' : 'BIO';
     return windows.map((window) => {
       const tags = s.tags.slice(window.start, window.end);
       // A window cut inside an entity would start with I-X (or end on B-X in BIOES): a valid

@@ -1,7 +1,6 @@
 // Tag sentences with a model and score them as seqeval does. Shared by training
 // (dev after each epoch), `medner eval` and `medner predict`.
 
-import { labelSchemeOf } from '../data/schemes.js';
 import type { Backend } from '../backend/backend.js';
 import type { Sentence } from '../data/types.js';
 import { entityScores, type EntityScores } from '../metrics/scores.js';
@@ -86,6 +85,6 @@ export async function tagSentences(model: NerModel, encoder: SentenceEncoder, la
 
 export async function evaluate(model: NerModel, encoder: SentenceEncoder, labels: readonly string[], sentences: readonly Sentence[], backend: Backend, scheme: 'BIO' | 'BIOES'): Promise<{ scores: EntityScores; predicted: string[][] }> {
   const { tags } = await tagSentences(model, encoder, labels, sentences, backend);
-  const scores = entityScores(sentences.map((s) => s.tags), tags, { mode: 'default', scheme: labelSchemeOf(scheme) });
+  const scores = entityScores(sentences.map((s) => s.tags), tags, { mode: 'default', scheme });
   return { scores, predicted: tags };
 }

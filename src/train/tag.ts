@@ -5,7 +5,7 @@
 import type { LoadedCheckpoint } from './checkpoint.js';
 import type { Backend } from '../backend/backend.js';
 import { splitSentences, tokenizeWords, type TextSpan } from '../text/segment.js';
-import { labelSchemeOf, tagsToSpans } from '../data/schemes.js';
+import { tagsToSpans } from '../data/schemes.js';
 import type { Sentence } from '../data/types.js';
 
 export interface PredictedEntity {
@@ -75,7 +75,7 @@ export async function tagItems(items: readonly Item[], loaded: LoadedCheckpoint,
   const { tags, confidences, distributions } = flat.length
     ? await tagSentences(loaded.model, loaded.encoder, loaded.config.labels, flat, backend, { confidences: true, distributions: options.marginals })
     : { tags: [], confidences: [], distributions: null };
-  const scheme = labelSchemeOf(loaded.config.scheme);
+  const scheme = loaded.config.scheme;
   let k = 0;
   return perItem.map(({ text, sentences }, i) => {
     const tagged = sentences.map((words) => ({ words, tags: tags[k]!, marginals: distributions?.[k], scores: confidences![k++]! }));

@@ -5,7 +5,6 @@
 // metrics.jsonl and report.html. The same seed gives the same model, and a
 // resumed run ends exactly where an uninterrupted one does.
 
-import { labelSchemeOf } from '../data/schemes.js';
 import { platform } from '../platform/index.js';
 import type { Backend } from '../backend/backend.js';
 import { setBackend } from '../backend/registry.js';
@@ -233,7 +232,7 @@ async function readResumeState(resume: string, log: (line: string) => void): Pro
 async function prepareData(options: TrainOptions, config: TrainConfig, resumed: Resumed | null, log: (line: string) => void): Promise<Run['data'] & Pick<Run, 'typeMap'>> {
   const read = { strict: options.strict, jsonl: options.jsonl };
   const train = await loadSentences(options.train, config.format, config.scheme, read);
-  const scheme = labelSchemeOf(config.scheme);
+  const scheme = config.scheme;
   let typeMap: Record<string, string | null> | null = resumed?.checkpoint.type_map ?? null;
   if (options.typeMap && (options.typeMap.labelMap || options.typeMap.minTypeCount)) {
     typeMap = effectiveTypeMap(countEntityTypes(train.sentences, scheme), options.typeMap);

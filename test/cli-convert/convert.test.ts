@@ -41,11 +41,17 @@ describe('medner convert', () => {
     expect(converted).toEqual(parseConll(await readFile(fixture('bc5cdr/sample.iob.tsv'), 'utf8')));
   });
 
-  it('conll -> jsonl with IOBES, and brat -> conll reporting overlaps', async () => {
+  it('conll -> jsonl with BIOES (or its other name iobes), and brat -> conll reporting overlaps', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'medner-convert-'));
-    expect((await medner('--from', 'conll', '--to', 'jsonl', '--scheme', 'iobes', fixture('bc5cdr/sample.iob.tsv'), join(dir, 'a.jsonl'))).code).toBe(0);
+    expect((await medner('--from', 'conll', '--to', 'jsonl', '--scheme', 'BIOES', fixture('bc5cdr/sample.iob.tsv'), join(dir, 'a.jsonl'))).code).toBe(0);
     const sentences = parseJsonl(await readFile(join(dir, 'a.jsonl'), 'utf8'));
     expect(sentences[0]!.tags.slice(0, 3)).toEqual(['S-Chemical', 'O', 'O']);
+    // iobes is another name for BIOES, accepted on the command line only; an unknown name is refused there.
+    expect((await medner('--from', 'conll', '--to', 'jsonl', '--scheme', 'iobes', fixture('bc5cdr/sample.iob.tsv'), join(dir, 'alias.jsonl'))).code).toBe(0);
+    expect(await readFile(join(dir, 'alias.jsonl'), 'utf8')).toBe(await readFile(join(dir, 'a.jsonl'), 'utf8'));
+    await expect(medner('--from', 'conll', '--to', 'jsonl', '--scheme', 'bilu', fixture('bc5cdr/sample.iob.tsv'), join(dir, 'c.jsonl'))).rejects.toThrow(
+      /option '--scheme <scheme>' argument 'bilu' is invalid\. unknown label scheme 'bilu' \(expected BIO or BIOES; iob2 is BIO, iobes is BIOES\)/,
+    );
     const result = await medner('--from', 'brat', '--to', 'conll', fixture('brat'), join(dir, 'b.conll'));
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/14 entities read, 12 kept, 2 set aside \(2 overlapping \(kept the longest\)\); kept by rule: 1 discontinuous/);

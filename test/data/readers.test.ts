@@ -26,7 +26,7 @@ describe('CoNLL', () => {
     expect(sentences.map((s) => s.tokens)).toEqual([['EU', 'rejects'], ['Peter'], ['Japan']]);
     expect(sentences.map((s) => s.docId)).toEqual(['doc1', 'doc1', 'doc2']);
     expect(parseConll(text, { tagColumn: 2 })[0]!.tags).toEqual(['B-NP', 'B-VP']);
-    expect(parseConll('a\tI-X\nb\tI-X\nc\tB-X\n', { scheme: 'iob1', targetScheme: 'iob2' })[0]!.tags).toEqual(['B-X', 'I-X', 'B-X']);
+    expect(parseConll('a\tI-X\nb\tI-X\nc\tB-X\n', { scheme: 'IOB1', targetScheme: 'BIO' })[0]!.tags).toEqual(['B-X', 'I-X', 'B-X']);
   });
 
   it('round-trips through the writer and streams files', async () => {
@@ -140,7 +140,7 @@ describe('invalid UTF-8', () => {
 
 describe('documents from sentences', () => {
   it('rebuilds text and entity offsets from tokens', () => {
-    const [doc] = sentencesToDocuments([{ tokens: ['Take', 'aspirin', 'daily'], tags: ['O', 'B-Drug', 'O'] }, { tokens: ['Ok'], tags: ['S-X'] }], 'iobes');
+    const [doc] = sentencesToDocuments([{ tokens: ['Take', 'aspirin', 'daily'], tags: ['O', 'B-Drug', 'O'] }, { tokens: ['Ok'], tags: ['S-X'] }], 'BIOES');
     expect(doc!.text).toBe('Take aspirin daily\nOk');
     expect(doc!.entities.map((e) => [e.type, doc!.text.slice(e.start, e.end)])).toEqual([['Drug', 'aspirin'], ['X', 'Ok']]);
   });

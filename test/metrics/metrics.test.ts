@@ -37,7 +37,7 @@ describe("seqeval's documented examples", () => {
     const gold = [['B-NP', 'I-NP', 'O']];
     const predicted = [['I-NP', 'I-NP', 'O']];
     expect(f1Score(gold, predicted)).toBe(1);
-    expect(f1Score(gold, predicted, { mode: 'strict', scheme: 'iob2' })).toBe(0);
+    expect(f1Score(gold, predicted, { mode: 'strict', scheme: 'BIO' })).toBe(0);
   });
 });
 
@@ -57,15 +57,15 @@ describe('default get_entities semantics (hand-checked)', () => {
 
 describe('strict mode (seqeval mode="strict")', () => {
   it('IOB2 accepts only B-X I-X*', () => {
-    expect(entitiesStrict(['I-X', 'I-X', 'O'], 'iob2')).toEqual([]);
-    expect(entitiesStrict(['B-X', 'I-Y', 'B-Z'], 'iob2').map(span)).toEqual([['X', 0, 0], ['Z', 2, 2]]);
-    expect(() => entitiesStrict(['B-X', 'E-X'], 'iob2')).toThrow(/invalid tag 'E-X'/);
+    expect(entitiesStrict(['I-X', 'I-X', 'O'], 'BIO')).toEqual([]);
+    expect(entitiesStrict(['B-X', 'I-Y', 'B-Z'], 'BIO').map(span)).toEqual([['X', 0, 0], ['Z', 2, 2]]);
+    expect(() => entitiesStrict(['B-X', 'E-X'], 'BIO')).toThrow(/invalid tag 'E-X'/);
   });
 
   it('IOBES needs S-X or B-X I-X* E-X', () => {
-    expect(entitiesStrict(['B-X', 'I-X', 'O'], 'iobes')).toEqual([]);
-    expect(entitiesStrict(['B-X', 'E-X', 'S-Y', 'I-Y', 'E-Y'], 'iobes').map(span)).toEqual([['X', 0, 1], ['Y', 2, 2]]);
-    expect(entitiesStrict(['B-X', 'I-X', 'E-Y'], 'iobes')).toEqual([]);
+    expect(entitiesStrict(['B-X', 'I-X', 'O'], 'BIOES')).toEqual([]);
+    expect(entitiesStrict(['B-X', 'E-X', 'S-Y', 'I-Y', 'E-Y'], 'BIOES').map(span)).toEqual([['X', 0, 1], ['Y', 2, 2]]);
+    expect(entitiesStrict(['B-X', 'I-X', 'E-Y'], 'BIOES')).toEqual([]);
   });
 });
 

@@ -33,8 +33,8 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-const detect = (tags: readonly string[]) => (tags.some((t) => /^[ESLU]-/.test(t)) ? 'iobes' : 'iob2');
-const chunks = (sentences: readonly Sentence[]) => sentences.reduce((n, s) => n + tagsToSpans(s.tags, 'iob2').length, 0);
+const detect = (tags: readonly string[]) => (tags.some((t) => /^[ESLU]-/.test(t)) ? 'BIOES' : 'BIO');
+const chunks = (sentences: readonly Sentence[]) => sentences.reduce((n, s) => n + tagsToSpans(s.tags, 'BIO').length, 0);
 
 /** Random blank lines between records and CRLF line ends: the reader must not care. */
 function reformat(text: string, blankLines: number, crlf: boolean): string {
@@ -94,8 +94,8 @@ const sentences = fc.array(
 describe('CoNLL reader', () => {
   it('round-trips random sentences in IOB2 and IOBES, with blank lines and CRLF', async () => {
     await fc.assert(
-      fc.asyncProperty(sentences, fc.constantFrom('iob2', 'iobes') as fc.Arbitrary<'iob2' | 'iobes'>, fc.nat({ max: 2 }), fc.boolean(), async (input, scheme, blank, crlf) => {
-        const written = input.map((s) => ({ tokens: s.tokens, tags: convertScheme(s.tags, 'iob2', scheme) }));
+      fc.asyncProperty(sentences, fc.constantFrom('BIO', 'BIOES') as fc.Arbitrary<'BIO' | 'BIOES'>, fc.nat({ max: 2 }), fc.boolean(), async (input, scheme, blank, crlf) => {
+        const written = input.map((s) => ({ tokens: s.tokens, tags: convertScheme(s.tags, 'BIO', scheme) }));
         const text = reformat(formatConll(written), blank, crlf);
         expect(parseConll(text).map(({ tokens, tags }) => ({ tokens, tags }))).toEqual(written);
         const path = nextPath('conll');
@@ -114,7 +114,7 @@ describe('CoNLL reader', () => {
         await writeFile(path, corrupted.bytes);
         await expectCleanOutcome(path, corrupted, 0, async () => {
           const report = emptyCorpusReport();
-          const out = await collect(readSentences('conll', path, 'iob2', report));
+          const out = await collect(readSentences('conll', path, 'BIO', report));
           // The file's entities, counted without the reader: tag column, blank lines, -DOCSTART-.
           let expected = 0;
           let tags: string[] = [];
@@ -164,7 +164,7 @@ describe('JSONL reader', () => {
         await writeFile(path, corrupted.bytes);
         await expectCleanOutcome(path, corrupted, 0, async () => {
           const report = emptyCorpusReport();
-          const out = await collect(readSentences('jsonl', path, 'iob2', report));
+          const out = await collect(readSentences('jsonl', path, 'BIO', report));
           let expected = 0;
           for (const line of corrupted.bytes.toString('utf8').split('\n')) {
             if (line.trim() === '') continue;
@@ -332,7 +332,7 @@ describe('PubTator reader', () => {
         await writeFile(path, corrupted.bytes);
         await expectCleanOutcome(path, corrupted, null, async () => {
           const report = emptyCorpusReport();
-          const out = await collect(readSentences('pubtator', path, 'iob2', report));
+          const out = await collect(readSentences('pubtator', path, 'BIO', report));
           expect(report.entities).toBe(mentions);
           expect(chunks(out)).toBe(report.entities - setAsideCount(report));
         });

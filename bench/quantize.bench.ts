@@ -12,6 +12,11 @@
 //
 // The data paths are arguments: nothing is read from ../shared unless given. Writes <out>.json and
 // <out>.md (the table the README shows) and prints the table.
+//
+//   npx tsx bench/quantize.bench.ts --kernels
+// times the kernels alone on one core instead: the int8 GEMM (quantizing the activations included)
+// against the f32 wasm GEMM on the same [m, k] x [k, n] products (BERT-layer and BiLSTM-step shapes),
+// by CPU time.
 
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -132,5 +137,39 @@ async function parent(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
 }
 
+/** The int8 kernel against the f32 one, products only, one core. */
+async function kernels(): Promise<void> {
+  const { Int8Gemm } = await import('../src/backend/cpu/wasm/gemm-int8.js');
+  const { matmul } = await import('../src/backend/cpu/matmul.js');
+  const { quantizePerChannel } = await import('../src/ops/quantized.js');
+  const int8 = new Int8Gemm();
+  const shapes: [string, number, number, number][] = [
+    ['BERT (2,128) QKV/output, 1,280 tokens', 1280, 128, 128], ['BERT (2,128) intermediate', 1280, 128, 512], ['BERT (2,128) FFN output', 1280, 512, 128],
+    ['BERT-base layer, 1,280 tokens', 1280, 768, 768], ['BiLSTM step (32 rows, H 100)', 32, 100, 400], ['BiLSTM input projection (32 rows)', 32, 150, 400],
+  ];
+  const lines = ['| product | m x k x n | f32 GFLOP/s | int8 GOP/s | int8 / f32 |', '| --- | --- | ---: | ---: | ---: |'];
+  for (const [name, m, k, n] of shapes) {
+    const x = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+    const w = Float32Array.from({ length: n * k }, (_, i) => Math.cos(i * 0.7));
+    const q = quantizePerChannel(w, n, k);
+    const out = new Float32Array(m * n);
+    const layout = { batch: 1, m, k, n, transA: false, transB: true, batchStrideA: 0, batchStrideB: 0 };
+    const reps = Math.max(5, Math.round(2e9 / (m * n * k)));
+    const time = (fn: () => void) => {
+      for (let i = 0; i < 3; i++) fn();
+      const since = process.cpuUsage();
+      for (let i = 0; i < reps; i++) fn();
+      const used = process.cpuUsage(since);
+      return (used.user + used.system) / 1e6 / reps;
+    };
+    const f32 = time(() => matmul(x, w, layout, false));
+    const i8 = time(() => int8.linear(x, 0, m, q, null, out, 0));
+    const rate = (s: number) => (2 * m * n * k) / s / 1e9;
+    lines.push(`| ${name} | ${m} x ${k} x ${n} | ${rate(f32).toFixed(1)} | ${rate(i8).toFixed(1)} | ${(f32 / i8).toFixed(2)}x |`);
+  }
+  console.log(lines.join('\n'));
+}
+
 if (argv[0] === '--child') await child(argv[1]!, argv[2]!, Number(argv[3]), Number(argv[4]));
+else if (argv[0] === '--kernels') await kernels();
 else await parent();

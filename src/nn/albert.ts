@@ -6,7 +6,8 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import { add } from '../ops/index.js';
-import { checkEncoderConfig, type AlbertEncoderConfig } from './encoder-config.js';
+import type { AlbertEncoderConfig } from './encoder-config.js';
+import { PretrainedEncoder } from './pretrained-encoder.js';
 import { Module } from './module.js';
 import { Dropout, LayerNorm, Linear } from './linear.js';
 import { attentionBias, scaledDotProductAttention } from './attention.js';
@@ -120,35 +121,15 @@ export class AlbertTransformer extends Module {
 }
 
 /** HF AlbertModel without its pooler: embeddings -> encoder. */
-export class AlbertModel extends Module {
+export class AlbertModel extends PretrainedEncoder<'albert'> {
   readonly embeddings: BertEmbeddings;
   readonly encoder: AlbertTransformer;
-  readonly initializerRange: number;
 
-  constructor(readonly config: AlbertEncoderConfig) {
-    super();
-    if (config.modelType !== 'albert') throw new Error(`AlbertModel: config is for '${String(config.modelType)}', not 'albert'`);
-    checkEncoderConfig(config, 'AlbertModel');
-    this.initializerRange = config.initializerRange;
+  constructor(config: AlbertEncoderConfig) {
+    super(config, ['albert']);
     // HF's AlbertEmbeddings is BertEmbeddings at width embedding_size.
     this.embeddings = this.child('embeddings', new BertEmbeddings(config, config.embeddingSize));
     this.encoder = this.child('encoder', new AlbertTransformer(config, this.initializerRange));
-  }
-
-  get modelType(): 'albert' {
-    return 'albert';
-  }
-  get hiddenSize(): number {
-    return this.config.hiddenSize;
-  }
-  get maxInputLength(): number {
-    return this.config.maxPositions;
-  }
-  get maxPositions(): number {
-    return this.config.maxPositions;
-  }
-  get hiddenDropout(): number {
-    return this.config.hiddenDropout;
   }
 
   /** inputIds i32 [B, S]; attentionMask f32 [B, S]; tokenTypeIds i32 [B, S] -> lastHiddenState [B, S, H]. */

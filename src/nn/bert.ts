@@ -12,7 +12,8 @@ import { Module } from './module.js';
 import { Dropout, Embedding, LayerNorm, Linear } from './linear.js';
 import { MultiHeadAttention, attentionBias, type AttentionOptions } from './attention.js';
 import { activation, checkActivation, type Activation } from './activations.js';
-import { checkEncoderConfig, maxInputLength, type BertEncoderConfig, type EncoderConfig } from './encoder-config.js';
+import { maxInputLength, type BertEncoderConfig, type EncoderConfig } from './encoder-config.js';
+import { PretrainedEncoder } from './pretrained-encoder.js';
 import { readHost } from './host.js';
 
 /** The attention block's settings from an encoder config. */
@@ -201,39 +202,17 @@ export interface BertOutputs {
 }
 
 /** HF BertModel (and RobertaModel with model_type 'roberta'): embeddings -> encoder (-> pooler). */
-export class BertModel extends Module {
+export class BertModel extends PretrainedEncoder<'bert' | 'roberta'> {
   readonly embeddings: BertEmbeddings;
   readonly encoder: BertEncoder;
   readonly pooler: BertPooler | null;
 
   /** `config`: encoderConfig({ ... }) (src/nn/encoder-config.ts), or a Hugging Face config.json read by parseHfConfig. */
-  constructor(readonly config: BertEncoderConfig, options: BertModelOptions = {}) {
-    super();
-    if (config.modelType !== 'bert' && config.modelType !== 'roberta') throw new Error(`BertModel: config is for '${String(config.modelType)}', not BERT or RoBERTa; build it with createEncoder (src/nn/encoders.ts)`);
-    checkEncoderConfig(config, 'BertModel');
+  constructor(config: BertEncoderConfig, options: BertModelOptions = {}) {
+    super(config, ['bert', 'roberta']);
     this.embeddings = this.child('embeddings', new BertEmbeddings(this.config));
     this.encoder = this.child('encoder', new BertEncoder(this.config));
     this.pooler = options.addPooler ? this.child('pooler', new BertPooler(this.config)) : null;
-  }
-
-  // The TokenEncoder view (src/nn/encoders.ts) that taggers use for every architecture.
-  get modelType(): 'bert' | 'roberta' {
-    return this.config.modelType;
-  }
-  get hiddenSize(): number {
-    return this.config.hiddenSize;
-  }
-  get maxInputLength(): number {
-    return maxInputLength(this.config);
-  }
-  get maxPositions(): number {
-    return this.config.maxPositions;
-  }
-  get hiddenDropout(): number {
-    return this.config.hiddenDropout;
-  }
-  get initializerRange(): number {
-    return this.config.initializerRange;
   }
 
   /** inputIds i32 [B, S]; attentionMask f32 [B, S] (1 = real subword); tokenTypeIds i32 [B, S]. */

@@ -7,7 +7,8 @@
 
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { add } from '../ops/index.js';
-import { checkEncoderConfig, type DistilBertEncoderConfig } from './encoder-config.js';
+import type { DistilBertEncoderConfig } from './encoder-config.js';
+import { PretrainedEncoder } from './pretrained-encoder.js';
 import { Module } from './module.js';
 import { Dropout, Embedding, LayerNorm, Linear } from './linear.js';
 import { attentionBias, scaledDotProductAttention } from './attention.js';
@@ -160,34 +161,14 @@ export class DistilBertTransformer extends Module {
 }
 
 /** HF DistilBertModel: embeddings -> transformer; the last block's output is the last hidden state. */
-export class DistilBertModel extends Module {
+export class DistilBertModel extends PretrainedEncoder<'distilbert'> {
   readonly embeddings: DistilBertEmbeddings;
   readonly transformer: DistilBertTransformer;
-  readonly initializerRange: number;
 
-  constructor(readonly config: DistilBertEncoderConfig) {
-    super();
-    if (config.modelType !== 'distilbert') throw new Error(`DistilBertModel: config is for '${String(config.modelType)}', not 'distilbert'`);
-    checkEncoderConfig(config, 'DistilBertModel');
-    this.initializerRange = config.initializerRange;
+  constructor(config: DistilBertEncoderConfig) {
+    super(config, ['distilbert']);
     this.embeddings = this.child('embeddings', new DistilBertEmbeddings(config, this.initializerRange));
     this.transformer = this.child('transformer', new DistilBertTransformer(config, this.initializerRange));
-  }
-
-  get modelType(): 'distilbert' {
-    return 'distilbert';
-  }
-  get hiddenSize(): number {
-    return this.config.hiddenSize;
-  }
-  get maxInputLength(): number {
-    return this.config.maxPositions;
-  }
-  get maxPositions(): number {
-    return this.config.maxPositions;
-  }
-  get hiddenDropout(): number {
-    return this.config.hiddenDropout;
   }
 
   /** inputIds i32 [B, S]; attentionMask f32 [B, S] (1 = real subword). DistilBERT has no token types: tokenTypeIds must be absent or all 0. */

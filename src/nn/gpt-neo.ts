@@ -11,7 +11,8 @@
 
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { add, matmul, mul, neg, permute, reshape, softmax, where } from '../ops/index.js';
-import { checkEncoderConfig, type GptNeoAttention, type GptNeoEncoderConfig } from './encoder-config.js';
+import type { GptNeoAttention, GptNeoEncoderConfig } from './encoder-config.js';
+import { PretrainedEncoder } from './pretrained-encoder.js';
 import { Module } from './module.js';
 import { Dropout, Embedding, LayerNorm, Linear } from './linear.js';
 import { MASKED_SCORE } from './attention.js';
@@ -153,23 +154,19 @@ export class GptNeoBlock extends Module {
  * for every row, as HF numbers them when no position_ids are given, so batches must be right-padded
  * (the attention mask a prefix of ones), which is how HF pads GPT-Neo for token classification.
  */
-export class GptNeoModel extends Module {
+export class GptNeoModel extends PretrainedEncoder<'gpt_neo'> {
   readonly wte: Embedding;
   readonly wpe: Embedding;
   readonly drop: Dropout;
   readonly h: GptNeoBlock[];
   readonly ln_f: LayerNorm;
-  readonly initializerRange: number;
   readonly attentionLayers: readonly GptNeoAttention[];
   readonly windowSize: number;
 
-  constructor(readonly config: GptNeoEncoderConfig) {
-    super();
-    if (config.modelType !== 'gpt_neo') throw new Error(`GptNeoModel: config is for '${String(config.modelType)}', not 'gpt_neo'`);
-    checkEncoderConfig(config, 'GptNeoModel');
+  constructor(config: GptNeoEncoderConfig) {
+    super(config, ['gpt_neo']);
     this.attentionLayers = config.attentionLayers;
     this.windowSize = config.windowSize;
-    this.initializerRange = config.initializerRange;
     const initStd = this.initializerRange;
     this.wte = this.child('wte', new Embedding(config.vocabSize, config.hiddenSize, { initStd }));
     this.wpe = this.child('wpe', new Embedding(config.maxPositions, config.hiddenSize, { initStd }));
@@ -179,20 +176,8 @@ export class GptNeoModel extends Module {
     this.ln_f = this.child('ln_f', new LayerNorm(config.hiddenSize, config.layerNormEps));
   }
 
-  get modelType(): 'gpt_neo' {
-    return 'gpt_neo';
-  }
-  get hiddenSize(): number {
-    return this.config.hiddenSize;
-  }
-  get maxInputLength(): number {
-    return this.config.maxPositions;
-  }
-  get maxPositions(): number {
-    return this.config.maxPositions;
-  }
   /** classifier_dropout: HF's GPTNeoForTokenClassification drops out the hidden states at this rate before its classifier. */
-  get hiddenDropout(): number {
+  override get hiddenDropout(): number {
     return this.config.classifierDropout;
   }
 

@@ -15,7 +15,8 @@ import { keep } from '../tensor/scope.js';
 import { fmt } from '../tensor/shape.js';
 import { add, geglu, matmul, mul, permute, reshape, rotary, slice, slidingWindowBias, softmax } from '../ops/index.js';
 import { layerNorm } from '../ops/fused.js';
-import { checkEncoderConfig, type ModernBertEncoderConfig, type ModernBertFields } from './encoder-config.js';
+import type { ModernBertEncoderConfig, ModernBertFields } from './encoder-config.js';
+import { PretrainedEncoder } from './pretrained-encoder.js';
 import { Module } from './module.js';
 import { Dropout, Embedding, Linear } from './linear.js';
 import { attentionBias, MASKED_SCORE } from './attention.js';
@@ -194,20 +195,16 @@ export class ModernBertPredictionHead extends Module {
 }
 
 /** HF ModernBertModel (+ its prediction head): embeddings -> layers -> final_norm. */
-export class ModernBertModel extends Module {
+export class ModernBertModel extends PretrainedEncoder<'modernbert'> {
   readonly embeddings: ModernBertEmbeddings;
   readonly layers: ModernBertEncoderLayer[];
   readonly final_norm: ModernBertNorm;
   readonly head: ModernBertPredictionHead;
   readonly fields: ModernBertFields;
-  readonly initializerRange: number;
 
-  constructor(readonly config: ModernBertEncoderConfig) {
-    super();
-    if (config.modelType !== 'modernbert') throw new Error(`ModernBertModel: config is for '${String(config.modelType)}', not 'modernbert'`);
-    checkEncoderConfig(config, 'ModernBertModel');
+  constructor(config: ModernBertEncoderConfig) {
+    super(config, ['modernbert']);
     this.fields = config;
-    this.initializerRange = config.initializerRange;
     // HF's init stds ('in', 'out' scaled by depth, 'embedding'); HF truncates its normals at +-cutoff * std, these are plain normals.
     const stds = { in: this.initializerRange, out: this.initializerRange / Math.sqrt(2 * config.numLayers) };
     this.embeddings = this.child('embeddings', new ModernBertEmbeddings(config, this.fields, this.initializerRange));
@@ -215,24 +212,6 @@ export class ModernBertModel extends Module {
     this.layers = Array.from({ length: config.numLayers }, (_, i) => list.add(String(i), new ModernBertEncoderLayer(config, this.fields, i, stds)));
     this.final_norm = this.child('final_norm', new ModernBertNorm(config.hiddenSize, config.layerNormEps, this.fields.normBias));
     this.head = this.child('head', new ModernBertPredictionHead(config, this.fields, stds.out));
-  }
-
-  get modelType(): 'modernbert' {
-    return 'modernbert';
-  }
-  get hiddenSize(): number {
-    return this.config.hiddenSize;
-  }
-  /** Rotary positions have no table; max_position_embeddings is the length the model was trained to. */
-  get maxInputLength(): number {
-    return this.config.maxPositions;
-  }
-  get maxPositions(): number {
-    return this.config.maxPositions;
-  }
-  /** classifier_dropout: the dropout before HF's token classifier. */
-  get hiddenDropout(): number {
-    return this.config.hiddenDropout;
   }
 
   /** inputIds i32 [B, S]; attentionMask f32 [B, S] (1 = real subword). No token types (only 0s allowed). */

@@ -145,16 +145,47 @@ function crfForwardScaled(
   return { logZ, alpha };
 }
 
+// ---------- backward: forward-backward marginals ----------
+
+/** The gradients of the unary scores, summed over the batch (dStart, dEnd in float64, rounded once at the end). */
+interface UnaryGradients {
+  dEmissions: Float32Array;
+  dStart: Float64Array;
+  dEnd: Float64Array;
+}
+
+const unaryGradients = ({ batch: B, steps: T, tags: C }: CrfShape): UnaryGradients => ({ dEmissions: allocF32(B * T * C), dStart: new Float64Array(C), dEnd: new Float64Array(C) });
+const roundUnary = ({ dEmissions, dStart, dEnd }: UnaryGradients) => ({ dEmissions, dStart: Float32Array.from(dStart), dEnd: Float32Array.from(dEnd) });
+
+/**
+ * Sequence b's unary marginals, times its dlogZ g, into the gradients: dEmissions[b,t,j] = g P(y_t = j)
+ * on active steps (zero on masked ones), dStart[j] += g P(y_0 = j), dEnd[j] += g P(y_last = j), with
+ * P(y_t = j) = exp(alpha[t,j] + beta[t,j] - logZ). Both backward passes share it; beta is b's [T, C].
+ */
+function addUnaryMarginals(
+  b: number, g: number, logZ: number, beta: Float64Array, emissions: Float32Array, start: Float32Array, end: Float32Array, alpha: Float32Array,
+  active: (b: number, t: number) => boolean, { steps: T, tags: C }: CrfShape, { dEmissions, dStart, dEnd }: UnaryGradients,
+): void {
+  const base = b * T * C;
+  const last = base + (T - 1) * C; // alpha's last row is the last real token's (masked steps carry it)
+  for (let t = 0; t < T; t++) {
+    if (!active(b, t)) continue;
+    for (let j = 0; j < C; j++) dEmissions[base + t * C + j] = g * Math.exp(alpha[base + t * C + j]! + beta[t * C + j]! - logZ);
+  }
+  for (let j = 0; j < C; j++) {
+    dStart[j] += g * Math.exp(start[j]! + emissions[base + j]! + beta[j]! - logZ);
+    dEnd[j] += g * Math.exp(alpha[last + j]! + end[j]! - logZ);
+  }
+}
+
 function crfBackwardScaled(
   emissions: Float32Array, mask: Float32Array, transitions: Float32Array, { E, shift }: ScaledTransitions, start: Float32Array, end: Float32Array,
   alpha: Float32Array, dlogZ: Float32Array, shape: CrfShape,
 ): { dEmissions: Float32Array; dTransitions: Float32Array; dStart: Float32Array; dEnd: Float32Array } {
   const { batch: B, steps: T, tags: C } = shape;
-  const dEmissions = allocF32(B * T * C);
+  const unary = unaryGradients(shape);
   // sum over b and t of dlogZ[b] * P_t(i, j) / E[i, j]: multiplied by E once at the end.
   const pairwise = new Float64Array(C * C);
-  const dStart = new Float64Array(C);
-  const dEnd = new Float64Array(C);
   const beta = new Float64Array(T * C);
   const terms = new Float64Array(C);
   const u = new Float64Array(C);
@@ -198,14 +229,7 @@ function crfBackwardScaled(
       }
     }
 
-    for (let t = 0; t < T; t++) {
-      if (!active(b, t)) continue;
-      for (let j = 0; j < C; j++) dEmissions[base + t * C + j] = g * Math.exp(alpha[base + t * C + j]! + beta[t * C + j]! - logZ);
-    }
-    for (let j = 0; j < C; j++) {
-      dStart[j] += g * Math.exp(start[j]! + emissions[base + j]! + beta[j]! - logZ);
-      dEnd[j] += g * Math.exp(alpha[last + j]! + end[j]! - logZ);
-    }
+    addUnaryMarginals(b, g, logZ, beta, emissions, start, end, alpha, active, shape, unary);
 
     // P_t(i, j) = u_i E[i,j] v_j / sum_ij(u_i E[i,j] v_j), u = exp(alpha[t-1] - max), v = exp(emissions[t] + beta[t] - max):
     // the pairwise marginals of an active step sum to 1, so the normaliser needs no exp of logZ.
@@ -250,10 +274,8 @@ function crfBackwardScaled(
   }
   const dTransitions = new Float32Array(C * C);
   for (let k = 0; k < C * C; k++) dTransitions[k] = pairwise[k]! * E[k]! + (exactPairs.get(k) ?? 0);
-  return { dEmissions, dTransitions, dStart: Float32Array.from(dStart), dEnd: Float32Array.from(dEnd) };
+  return { ...roundUnary(unary), dTransitions };
 }
-
-// ---------- backward: forward-backward marginals ----------
 
 /**
  * Gradient of sum_b dlogZ[b] * logZ[b]. d logZ / d(a score) is the expected number of
@@ -278,11 +300,9 @@ export function crfBackwardLogSpace(
   alpha: Float32Array, dlogZ: Float32Array, shape: CrfShape,
 ): { dEmissions: Float32Array; dTransitions: Float32Array; dStart: Float32Array; dEnd: Float32Array } {
   const { batch: B, steps: T, tags: C } = shape;
-  const dEmissions = allocF32(B * T * C);
+  const unary = unaryGradients(shape);
   // Summed over the batch in float64, rounded once at the end.
   const dTransitions = new Float64Array(C * C);
-  const dStart = new Float64Array(C);
-  const dEnd = new Float64Array(C);
   const beta = new Float64Array(T * C);
   const terms = new Float64Array(C);
   const active = (b: number, t: number): boolean => t === 0 || mask[b * T + t] !== 0;
@@ -308,15 +328,7 @@ export function crfBackwardLogSpace(
       }
     }
 
-    // Unary marginals -> dEmissions (zero on masked steps), dStart; last tag -> dEnd.
-    for (let t = 0; t < T; t++) {
-      if (!active(b, t)) continue;
-      for (let j = 0; j < C; j++) dEmissions[base + t * C + j] = g * Math.exp(alpha[base + t * C + j]! + beta[t * C + j]! - logZ);
-    }
-    for (let j = 0; j < C; j++) {
-      dStart[j] += g * Math.exp(start[j]! + emissions[base + j]! + beta[j]! - logZ);
-      dEnd[j] += g * Math.exp(alpha[last + j]! + end[j]! - logZ);
-    }
+    addUnaryMarginals(b, g, logZ, beta, emissions, start, end, alpha, active, shape, unary);
 
     // Pairwise marginals P(y_prev = i, y_t = j) = exp(alpha[prev,i] + transitions[i,j] + emissions[t,j] + beta[t,j] - logZ),
     // where prev is the previous active step (its alpha was carried into row t-1).
@@ -331,7 +343,7 @@ export function crfBackwardLogSpace(
       }
     }
   }
-  return { dEmissions, dTransitions: Float32Array.from(dTransitions), dStart: Float32Array.from(dStart), dEnd: Float32Array.from(dEnd) };
+  return { ...roundUnary(unary), dTransitions: Float32Array.from(dTransitions) };
 }
 
 // ---------- Viterbi ----------

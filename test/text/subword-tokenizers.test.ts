@@ -1,8 +1,10 @@
 // Byte-level BPE and SentencePiece unigram tokenizers against Hugging Face's `tokenizers` (fixtures written by
 // tools/fixtures/make-subword-fixtures.mjs from the real tokenizer files under test/fixtures/tokenizers/).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../src/text/load-tokenizer.js';
 import type { SubwordTokenizer } from '../../src/text/subword-tokenizer.js';
 
@@ -52,5 +54,32 @@ describe.each(models)('%s matches Hugging Face', (name) => {
       });
       expect(local, words.join(' ')).toEqual(offsets);
     }
+  });
+});
+
+describe('bad tokenizer files are named with the byte or line at fault', () => {
+  const made: string[] = [];
+  afterAll(() => made.forEach((path) => rmSync(path, { recursive: true, force: true })));
+  const scratch = (files: Record<string, string | Uint8Array>) => {
+    const path = mkdtempSync(join(tmpdir(), 'medner-tok-'));
+    made.push(path);
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(path, name), content);
+    return path;
+  };
+
+  it('a truncated spiece.model', async () => {
+    const bytes = readFileSync(`${dir('albert-base-v2')}/spiece.model`);
+    const path = scratch({ 'spiece.model': bytes.subarray(0, 1000) });
+    await expect(loadTokenizer(path)).rejects.toThrow(/spiece\.model: byte \d+: field of \d+ bytes runs past the end/);
+  });
+
+  it('a file that is not a SentencePiece model', async () => {
+    const path = scratch({ 'spiece.model': new TextEncoder().encode('{"this": "is json"}') });
+    await expect(loadTokenizer(path)).rejects.toThrow(/spiece\.model: (byte \d+: .*|no pieces \(not a SentencePiece model\?\))/);
+  });
+
+  it('a tokenizer.json with a pre-tokenizer medner does not implement', async () => {
+    const path = scratch({ 'tokenizer.json': JSON.stringify({ model: { type: 'BPE', vocab: { a: 0 }, merges: [] }, pre_tokenizer: { type: 'Digits' } }) });
+    await expect(loadTokenizer(path)).rejects.toThrow(/tokenizer\.json: pre-tokenizer "Digits" is not supported/);
   });
 });

@@ -224,7 +224,9 @@ export function precompiled(charsmap: PrecompiledCharsmap): Normalizer {
         spans.push(text.spans[first + Math.min(i, old.length - 1)]!);
       });
     };
-    for (const { segment } of graphemes.segment(source)) {
+    // Printable ASCII is one grapheme per character; only other text needs the (slow) segmenter.
+    const segments = /^[\x20-\x7e]*$/.test(source) ? text.chars : Array.from(graphemes.segment(source), (s) => s.segment);
+    for (const segment of segments) {
       const group = [...segment];
       if (utf8Length(segment) < 6) {
         const normalized = charsmap.transform(segment);

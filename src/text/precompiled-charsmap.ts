@@ -7,6 +7,8 @@ export class PrecompiledCharsmap {
   private readonly replacements: Uint8Array;
   private readonly decoder = new TextDecoder();
   private readonly encoder = new TextEncoder();
+  /** Chunks already looked up (text is mostly the same few hundred characters). */
+  private readonly cache = new Map<string, string | null>();
 
   constructor(bytes: Uint8Array, where = 'precompiled_charsmap') {
     if (bytes.length < 4) throw new Error(`${where}: ${bytes.length} bytes, too short for a charsmap`);
@@ -43,6 +45,14 @@ export class PrecompiledCharsmap {
 
   /** The replacement of `chunk` (by its shortest matching prefix, as SentencePiece and HF do), or null. */
   transform(chunk: string): string | null {
+    const cached = this.cache.get(chunk);
+    if (cached !== undefined) return cached;
+    const result = this.lookup(chunk);
+    if (this.cache.size < 100_000) this.cache.set(chunk, result);
+    return result;
+  }
+
+  private lookup(chunk: string): string | null {
     const results = this.commonPrefixSearch(this.encoder.encode(chunk));
     if (results.length === 0) return null;
     const start = results[0]!;

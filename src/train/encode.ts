@@ -108,6 +108,7 @@ export class WordEncoder implements SentenceEncoder {
 export class SubwordEncoder implements SentenceEncoder {
   readonly kind = 'subwords';
   private readonly specials: number;
+  private readonly cache = new Map<string, number[]>();
 
   constructor(readonly tokenizer: SubwordTokenizer, readonly maxLength: number) {
     this.specials = tokenizer.specialPrefix.length + tokenizer.specialSuffix.length;
@@ -116,8 +117,14 @@ export class SubwordEncoder implements SentenceEncoder {
 
   /** Subwords of one word; a word the tokenizer drops (control characters only) becomes [UNK]. */
   private pieces(word: string): number[] {
+    // Every epoch asks again for the same words: remember them (tokenization is deterministic).
+    const cached = this.cache.get(word);
+    if (cached) return cached;
     const ids = this.tokenizer.encodeWords([word], { addSpecialTokens: false }).ids;
-    return ids.length > 0 ? ids : [this.tokenizer.unkId];
+    const pieces = ids.length > 0 ? ids : [this.tokenizer.unkId];
+    if (this.cache.size >= 200_000) this.cache.clear();
+    this.cache.set(word, pieces);
+    return pieces;
   }
 
   windows(tokens: readonly string[]): Window[] {

@@ -1,9 +1,11 @@
-// Issue 18, item 4: `medner train --pretrained` -> eval -> predict -> export --format hf on tiny GPT-Neo,
-// RoBERTa and ALBERT directories that carry their architecture's native tokenizer files: GPT-2's real
+// Issue 18, item 4: `medner train --pretrained` -> eval -> predict -> export --format hf on tiny BERT and
+// DistilBERT directories (vocab.txt, the committed fixtures), and on GPT-Neo, RoBERTa and ALBERT
+// directories that carry their architecture's native tokenizer files: GPT-2's real
 // vocab.json + merges.txt (GPT-Neo's tokenizer, test/fixtures/tokenizers/gpt2); the same vocabulary in
 // RoBERTa's layout (<s> <pad> </s> <unk> first, <mask> last, as roberta-base's is laid out); and a small
 // SentencePiece spiece.model written here as protobuf bytes (ALBERT). Each with a small encoder of that
 // vocabulary's size (weights made by tiny-dir.ts). The saved model and its export tokenize the same.
+// ModernBERT's (a BPE tokenizer.json) is test/modernbert/finetune.test.ts: its 50,368-row table is built there.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +15,7 @@ import { cpuBackend } from '../../src/index.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { loadPretrainedTokenizer } from '../../src/train/pretrained.js';
 import { medner } from '../interop/helpers.js';
-import { scratchDir, smallConll } from './helpers.js';
+import { fixtureDir, scratchDir, smallConll } from './helpers.js';
 import { tinyHfDirectory } from './tiny-dir.js';
 
 const scratch = scratchDir();
@@ -59,9 +61,13 @@ function albertTokenizer(): string {
   return dir;
 }
 
-const CASES: { arch: string; tokenizer: () => string; files: string[]; config: Record<string, unknown> }[] = [
+type Case = { arch: string; kind: 'wordpiece' | 'bpe' | 'unigram'; files: string[] } & ({ tokenizer: () => string; config: Record<string, unknown> } | { fixture: true });
+const CASES: Case[] = [
+  { arch: 'bert', kind: 'wordpiece', files: ['vocab.txt', 'tokenizer_config.json'], fixture: true },
+  { arch: 'distilbert', kind: 'wordpiece', files: ['vocab.txt', 'tokenizer_config.json'], fixture: true },
   {
     arch: 'gpt_neo',
+    kind: 'bpe',
     tokenizer: () => tokenizers('gpt2'),
     files: ['vocab.json', 'merges.txt'],
     config: {
@@ -71,6 +77,7 @@ const CASES: { arch: string; tokenizer: () => string; files: string[]; config: R
   },
   {
     arch: 'roberta',
+    kind: 'bpe',
     tokenizer: robertaTokenizer,
     files: ['vocab.json', 'merges.txt'],
     config: {
@@ -80,6 +87,7 @@ const CASES: { arch: string; tokenizer: () => string; files: string[]; config: R
   },
   {
     arch: 'albert',
+    kind: 'unigram',
     tokenizer: albertTokenizer,
     files: ['spiece.model', 'tokenizer_config.json'],
     config: {
@@ -90,8 +98,10 @@ const CASES: { arch: string; tokenizer: () => string; files: string[]; config: R
 ];
 
 describe('fine-tuning from directories with their native tokenizer files', () => {
-  it.each(CASES)('$arch ($files): train --pretrained -> eval -> predict -> export', async ({ arch, tokenizer, files, config }) => {
-    const dir = await tinyHfDirectory(join(scratch.dir, arch), config, tokenizer(), files);
+  it.each(CASES)('$arch ($files): train --pretrained -> eval -> predict -> export', async (c) => {
+    const { arch, kind, files } = c;
+    const dir = 'fixture' in c ? fixtureDir(arch as 'bert') : await tinyHfDirectory(join(scratch.dir, arch), c.config, c.tokenizer(), files);
+    for (const file of files) expect(readFileSync(join(dir, file)).length).toBeGreaterThan(0);
     const out = join(scratch.dir, `run-${arch}`);
     const log = await medner('train', '--pretrained', dir, '--model', 'bert-bilstm-crf', '--train', corpus, '--epochs', '1', '--batch-size', '4',
       '--encoder-lr', '0.001', '--lr', '0.01', '--constraints', 'decode', '--out', out, '--no-progress');
@@ -102,6 +112,7 @@ describe('fine-tuning from directories with their native tokenizer files', () =>
     const line = JSON.parse(await medner('predict', '--model', out, TEXT));
     expect(line.text).toBe(TEXT);
     expect(Array.isArray(line.entities)).toBe(true);
+    for (const e of line.entities as { start: number; end: number; text: string }[]) expect(TEXT.slice(e.start, e.end)).toBe(e.text);
 
     // The saved model tokenizes as Hugging Face does for is_split_into_words: GPT-2 adds no special
     // tokens, and every word reads as a word after a space (Ġ), so 'the patient' is Ġthe Ġpatient.
@@ -118,7 +129,7 @@ describe('fine-tuning from directories with their native tokenizer files', () =>
     await medner('export', '--model', out, '--format', 'hf', '--out', hf);
     const words = ['Cisplatin', 'induced', 'nephrotoxicity', '.'];
     const [original, exported] = await Promise.all([loadPretrainedTokenizer(dir), loadPretrainedTokenizer(hf)]);
-    expect(original.kind).toBe(arch === 'albert' ? 'unigram' : 'bpe');
+    expect(original.kind).toBe(kind);
     expect(exported.kind).toBe(original.kind);
     expect(exported.encodeWords(words).ids).toEqual(original.encodeWords(words).ids);
     expect(JSON.parse(await medner('predict', '--model', hf, TEXT))).toEqual(line);

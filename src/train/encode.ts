@@ -127,8 +127,13 @@ export class SubwordEncoder implements SentenceEncoder {
     return pieces;
   }
 
+  /** Room for word subwords between the special tokens; a longer word keeps its first subwords only. */
+  private get budget(): number {
+    return this.maxLength - this.specials;
+  }
+
   windows(tokens: readonly string[]): Window[] {
-    const budget = this.maxLength - this.specials;
+    const budget = this.budget;
     const sizes = tokens.map((w) => Math.min(this.pieces(w).length, budget));
     const total = sizes.reduce((a, b) => a + b, 0);
     if (total <= budget) return [{ start: 0, end: tokens.length }];
@@ -158,7 +163,8 @@ export class SubwordEncoder implements SentenceEncoder {
       const last: number[] = [];
       for (const w of s.tokens) {
         first.push(row.length);
-        row.push(...this.pieces(w));
+        // Cut as windows() counts it: a word (a DNA string, a long IUPAC name) longer than a window alone.
+        row.push(...this.pieces(w).slice(0, this.budget));
         last.push(row.length);
       }
       row.push(...this.tokenizer.specialSuffix);

@@ -60,6 +60,29 @@ describe.each([
     for (const t of Object.values(batch)) if (t && typeof t === 'object' && 'dispose' in t) (t as { dispose(): void }).dispose();
   });
 
+  it('a word of more subwords than a window holds is cut to its first ones; a word of no subwords is one unknown token', () => {
+    // A long chemical name or a DNA string in a model with a short --max-length: windows() counts the word
+    // as at most the room between the special tokens, so encode() must cut it the same way, not throw.
+    const encoder = new SubwordEncoder(tokenizer, 12);
+    const budget = 12 - prefix.length - suffix.length;
+    const long = 'ACGTTGCAAGCTTGGCACTGGCCGTCGTTTTACAACGTCGTGACTGGGAAAACCCTGGCG';
+    expect(tokenizer.encodeWords([long], { addSpecialTokens: false }).ids.length).toBeGreaterThan(budget);
+    const sentence = ['the', long, '\u200b', 'gene', '.'];
+    const windows = encoder.windows(sentence);
+    expect(windows.map((w) => [w.start, w.end]).flat()).toEqual(expect.arrayContaining([0, 5]));
+    for (const window of windows) {
+      const tokens = sentence.slice(window.start, window.end);
+      const { batch } = encoder.encode([{ tokens, tags: tokens.map(() => 'O') }], new Map([['O', 0]]), cpuBackend);
+      const starts = batch.hostWordStarts![0]!;
+      const ends = batch.hostWordEnds![0]!;
+      expect(batch.subwordLengths![0]).toBeLessThanOrEqual(12);
+      tokens.forEach((_, w) => expect(ends[w]! - starts[w]!, `word ${window.start + w}`).toBeGreaterThanOrEqual(1));
+      const at = tokens.indexOf(long);
+      if (at >= 0) expect(ends[at]! - starts[at]!).toBe(budget);
+      for (const t of Object.values(batch)) if (t && typeof t === 'object' && 'dispose' in t) (t as { dispose(): void }).dispose();
+    }
+  });
+
   it('an entity span of the joined words maps to exactly its tokens', () => {
     const encoding = tokenizer.encodeWords(words);
     const start = words.slice(0, 12).join(' ').length + 1; // 'Δ9-THC'

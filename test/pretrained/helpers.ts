@@ -54,3 +54,23 @@ export function smallConll(dir: string, count: number): string {
   writeFileSync(path, sentences.join('\n\n') + '\n');
   return path;
 }
+
+/**
+ * A SentencePiece model file (spiece.model, the ModelProto protobuf) of unigram `pieces` [piece, score, type]
+ * (type: 1 normal, 2 unknown, 3 control, 4 user-defined), with trainer_spec { model_type UNIGRAM, unk_id }.
+ */
+export function spieceModelBytes(pieces: readonly (readonly [string, number, number])[], unkId = 1): Uint8Array {
+  const varint = (value: number): number[] => {
+    const out: number[] = [];
+    for (; value >= 0x80; value = Math.floor(value / 128)) out.push((value & 0x7f) | 0x80);
+    return [...out, value];
+  };
+  const field = (number: number, bytes: number[]) => [...varint(number * 8 + 2), ...varint(bytes.length), ...bytes];
+  const bytes: number[] = [];
+  for (const [piece, score, type] of pieces) {
+    // SentencePiece { piece = 1 (string), score = 2 (float, fixed32), type = 3 (enum) }
+    bytes.push(...field(1, [...field(1, [...new TextEncoder().encode(piece)]), 2 * 8 + 5, ...new Uint8Array(new Float32Array([score]).buffer), 3 * 8, ...varint(type)]));
+  }
+  bytes.push(...field(2, [3 * 8, 1, ...varint(40 * 8), ...varint(unkId)]));
+  return Uint8Array.from(bytes);
+}

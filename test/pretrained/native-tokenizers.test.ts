@@ -15,7 +15,7 @@ import { cpuBackend } from '../../src/index.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { loadPretrainedTokenizer } from '../../src/train/pretrained.js';
 import { medner } from '../interop/helpers.js';
-import { fixtureDir, scratchDir, smallConll } from './helpers.js';
+import { fixtureDir, scratchDir, smallConll, spieceModelBytes } from './helpers.js';
 import { tinyHfDirectory } from './tiny-dir.js';
 
 const scratch = scratchDir();
@@ -44,19 +44,7 @@ function albertTokenizer(): string {
   for (const word of ['the', 'patient', 'induced', 'in', 'of', 'and', 'with', 'cancer', 'disease', 'ing', 'ed', 'tion', 'al']) pieces.push([`▁${word}`, -3 - pieces.length / 100, 1], [word, -6, 1]);
   pieces.push(['▁', -2, 1]);
   for (const c of 'abcdefghijklmnopqrstuvwxyz0123456789.,-()') pieces.push([c, -8, 1]);
-  const varint = (value: number): number[] => {
-    const out: number[] = [];
-    for (; value >= 0x80; value = Math.floor(value / 128)) out.push((value & 0x7f) | 0x80);
-    return [...out, value];
-  };
-  const bytesField = (number: number, bytes: number[]) => [...varint(number * 8 + 2), ...varint(bytes.length), ...bytes];
-  const bytes: number[] = [];
-  for (const [piece, score, type] of pieces) {
-    // SentencePiece { piece = 1 (string), score = 2 (float, fixed32), type = 3 (enum) }
-    bytes.push(...bytesField(1, [...bytesField(1, [...new TextEncoder().encode(piece)]), 2 * 8 + 5, ...new Uint8Array(new Float32Array([score]).buffer), 3 * 8, type]));
-  }
-  bytes.push(...bytesField(2, [3 * 8, 1, ...varint(40 * 8), 1])); // TrainerSpec { model_type = UNIGRAM, unk_id = 1 }
-  writeFileSync(join(dir, 'spiece.model'), Uint8Array.from(bytes));
+  writeFileSync(join(dir, 'spiece.model'), spieceModelBytes(pieces));
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: true, keep_accents: false, tokenizer_class: 'AlbertTokenizer' }));
   return dir;
 }

@@ -12,7 +12,7 @@ import { resolveConfig } from '../../src/train/config.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { loadPretrainedTokenizer } from '../../src/train/pretrained.js';
 import { train } from '../../src/train/trainer.js';
-import { scratchDir, smallConll } from './helpers.js';
+import { scratchDir, smallConll, spieceModelBytes } from './helpers.js';
 
 const scratches: { cleanup: () => void }[] = [];
 afterAll(() => scratches.forEach((s) => s.cleanup()));
@@ -48,24 +48,6 @@ const unigramPieces: [string, number, number][] = [
 ];
 while (unigramPieces.length < 82) unigramPieces.push([`▁w${unigramPieces.length}`, -9, 1]);
 
-function varint(value: number): number[] {
-  const out: number[] = [];
-  for (; value >= 0x80; value = Math.floor(value / 128)) out.push((value & 0x7f) | 0x80);
-  out.push(value);
-  return out;
-}
-const field = (number: number, bytes: number[]) => [...varint(number * 8 + 2), ...varint(bytes.length), ...bytes];
-const float32 = (value: number) => [...new Uint8Array(new Float32Array([value]).buffer)];
-
-function spieceModel(): Uint8Array {
-  const bytes: number[] = [];
-  for (const [piece, score, type] of unigramPieces) {
-    bytes.push(...field(1, [...field(1, [...new TextEncoder().encode(piece)]), ...varint(2 * 8 + 5), ...float32(score), ...varint(3 * 8), ...varint(type)]));
-  }
-  bytes.push(...field(2, [...varint(3 * 8), 1, ...varint(40 * 8), 1])); // trainer_spec: model_type unigram, unk_id 1
-  return Uint8Array.from(bytes);
-}
-
 function unigramTokenizerJson() {
   return {
     version: '1.0',
@@ -94,7 +76,7 @@ function directoryWith(arch: 'roberta' | 'albert', files: Record<string, string 
 const KINDS = [
   { kind: 'vocab.json + merges.txt', arch: 'roberta', tokenizer: 'bpe', files: () => ({ 'vocab.json': JSON.stringify(bpeVocab), 'merges.txt': `#version: 0.2\n${bpeMerges.map((m) => m.join(' ')).join('\n')}\n` }) },
   { kind: 'BPE tokenizer.json', arch: 'roberta', tokenizer: 'bpe', files: () => ({ 'tokenizer.json': JSON.stringify(bpeTokenizerJson()) }) },
-  { kind: 'spiece.model', arch: 'albert', tokenizer: 'unigram', files: () => ({ 'spiece.model': spieceModel() }) },
+  { kind: 'spiece.model', arch: 'albert', tokenizer: 'unigram', files: () => ({ 'spiece.model': spieceModelBytes(unigramPieces) }) },
   { kind: 'Unigram tokenizer.json', arch: 'albert', tokenizer: 'unigram', files: () => ({ 'tokenizer.json': JSON.stringify(unigramTokenizerJson()) }) },
 ] as const;
 

@@ -145,7 +145,8 @@ export class SubwordEncoder implements SentenceEncoder {
       let end = start;
       let used = 0;
       while (end < tokens.length && used + sizes[end]! <= budget) used += sizes[end++]!;
-      windows.push({ start, end });
+      // A window ending where the previous one did lies inside it (a long word stopped both): skip it.
+      if (end > (windows.at(-1)?.end ?? 0)) windows.push({ start, end });
       if (end >= tokens.length) break;
       start = Math.max(start + 1, start + Math.floor((end - start) / 2));
     }

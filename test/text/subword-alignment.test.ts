@@ -83,6 +83,17 @@ describe.each([
     }
   });
 
+  it('no window lies inside another (a word would be trained on twice and tagged twice for nothing)', () => {
+    const encoder = new SubwordEncoder(tokenizer, 12);
+    const long = 'ACGTTGCAAGCTTGGCACTGGCCGTCGTTTTACAACGTCGTGACTGGGAAAACCCTGGCG';
+    const windows = encoder.windows(['the', 'a', long, 'gene', long, 'of', 'the', 'patient', '.', ...words]);
+    windows.forEach((w, i) => windows.forEach((v, j) => {
+      if (i !== j) expect(v.start <= w.start && w.end <= v.end, `${JSON.stringify(w)} inside ${JSON.stringify(v)}`).toBe(false);
+    }));
+    expect(windows[0]!.start).toBe(0);
+    expect(windows.at(-1)!.end).toBe(9 + words.length);
+  });
+
   it('an entity span of the joined words maps to exactly its tokens', () => {
     const encoding = tokenizer.encodeWords(words);
     const start = words.slice(0, 12).join(' ').length + 1; // 'Δ9-THC'

@@ -13,7 +13,8 @@ import { Module } from './module.js';
 import { Dropout, Embedding, LayerNorm, Linear } from './linear.js';
 import { attentionBias, scaledDotProductAttention } from './attention.js';
 import { ModuleList } from './bert.js';
-import { activation, checkActivation, type Activation } from './activations.js';
+import { checkActivation } from './activations.js';
+import { FeedForward } from './feed-forward.js';
 import { checkEncoderInputs, type EncoderInputs } from './encoder-inputs.js';
 
 /** DistilBERT hard-codes LayerNorm's eps (its config has no layer_norm_eps). */
@@ -103,22 +104,9 @@ export class DistilBertSelfAttention extends Module {
 }
 
 /** HF FFN: dropout(lin2(activation(lin1(x)))), H -> I -> H. */
-export class DistilBertFfn extends Module {
-  readonly lin1: Linear;
-  readonly lin2: Linear;
-  readonly dropout: Dropout;
-  private readonly act: Activation;
-
+export class DistilBertFfn extends FeedForward {
   constructor(config: DistilBertEncoderConfig, initStd: number) {
-    super();
-    this.act = checkActivation('DistilBertModel', config.hiddenAct, ['gelu', 'relu']);
-    this.lin1 = this.child('lin1', new Linear(config.hiddenSize, config.intermediateSize, { initStd }));
-    this.lin2 = this.child('lin2', new Linear(config.intermediateSize, config.hiddenSize, { initStd }));
-    this.dropout = this.child('dropout', new Dropout(config.hiddenDropout));
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.dropout.forward(this.lin2.forward(activation(this.act, this.lin1.forward(x))));
+    super(['lin1', 'lin2'], config, checkActivation('DistilBertModel', config.hiddenAct, ['gelu', 'relu']), initStd);
   }
 }
 

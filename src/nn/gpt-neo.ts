@@ -17,7 +17,8 @@ import { Module } from './module.js';
 import { Dropout, Embedding, LayerNorm, Linear } from './linear.js';
 import { MASKED_SCORE } from './attention.js';
 import { ModuleList } from './bert.js';
-import { activation, checkActivation, type Activation } from './activations.js';
+import { checkActivation } from './activations.js';
+import { FeedForward } from './feed-forward.js';
 import { checkEncoderInputs, type EncoderInputs } from './encoder-inputs.js';
 import { lengthsFromMask, readHost } from './host.js';
 
@@ -109,22 +110,9 @@ export class GptNeoAttentionBlock extends Module {
 }
 
 /** HF GPTNeoMLP: dropout(c_proj(act(c_fc(x)))), H -> I -> H. */
-export class GptNeoMlp extends Module {
-  readonly c_fc: Linear;
-  readonly c_proj: Linear;
-  readonly dropout: Dropout;
-  private readonly act: Activation;
-
+export class GptNeoMlp extends FeedForward {
   constructor(config: GptNeoEncoderConfig, initStd: number) {
-    super();
-    this.act = checkActivation('GptNeoModel', config.hiddenAct);
-    this.c_fc = this.child('c_fc', new Linear(config.hiddenSize, config.intermediateSize, { initStd }));
-    this.c_proj = this.child('c_proj', new Linear(config.intermediateSize, config.hiddenSize, { initStd }));
-    this.dropout = this.child('dropout', new Dropout(config.hiddenDropout));
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.dropout.forward(this.c_proj.forward(activation(this.act, this.c_fc.forward(x))));
+    super(['c_fc', 'c_proj'], config, checkActivation('GptNeoModel', config.hiddenAct), initStd);
   }
 }
 

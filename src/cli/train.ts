@@ -50,30 +50,48 @@ export function configFromFlags(flags: Record<string, string | boolean | undefin
   return { config, fromFile, fromFlags: Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) };
 }
 
-export function registerTrain(program: Command): void {
-  const command = program
-    .command('train')
-    .description('train a named-entity tagger; without --train, trains the default BiLSTM-CRF on the bundled BC5CDR sample')
+/** What `tune` says differently of an option it shares with train (every trial trains with it). */
+export interface TrainOptionHelp {
+  dev?: string;
+  test?: string;
+  config?: string;
+  seed?: string;
+}
+
+/**
+ * The options of a training run: data, model, settings, backend, seed, corpus reading and every
+ * hyperparameter flag. train and tune both take them (tune passes them to each trial), from here.
+ */
+export function addTrainOptions(command: Command, help: TrainOptionHelp = {}): Command {
+  command
     .option('--train <path>', 'training corpus (default: the bundled BC5CDR sample)')
-    .option('--dev <path>', 'development corpus, evaluated after each epoch for early stopping')
-    .option('--test <path>', 'test corpus, evaluated once with the best checkpoint')
+    .option('--dev <path>', help.dev ?? 'development corpus, evaluated after each epoch for early stopping')
+    .option('--test <path>', help.test ?? 'test corpus, evaluated once with the best checkpoint')
     .addOption(new Option('--format <format>', 'corpus format (default: from each file name: directory/.ann = brat, .jsonl, .tsv/.conll, .pubtator or a PMID|t| first line)').choices(['conll', 'brat', 'pubtator', 'jsonl']))
     .addOption(new Option('--model <kind>', 'model').choices(['bilstm-crf', 'bert-bilstm-crf', 'bert-crf', 'bert-softmax', 'bilstm-semicrf', 'bert-semicrf']))
     .option('--pretrained <dir>', 'Hugging Face BERT directory (config.json, vocab.txt, model.safetensors) to fine-tune')
     .option('--vocab <file>', 'vocab.txt for a BERT trained from scratch (default: built from the training data)')
-    .option('--config <file.json>', 'JSON file of settings (keys as in the README); flags override it')
+    .option('--config <file.json>', help.config ?? 'JSON file of settings (keys as in the README); flags override it')
     .addOption(new Option('--backend <name>', 'compute backend (default: $MEDNER_BACKEND or cpu)').choices(['cpu', 'webgpu']))
-    .option('--seed <n>', 'random seed: the same seed gives the same model')
+    .option('--seed <n>', help.seed ?? 'random seed: the same seed gives the same model')
+    .option('--class-weights', 'weight the softmax loss by inverse tag frequency')
+    .option('--strict', 'stop at the first corpus defect (overlapping, duplicate, discontinuous, sentence-crossing, mismatched or wordless entity) instead of handling it by rule');
+  addCorpusOptions(command);
+  for (const [flag, , text] of FLAGS) command.option(flag, text);
+  return command;
+}
+
+export function registerTrain(program: Command): void {
+  const command = program
+    .command('train')
+    .description('train a named-entity tagger; without --train, trains the default BiLSTM-CRF on the bundled BC5CDR sample')
     .option('--out <dir>', 'output directory', 'runs/medner')
     .option('--resume <dir>', 'continue the interrupted run saved in this output directory')
     .option('--overwrite', 'train into a non-empty --out (its earlier run is replaced)')
     .option('--seeds <list>', 'train once per seed (e.g. 1,2,3) into <out>/seed-<n> and summarize mean ± std')
     .option('--repeats <n>', 'train n times with seeds --seed, --seed+1, ... (as --seeds)')
-    .option('--class-weights', 'weight the softmax loss by inverse tag frequency')
-    .option('--strict', 'stop at the first corpus defect (overlapping, duplicate, discontinuous, sentence-crossing, mismatched or wordless entity) instead of handling it by rule')
     .option('--no-progress', 'no progress bar');
-  addCorpusOptions(command);
-  for (const [flag, , help] of FLAGS) command.option(flag, `${help}`);
+  addTrainOptions(command);
   command.action(async (flags: Record<string, string | boolean | undefined>) => {
     const { config } = configFromFlags(flags);
     const bundled = !flags.train && !flags.resume;

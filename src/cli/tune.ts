@@ -6,7 +6,8 @@ import { Command, Option } from 'commander';
 import { basename, join } from 'node:path';
 import { resolveConfig } from '../train/config.js';
 import { selectBackend } from './backend-option.js';
-import { FLAGS, configFromFlags } from './train.js';
+import { addTrainOptions, configFromFlags } from './train.js';
+import { corpusOptions, type CorpusFlags } from './corpus-options.js';
 import { sampleCorpus as BUNDLED_SAMPLE } from '../data/bundled.js';
 
 export function registerTune(program: Command): void {
@@ -19,17 +20,14 @@ export function registerTune(program: Command): void {
     .addOption(new Option('--pruner <name>', 'pruner fed the dev F1 after each epoch').choices(['median', 'none']).default('median'))
     .option('--search-seed <n>', 'seed of the sampler', '0')
     .option('--resume', 'continue the search saved in --out')
-    .option('--train <path>', 'training corpus (default: the bundled BC5CDR sample)')
-    .option('--dev <path>', 'development corpus: the objective (best dev F1) and what the pruner sees')
-    .option('--test <path>', 'test corpus, scored for every complete trial')
-    .addOption(new Option('--format <format>', 'corpus format (default: from the file names)').choices(['conll', 'brat', 'pubtator', 'jsonl']))
-    .addOption(new Option('--model <kind>', 'model').choices(['bilstm-crf', 'bert-bilstm-crf', 'bert-crf', 'bert-softmax', 'bilstm-semicrf', 'bert-semicrf']))
-    .option('--pretrained <dir>', 'Hugging Face BERT directory to fine-tune')
-    .option('--config <file.json>', 'JSON file of the settings every trial shares; flags override it, the space overrides both')
-    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'webgpu']))
-    .option('--seed <n>', 'training seed of every trial')
     .option('--out <dir>', 'output directory', 'runs/tune');
-  for (const [flag, , help] of FLAGS) command.option(flag, help);
+  // Every train option, from train's own definitions: each trial trains with them.
+  addTrainOptions(command, {
+    dev: 'development corpus: the objective (best dev F1) and what the pruner sees',
+    test: 'test corpus, scored for every complete trial',
+    config: 'JSON file of the settings every trial shares; flags override it, the space overrides both',
+    seed: 'training seed of every trial',
+  });
   command.action(async (flags: Record<string, string | boolean | undefined>) => {
     const [{ train }, { readSpace }, { createSampler }, { createPruner }, { formatParams, runStudy }] = await Promise.all([
       import('../train/trainer.js'), import('../research/tune/space.js'), import('../research/tune/samplers.js'),
@@ -41,6 +39,7 @@ export function registerTune(program: Command): void {
     const searchSeed = Number(flags.searchSeed);
     if (!Number.isInteger(searchSeed)) throw new Error(`--search-seed must be an integer, got ${flags.searchSeed}`);
     const { config, fromFile, fromFlags } = configFromFlags(flags);
+    const corpus = corpusOptions(flags as CorpusFlags);
     // Every key of the space must be a setting that takes the sampled values: check both ends of each range now.
     for (const [key, d] of Object.entries(space)) {
       const values = d.type === 'categorical' ? d.choices : [d.low, d.high];
@@ -71,6 +70,7 @@ export function registerTune(program: Command): void {
         const r = await train({
           // A trial cut short by an interruption is run again from its start: its directory is replaced.
           config: trialConfig, ...data, out: join(out, `trial-${number + 1}`), overwrite: true, backend, pretrained: flags.pretrained as string | undefined,
+          vocab: flags.vocab as string | undefined, strict: flags.strict === true, ...corpus,
           log: () => {}, progress: false,
           onEpochEnd: (record) => {
             values.push(record.devF1 ?? 0);

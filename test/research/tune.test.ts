@@ -223,3 +223,21 @@ describe('medner tune (CLI) on the committed sample', () => {
     expect(cli([...args, '--trials', '1', '--space', bad, '--out', join(dir, 'x')]).stderr).toMatch(/bad\.json: invalid JSON/);
   });
 });
+
+describe('medner tune takes every train option', () => {
+  it("from train's own definitions: the same flags, so a trial can be given whatever a train run can", async () => {
+    const { Command } = await import('commander');
+    const { registerTrain } = await import('../../src/cli/train.js');
+    const { registerTune } = await import('../../src/cli/tune.js');
+    const program = new Command();
+    registerTrain(program);
+    registerTune(program);
+    const flags = (name: string) => new Set(program.commands.find((c) => c.name() === name)!.options.map((o) => o.long!));
+    const train = flags('train');
+    const tune = flags('tune');
+    // What only a single run has: its resume, repeats over seeds, overwrite, progress bar.
+    const runOnly = ['--resume', '--seeds', '--repeats', '--overwrite', '--no-progress'];
+    expect([...train].filter((f) => !runOnly.includes(f) && !tune.has(f))).toEqual([]);
+    for (const f of ['--strict', '--label-map', '--min-type-count', '--labels', '--tokens-field', '--vocab', '--class-weights', '--scheme']) expect(tune.has(f), f).toBe(true);
+  });
+});

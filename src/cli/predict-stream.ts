@@ -64,11 +64,23 @@ export interface StreamStats {
   selected: number;
 }
 
+/** How many times each id stands in the output already (--resume): an input may repeat an id. */
+export type DoneIds = Map<string, number>;
+
+/** The DoneIds of a list of output ids. */
+export function countIds(ids: Iterable<string>): DoneIds {
+  const counts: DoneIds = new Map();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return counts;
+}
+
 /**
  * The items of this shard that the output does not hold yet. Blank text lines pass through (the brat writer
- * needs them for its offsets) and count as no document.
+ * needs them for its offsets) and count as no document. With --resume, an id that the input repeats is
+ * skipped as many times as the output holds it, then tagged again: the output keeps one record per input
+ * record, duplicates included, in input order (the output is always a prefix of what the run writes).
  */
-export async function* selectItems(items: AsyncIterable<Item> | Item[], options: { shard?: Shard; done?: Set<string> }, stats: StreamStats): AsyncGenerator<Item> {
+export async function* selectItems(items: AsyncIterable<Item> | Item[], options: { shard?: Shard; done?: DoneIds }, stats: StreamStats): AsyncGenerator<Item> {
   const { shard, done } = options;
   for await (const item of items) {
     if (item.blank) {
@@ -81,7 +93,9 @@ export async function* selectItems(items: AsyncIterable<Item> | Item[], options:
       const id = documentId(item.fields);
       if (id === undefined) throw new Error(`${item.where ?? 'input'}: no "id" field; --shard-by id and --resume need an id on every document`);
       if (shard?.by === 'id' && shardOfId(id, shard.count) !== shard.index) continue;
-      if (done?.has(id)) {
+      const written = done?.get(id) ?? 0;
+      if (written > 0) {
+        done!.set(id, written - 1);
         stats.skipped++;
         continue;
       }
@@ -117,7 +131,7 @@ function completeRecords(lines: readonly string[], format: PredictOutputFormat, 
  * complete, gzipped when FILE ends in .gz. With `resume`, the ids already in FILE.partial (or FILE) come back
  * in `done`, and what follows the last complete record is cut off and written again.
  */
-export async function openOutputFile(out: string, format: PredictOutputFormat, resume: boolean): Promise<{ file: { write(s: string): Promise<void>; commit(): Promise<void>; abort(): Promise<void> }; done?: Set<string> }> {
+export async function openOutputFile(out: string, format: PredictOutputFormat, resume: boolean): Promise<{ file: { write(s: string): Promise<void>; commit(): Promise<void>; abort(): Promise<void> }; done?: DoneIds }> {
   if (resume && format !== 'jsonl' && format !== 'pubtator') throw new Error(`--resume needs JSONL or PubTator output (their records carry the document ids), not ${format}`);
   if (!resume && existsSync(`${out}.partial`)) console.error(`predict: starting over; ${out}.partial of an earlier run is replaced (--resume continues it)`);
   let ids: string[] = [];
@@ -136,7 +150,7 @@ export async function openOutputFile(out: string, format: PredictOutputFormat, r
       // A resumed run keeps what it wrote for the next --resume; otherwise nothing half-written stays.
       abort: () => (resume ? output.abandon() : output.discard()),
     },
-    done: resume ? new Set(ids) : undefined,
+    done: resume ? countIds(ids) : undefined,
   };
 }
 

@@ -21,7 +21,7 @@ import type { Sentence } from '../data/types.js';
 import { selectBackend } from './backend-option.js';
 import type { Backend } from '../backend/backend.js';
 import { gzipInputError, isGzipPath, openInputBytes } from '../data/stream.js';
-import { cpuSeconds, describeRun, openOutputFile, parseShard, selectItems, type StreamStats } from './predict-stream.js';
+import { cpuSeconds, describeRun, openOutputFile, parseShard, selectItems, type DoneIds, type StreamStats } from './predict-stream.js';
 
 // Tagging itself (tagItems, predictText) is library code in src/train/tag.ts; this file reads and writes.
 import { tagItems, type Item, type PredictedEntity, type TaggedItem } from '../train/tag.js';
@@ -249,7 +249,7 @@ async function bratDirectory(dir: string): Promise<Writer> {
   };
 }
 
-async function openWriter(format: PredictOutputFormat, out: string | undefined, oneDocument: boolean, resume: boolean): Promise<{ writer: Writer; done?: Set<string> }> {
+async function openWriter(format: PredictOutputFormat, out: string | undefined, oneDocument: boolean, resume: boolean): Promise<{ writer: Writer; done?: DoneIds }> {
   if (format !== 'brat') {
     if (!out) return { writer: streamWriter(toStdout, format) };
     // FILE.partial, renamed when complete; gzipped for .gz; resumable (predict-stream.ts).

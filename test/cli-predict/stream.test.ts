@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ResumableOutput } from '../../src/data/stream.js';
-import { documentId, parseShard, selectItems, shardOfId } from '../../src/cli/predict-stream.js';
+import { countIds, documentId, parseShard, selectItems, shardOfId } from '../../src/cli/predict-stream.js';
 import { readItems, type Item } from '../../src/cli/predict.js';
 
 const tmp = () => mkdtemp(join(tmpdir(), 'medner-stream-'));
@@ -143,8 +143,18 @@ describe('selectItems', () => {
   });
 
   it('skips the ids already done, and refuses a document without an id when it needs one', async () => {
-    expect(await run({ done: new Set(['A', '12']) })).toEqual({ texts: ['', 'c', 'd'], stats: { read: 4, skipped: 2, selected: 2 } });
+    expect(await run({ done: countIds(['A', '12']) })).toEqual({ texts: ['', 'c', 'd'], stats: { read: 4, skipped: 2, selected: 2 } });
     const stats = { read: 0, skipped: 0, selected: 0 };
-    await expect(collect(selectItems([{ text: 'x', fields: { text: 'x' }, where: 'in.jsonl:3' }], { done: new Set() }, stats))).rejects.toThrow('in.jsonl:3: no "id" field');
+    await expect(collect(selectItems([{ text: 'x', fields: { text: 'x' }, where: 'in.jsonl:3' }], { done: new Map() }, stats))).rejects.toThrow('in.jsonl:3: no "id" field');
+  });
+
+  it('an input that repeats an id: each record is skipped as often as the output holds that id, never silently dropped', async () => {
+    const twice = ['p', 'q', 'r'].map((text, i) => ({ text, fields: { id: i === 2 ? 'Y' : 'X', text } }));
+    // The output holds X once (the first record): the second X is tagged again, then Y.
+    const stats = { read: 0, skipped: 0, selected: 0 };
+    expect((await collect(selectItems(twice, { done: countIds(['X']) }, stats))).map((i) => i.text)).toEqual(['q', 'r']);
+    expect(stats).toEqual({ read: 3, skipped: 1, selected: 2 });
+    // It holds both X records: only Y is left.
+    expect((await collect(selectItems(twice, { done: countIds(['X', 'X']) }, { read: 0, skipped: 0, selected: 0 }))).map((i) => i.text)).toEqual(['r']);
   });
 });

@@ -45,6 +45,22 @@ const byId = (all: string[]) => [...all].sort((a, b) => ((JSON.parse(a) as { id:
 /** How the recipes find the CLI in a checkout (installed, it is `medner`). */
 const recipeEnv = { ...process.env, MEDNER_BACKEND: 'cpu', MEDNER: `${process.execPath} ${bin}` };
 
+/**
+ * The output of one plain run (no shard, no kill) of predict over `input`, made by the first test that
+ * needs it and shared after: each test gets its reference itself, so any test runs alone or in any order.
+ */
+const references = new Map<string, string>();
+function plainRun(input: string, name: string, extra: string[] = []): string {
+  const out = join(dir, name);
+  const key = JSON.stringify([input, out, extra]);
+  if (!references.has(key)) {
+    const r = medner(['predict', '--model', model, '--input', input, '--input-format', 'jsonl', ...extra, '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    references.set(key, out);
+  }
+  return references.get(key)!;
+}
+
 const small = join(dir, 'small.jsonl');
 const large = join(dir, 'large.jsonl');
 
@@ -58,10 +74,7 @@ beforeAll(async () => {
 
 describe('predict --shard', () => {
   it('GNU parallel, 4 shards by position: the union of the outputs is one unsharded run, line for line', () => {
-    const single = join(dir, 'single.jsonl');
-    const one = medner(['predict', '--model', model, '--input', small, '--input-format', 'jsonl', '--out', single]);
-    expect(one.status, one.stderr).toBe(0);
-    const expected = lines(single);
+    const expected = lines(plainRun(small, 'single.jsonl'));
     expect(expected).toHaveLength(lines(small).length);
     // Every input field stays with the entities.
     const first = JSON.parse(expected[0]!) as Record<string, unknown>;
@@ -108,9 +121,7 @@ describe('predict --shard', () => {
 describe('predict --out --resume', () => {
   for (const name of ['resumed.jsonl', 'resumed.jsonl.gz']) {
     it(`${name}: kill -9 mid-run, then --resume, gives the file of an uninterrupted run`, async () => {
-      const reference = join(dir, `reference-${name}`);
-      const r = medner(['predict', '--model', model, '--input', large, '--input-format', 'jsonl', '--batch-size', '2', '--out', reference]);
-      expect(r.status, r.stderr).toBe(0);
+      const reference = plainRun(large, `reference-${name}`, ['--batch-size', '2']);
 
       const out = join(dir, name);
       const partial = `${out}.partial`;
@@ -135,8 +146,7 @@ describe('predict --out --resume', () => {
   }
 
   it('a half-written last line is rewritten; an output that predict did not write is refused', () => {
-    const reference = join(dir, 'reference-resumed.jsonl');
-    const all = readFileSync(reference, 'utf8');
+    const all = readFileSync(plainRun(large, 'reference-resumed.jsonl', ['--batch-size', '2']), 'utf8');
     const out = join(dir, 'cut.jsonl');
     // Cut the file in the middle of its 31st line, as a kill during a write would.
     const cut = all.split('\n').slice(0, 30).join('\n').length + 1 + 25;
@@ -174,7 +184,7 @@ describe('predict --out --resume', () => {
 });
 
 describe('cluster recipes', () => {
-  const expected = () => byId(lines(join(dir, 'single.jsonl')));
+  const expected = () => byId(lines(plainRun(small, 'single.jsonl')));
 
   it('examples/cluster/*.sh and the Slurm script pass bash -n', () => {
     for (const file of ['parallel.sh', 'slurm-predict.sbatch']) execFileSync('bash', ['-n', `examples/cluster/${file}`], { cwd: root });

@@ -151,6 +151,15 @@ export class CharCNN extends Module {
         const q = p + k - pad;
         rows[k] = q < 0 || q >= L ? border : ((word < 0 ? 0 : ids[word * L + q]!) * K + k) * F;
       }
+      if (K === 3) {
+        // The usual width, unrolled: this loop is most of the layer's time.
+        const r0 = rows[0]!, r1 = rows[1]!, r2 = rows[2]!;
+        for (let f = 0; f < F; f++) {
+          const v = Math.fround(Math.fround(table[r0 + f]! + table[r1 + f]!) + table[r2 + f]!);
+          if (first || v > y[at + f]! || v !== v) y[at + f] = v;
+        }
+        return;
+      }
       for (let f = 0; f < F; f++) {
         let v = table[rows[0]! + f]!;
         for (let k = 1; k < K; k++) v = Math.fround(v + table[rows[k]! + f]!);

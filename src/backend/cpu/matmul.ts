@@ -151,6 +151,17 @@ const EDGE_SLACK = 16;
 export const IN_PLACE = { bMaxRows: 64, aMaxColumns: 64 };
 
 /**
+ * C's m x n part out of its padded rows (ldc floats apart): one copy when unpadded, a copy per row when
+ * rows are long, element by element when they are short (a tagger's few-tag classifier: a subarray per
+ * row there cost more than its product).
+ */
+function copyRows(memory: Float32Array, at: number, ldc: number, out: Float32Array, outAt: number, m: number, n: number): void {
+  if (ldc === n) out.set(memory.subarray(at, at + m * n), outAt);
+  else if (n >= 32) for (let i = 0; i < m; i++) out.set(memory.subarray(at + i * ldc, at + i * ldc + n), outAt + i * n);
+  else for (let i = 0; i < m; i++) for (let j = 0, src = at + i * ldc, dst = outAt + i * n; j < n; j++) out[dst + j] = memory[src + j]!;
+}
+
+/**
  * The wasm path, in the kernel's linear memory [A | B | C]. An operand already
  * k-major (a transposed A, a plain B) is copied as it is; the others are packed
  * into panels. C is padded to whole 4x8 blocks, so the kernel has no edge
@@ -202,8 +213,7 @@ function matmulWasm(gemm: WasmGemm, a: Float32Array, b: Float32Array, layout: Ma
     }
     if (workers) workers.runWasm(operands, rowPanels, K_SLICE, COLUMN_GROUP);
     else gemmBlocked(gemm.gemm, rows, cols, operands, 0, rowPanels, K_SLICE, COLUMN_GROUP);
-    if (ldc === n) out.set(memory.subarray(cAt, cAt + m * n), bi * m * n);
-    else for (let i = 0; i < m; i++) out.set(memory.subarray(cAt + i * ldc, cAt + i * ldc + n), (bi * m + i) * n);
+    copyRows(memory, cAt, ldc, out, bi * m * n, m, n);
   }
   return out;
 }
@@ -258,8 +268,7 @@ export function withFixedRightOperand(b: Float32Array, k: number, n: number, tra
       else for (let i = 0; i < m; i++) memory.set(d.subarray(dOffset + i * n, dOffset + (i + 1) * n), cAt + i * ldc);
     }
     gemmBlocked(gemm.gemm, rows, cols, operands, 0, rowPanels, K_SLICE, COLUMN_GROUP, d !== undefined);
-    if (ldc === n) c.set(memory.subarray(cAt, cAt + m * n), cOffset);
-    else for (let i = 0; i < m; i++) c.set(memory.subarray(cAt + i * ldc, cAt + i * ldc + n), cOffset + i * n);
+    copyRows(memory, cAt, ldc, c, cOffset, m, n);
   });
 }
 

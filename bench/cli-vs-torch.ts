@@ -22,7 +22,7 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,6 +47,8 @@ const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 for (const f of ['train.tsv', 'devel.tsv', 'test.tsv']) {
   if (!existsSync(join(dataDir, f))) throw new Error(`${join(dataDir, f)}: missing; --data needs a directory with train.tsv, devel.tsv and test.tsv (CoNLL)`);
 }
+// The load average beside every figure: a shared machine's other jobs slow both engines, unequally.
+const loadAtStart = loadavg();
 const torchOk = existsSync(python) && existsSync(peer) && (await run('torch check', [python, '-c', 'import torch'], {})).code === 0;
 if (!torchOk) console.log(`PyTorch peer unavailable (${python} with torch, ${peer}): medner rows only`);
 
@@ -67,11 +69,12 @@ writeFileSync(join(work, 'predict.txt'), rawText);
 writeFileSync(join(work, 'config.json'), JSON.stringify(sizes) + '\n');
 
 // ---- running a command: wall time, peak RSS, output ----
-interface RunResult { code: number; wall: number; rssMb: number | null; stdout: string; stderr: string }
+interface RunResult { code: number; wall: number; rssMb: number | null; cpu: number | null; stdout: string; stderr: string }
 function run(label: string, command: string[], env: Record<string, string | undefined>, cpu?: string): Promise<RunResult> {
   const rssFile = join(work, `${label.replace(/\W+/g, '-')}.rss`);
   let cmd = command;
-  if (gnuTime && existsSync(work)) cmd = [gnuTime, '-f', '%M', '-o', rssFile, ...cmd];
+  // GNU time: peak RSS, and the process's CPU seconds (user + sys), which a loaded machine inflates far less than wall time.
+  if (gnuTime && existsSync(work)) cmd = [gnuTime, '-f', '%M %U %S', '-o', rssFile, ...cmd];
   if (cpu !== undefined) cmd = ['taskset', '-c', cpu, ...cmd];
   const started = performance.now();
   return new Promise((done) => {
@@ -83,12 +86,14 @@ function run(label: string, command: string[], env: Record<string, string | unde
     child.on('close', (code) => {
       const wall = (performance.now() - started) / 1000;
       let rssMb: number | null = null;
+      let cpu: number | null = null;
       if (existsSync(rssFile)) {
-        const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1));
-        if (Number.isFinite(kb)) rssMb = kb / 1024;
+        const [kb, user, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+        if (Number.isFinite(kb)) rssMb = kb! / 1024;
+        if (Number.isFinite(user) && Number.isFinite(sys)) cpu = user! + sys!;
       }
       if (code !== 0 && label !== 'torch check') console.error(`${label}: exit ${code}\n${stderr.slice(-2000)}`);
-      done({ code: code ?? 1, wall, rssMb, stdout, stderr });
+      done({ code: code ?? 1, wall, rssMb, cpu, stdout, stderr });
     });
   });
 }
@@ -102,7 +107,7 @@ if (!has('--from-source')) {
 const medner = [process.execPath, join(root, has('--from-source') ? 'src/cli/bin.js' : 'dist/cli/main.js')];
 const oneCoreEnv = { MEDNER_THREADS: '1' };
 
-interface TrainFigures { wall: number; rssMb: number | null; trainSeconds: number; devSeconds: number; tokensPerSecond: number; devSentencesPerSecond: number; testF1: number | null; epochs: number }
+interface TrainFigures { wall: number; rssMb: number | null; cpu: number | null; trainSeconds: number; devSeconds: number; tokensPerSecond: number; devSentencesPerSecond: number; testF1: number | null; epochs: number }
 
 async function mednerTrain(tag: string, env: Record<string, string>, cpu?: string): Promise<TrainFigures | null> {
   const out = join(work, `medner-${tag}`);
@@ -116,7 +121,7 @@ async function mednerTrain(tag: string, env: Record<string, string>, cpu?: strin
   const devSeconds = ep.reduce((s, x) => s + (x.dev_seconds ?? 0), 0);
   const tokens = ep.reduce((s, x) => s + x.tokens_per_second! * x.seconds!, 0);
   const devSentences = ep.reduce((s, x) => s + (x.dev_sentences_per_second ?? 0) * (x.dev_seconds ?? 0), 0);
-  return { wall: r.wall, rssMb: r.rssMb, trainSeconds, devSeconds, tokensPerSecond: tokens / trainSeconds, devSentencesPerSecond: devSentences / devSeconds, testF1: test?.f1 ?? null, epochs: ep.length };
+  return { wall: r.wall, rssMb: r.rssMb, cpu: r.cpu, trainSeconds, devSeconds, tokensPerSecond: tokens / trainSeconds, devSentencesPerSecond: devSentences / devSeconds, testF1: test?.f1 ?? null, epochs: ep.length };
 }
 
 async function torchTrain(tag: string, threads: number, cpu?: string): Promise<TrainFigures | null> {
@@ -129,22 +134,22 @@ async function torchTrain(tag: string, threads: number, cpu?: string): Promise<T
   const devSeconds = s.history.reduce((a, h) => a + h.dev_infer_s, 0);
   const tokens = s.history.reduce((a, h) => a + h.train_tok_per_s * h.train_s, 0);
   const devSentences = s.history.reduce((a, h) => a + h.dev_infer_sent_per_s * h.dev_infer_s, 0);
-  return { wall: r.wall, rssMb: r.rssMb, trainSeconds, devSeconds, tokensPerSecond: tokens / trainSeconds, devSentencesPerSecond: devSentences / devSeconds, testF1: s.best.test_f1, epochs: s.history.length };
+  return { wall: r.wall, rssMb: r.rssMb, cpu: r.cpu, trainSeconds, devSeconds, tokensPerSecond: tokens / trainSeconds, devSentencesPerSecond: devSentences / devSeconds, testF1: s.best.test_f1, epochs: s.history.length };
 }
 
-interface TagFigures { wall: number; rssMb: number | null; sentences: number; seconds: number | null; f1: number | null }
+interface TagFigures { wall: number; rssMb: number | null; cpu: number | null; sentences: number; seconds: number | null; f1: number | null }
 
 async function mednerEval(model: string, tag: string, env: Record<string, string>, cpu?: string): Promise<TagFigures | null> {
   const r = await run(`medner eval ${tag}`, [...medner, 'eval', '--model', model, '--data', files['test.tsv']!, '--json'], env, cpu);
   if (r.code !== 0) return null;
   const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { micro: { f1: number }; sentences: number; seconds?: number };
-  return { wall: r.wall, rssMb: r.rssMb, sentences: j.sentences, seconds: j.seconds ?? null, f1: j.micro.f1 };
+  return { wall: r.wall, rssMb: r.rssMb, cpu: r.cpu, sentences: j.sentences, seconds: j.seconds ?? null, f1: j.micro.f1 };
 }
 
 async function mednerPredict(model: string, tag: string, env: Record<string, string>, cpu?: string): Promise<TagFigures | null> {
   const r = await run(`medner predict ${tag}`, [...medner, 'predict', '--model', model, '--input', join(work, 'predict.txt'), '--out', join(work, `medner-${tag}.jsonl`)], env, cpu);
   if (r.code !== 0) return null;
-  return { wall: r.wall, rssMb: r.rssMb, sentences: predictCount, seconds: null, f1: null };
+  return { wall: r.wall, rssMb: r.rssMb, cpu: r.cpu, sentences: predictCount, seconds: null, f1: null };
 }
 
 async function torchTag(mode: 'eval' | 'predict', tag: string, threads: number, cpu?: string): Promise<TagFigures | null> {
@@ -154,7 +159,7 @@ async function torchTag(mode: 'eval' | 'predict', tag: string, threads: number, 
     '--out', join(work, `torch-${tag}.jsonl`), '--threads', String(threads), '--word-dim', String(sizes.wordDim), '--char-dim', String(sizes.charDim), '--char-filters', String(sizes.charFilters), '--hidden', String(sizes.lstmHidden)], {}, cpu);
   if (r.code !== 0) return null;
   const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { sentences: number; seconds: number };
-  return { wall: r.wall, rssMb: r.rssMb, sentences: j.sentences, seconds: j.seconds, f1: null };
+  return { wall: r.wall, rssMb: r.rssMb, cpu: r.cpu, sentences: j.sentences, seconds: j.seconds, f1: null };
 }
 
 // ---- the runs ----
@@ -187,12 +192,15 @@ const mmss = (s: number | null | undefined) => (s == null ? 'n/a' : `${Math.floo
 const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
 const lines: string[] = [];
 const machine = `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+lines.push(`Load average (1, 5, 15 min) at the start ${load(loadAtStart)}, at the end ${load(loadavg())}.`, '');
 lines.push(`Machine: ${machine}. Data: ${dataDir}${quick ? ' (--quick: 2,000 training sentences, 1 epoch; a smoke run)' : ''}. ${epochs} epochs, batch ${batch}, ${JSON.stringify(sizes)}; ${new Date().toISOString()}.`, '');
 for (const s of settings) {
   const [mt, tt] = s.train;
   lines.push(`### ${s.name}`, '');
   lines.push('| run | medner | PyTorch | medner / PyTorch |', '| --- | --- | --- | --- |');
   lines.push(`| train: wall time (process, ${epochs} epochs, dev scored each epoch${torchOk ? '; PyTorch also scores test each epoch' : ''}) | ${mmss(mt?.wall)} | ${mmss(tt?.wall)} | ${ratio(tt?.wall, mt?.wall)} speed |`);
+  lines.push(`| train: CPU seconds (user + sys, whole process) | ${f(mt?.cpu)} | ${f(tt?.cpu)} | ${ratio(tt?.cpu, mt?.cpu)} speed |`);
   lines.push(`| train: training steps + dev scoring, seconds | ${f(mt && mt.trainSeconds + mt.devSeconds)} | ${f(tt && tt.trainSeconds + tt.devSeconds)} | ${ratio(tt && tt.trainSeconds + tt.devSeconds, mt && mt.trainSeconds + mt.devSeconds)} speed |`);
   lines.push(`| train: training tokens/s (steps only) | ${f(mt?.tokensPerSecond)} | ${f(tt?.tokensPerSecond)} | ${ratio(mt?.tokensPerSecond, tt?.tokensPerSecond)} |`);
   lines.push(`| train: dev scoring sentences/s | ${f(mt?.devSentencesPerSecond)} | ${f(tt?.devSentencesPerSecond)} | ${ratio(mt?.devSentencesPerSecond, tt?.devSentencesPerSecond)} |`);
@@ -201,9 +209,11 @@ for (const s of settings) {
   const [me, te] = s.eval;
   lines.push(`| eval (${f(me?.sentences ?? te?.sentences)} test sentences): sentences/s, whole process | ${f(me && me.sentences / me.wall)} | ${f(te && te.sentences / te.wall)} | ${ratio(me && me.sentences / me.wall, te && te.sentences / te.wall)} |`);
   lines.push(`| eval: sentences/s of the tagging (load and start-up excluded) | ${f(me?.seconds ? me.sentences / me.seconds : null)} | ${f(te?.seconds ? te.sentences / te.seconds : null)} | ${ratio(me?.seconds ? me.sentences / me.seconds : null, te?.seconds ? te.sentences / te.seconds : null)} |`);
+  lines.push(`| eval: sentences per CPU second (user + sys, whole process) | ${f(me?.cpu ? me.sentences / me.cpu : null)} | ${f(te?.cpu ? te.sentences / te.cpu : null)} | ${ratio(me?.cpu ? me.sentences / me.cpu : null, te?.cpu ? te.sentences / te.cpu : null)} |`);
   lines.push(`| eval: peak RSS, MB | ${f(me?.rssMb)} | ${f(te?.rssMb)} | ${ratio(me?.rssMb, te?.rssMb)} |`);
   const [mp, tp] = s.predict;
   lines.push(`| predict (${f(predictCount)} raw-text lines -> JSONL): sentences/s, whole process | ${f(mp && mp.sentences / mp.wall)} | ${f(tp && tp.sentences / tp.wall)} | ${ratio(mp && mp.sentences / mp.wall, tp && tp.sentences / tp.wall)} |`);
+  lines.push(`| predict: sentences per CPU second (user + sys, whole process) | ${f(mp?.cpu ? mp.sentences / mp.cpu : null)} | ${f(tp?.cpu ? tp.sentences / tp.cpu : null)} | ${ratio(mp?.cpu ? mp.sentences / mp.cpu : null, tp?.cpu ? tp.sentences / tp.cpu : null)} |`);
   lines.push(`| predict: peak RSS, MB | ${f(mp?.rssMb)} | ${f(tp?.rssMb)} | ${ratio(mp?.rssMb, tp?.rssMb)} |`, '');
 }
 lines.push('PyTorch: `ner_ref.py --model A` (training; Adam, its own recipe) and `bench/torch_cli_peer.py` (eval/predict: the same model, forward + Viterbi in batches of 128; freshly initialized weights, so its eval F1 is not shown). "speed" ratios > 1 mean medner is faster.');
@@ -211,5 +221,5 @@ const table = lines.join('\n');
 console.log('\n' + table);
 mkdirSync(dirname(outBase), { recursive: true });
 writeFileSync(`${outBase}.md`, table + '\n');
-writeFileSync(`${outBase}.json`, JSON.stringify({ machine, date: new Date().toISOString(), dataDir, quick, epochs, batch, sizes, predictCount, testCount, settings }, null, 2) + '\n');
+writeFileSync(`${outBase}.json`, JSON.stringify({ machine, loadAtStart, loadAtEnd: loadavg(), date: new Date().toISOString(), dataDir, quick, epochs, batch, sizes, predictCount, testCount, settings }, null, 2) + '\n');
 console.log(`\nwrote ${outBase}.md and ${outBase}.json`);

@@ -188,7 +188,11 @@ if (!has('--skip-best')) {
 
 // ---- the table ----
 const f = (x: number | null | undefined, digits = 0) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const mmss = (s: number | null | undefined) => (s == null ? 'n/a' : `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`);
+const mmss = (s: number | null | undefined) => {
+  if (s == null) return 'n/a';
+  const whole = Math.round(s); // round once, so 719.6 s is 12:00, not 11:60
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, '0')}`;
+};
 const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
 const lines: string[] = [];
 const machine = `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
